@@ -1,0 +1,575 @@
+"""The whole domain as SQLAlchemy 2 typed models.
+
+Money is integer cents (``*_cents``), never float. Times are stored as
+timezone-aware UTC (``UTCDateTime``). Append-only tables (call events, agent
+state changes, ticket history, audit log) refuse updates and deletes.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from typing import Annotated, Any
+
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Date, DateTime, Enum,
+                        ForeignKey, Index, Integer, MetaData, String, Text, TypeDecorator,
+                        UniqueConstraint, event)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+from callcenter.phone import normalize_phone
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware datetimes, stored in UTC on every backend.
+
+    SQLite has no time zones: values are stored naive in UTC and made aware
+    again on the way out. Naive datetimes are refused on the way in, so a
+    local time can never be stored by mistake.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: store timezone-aware UTC times")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Cents(TypeDecorator):
+    """Money in integer cents; a float is refused so rounding errors cannot creep in."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"money must be integer cents, got {type(value).__name__} {value!r}")
+        return value
+
+
+Timestamp = Annotated[datetime, mapped_column(UTCDateTime)]
+Created = Annotated[datetime, mapped_column(UTCDateTime, default=utcnow, nullable=False)]
+Money = Annotated[int, mapped_column(Cents, nullable=False, default=0)]
+Name = Annotated[str, mapped_column(String(120))]
+Json = Annotated[Any, mapped_column(JSON)]
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, name=cls.__name__.lower(), native_enum=False, length=24,
+                values_callable=lambda members: [m.value for m in members],
+                validate_strings=True)
+
+
+# --- enums ---------------------------------------------------------------
+
+class CustomerTier(str, enum.Enum):
+    REGULAR = "regular"
+    VIP1 = "vip1"
+    VIP2 = "vip2"
+    VIP3 = "vip3"  # the highest tier: key customers (大客户)
+
+
+class BillStatus(str, enum.Enum):
+    OPEN = "open"
+    PAID = "paid"
+    PARTIALLY_PAID = "partially_paid"
+    OVERDUE = "overdue"
+
+
+class Role(str, enum.Enum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    QA = "qa"
+    ADMIN = "admin"
+
+
+class CallDirection(str, enum.Enum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class TicketCategory(str, enum.Enum):
+    COMPLAINT = "complaint"
+    FAULT = "fault"
+    SERVICE_ORDER = "service_order"
+    INQUIRY = "inquiry"
+
+
+class TicketStatus(str, enum.Enum):
+    OPEN = "open"
+    DISPATCHED = "dispatched"
+    IN_PROGRESS = "in_progress"
+    ANSWERED_BACK = "answered_back"  # back office replied (电子回单)
+    CLOSED = "closed"  # customer told (回告)
+
+
+class CampaignKind(str, enum.Enum):
+    COLLECTIONS = "collections"
+    SURVEY = "survey"
+    CALLBACK = "callback"
+    MARKETING = "marketing"
+
+
+class CampaignStatus(str, enum.Enum):
+    DRAFT = "draft"
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"
+
+
+class ContactStatus(str, enum.Enum):
+    PENDING = "pending"
+    DIALING = "dialing"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # e.g. on the do-not-call list
+
+
+class CallbackStatus(str, enum.Enum):
+    PENDING = "pending"
+    DIALING = "dialing"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+# --- customers and billing ----------------------------------------------
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[Name]
+    tier: Mapped[CustomerTier] = mapped_column(_enum(CustomerTier), default=CustomerTier.REGULAR)
+    service_password_hash: Mapped[str | None] = mapped_column(String(255))
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    created_at: Mapped[Created]
+
+    phones: Mapped[list[CustomerPhone]] = relationship(back_populates="customer",
+                                                       cascade="all, delete-orphan")
+    accounts: Mapped[list[Account]] = relationship(back_populates="customer")
+
+
+class CustomerPhone(Base):
+    __tablename__ = "customer_phones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    customer: Mapped[Customer] = relationship(back_populates="phones")
+
+    @staticmethod
+    def _normalize(target: CustomerPhone, value: str, *_: Any) -> str:
+        return normalize_phone(value)
+
+
+event.listen(CustomerPhone.number, "set", CustomerPhone._normalize, retval=True)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    plan: Mapped[str] = mapped_column(String(60), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    opened_at: Mapped[Created]
+
+    customer: Mapped[Customer] = relationship(back_populates="accounts")
+    bills: Mapped[list[Bill]] = relationship(back_populates="account", order_by="Bill.period")
+
+
+class Bill(Base):
+    __tablename__ = "bills"
+    __table_args__ = (
+        UniqueConstraint("account_id", "period", name="account_period"),
+        CheckConstraint("amount_due_cents >= 0", name="amount_due_not_negative"),
+        CheckConstraint("amount_paid_cents >= 0", name="amount_paid_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    amount_due_cents: Mapped[Money]
+    amount_paid_cents: Mapped[Money]
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[BillStatus] = mapped_column(_enum(BillStatus), default=BillStatus.OPEN)
+
+    account: Mapped[Account] = relationship(back_populates="bills")
+
+    @property
+    def balance_cents(self) -> int:
+        return self.amount_due_cents - self.amount_paid_cents
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    bill_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"))
+    amount_cents: Mapped[Money]
+    paid_at: Mapped[Created]
+    method: Mapped[str] = mapped_column(String(30), default="bank")
+
+    account: Mapped[Account] = relationship()
+    bill: Mapped[Bill | None] = relationship()
+
+
+# --- agents, skills, queues --------------------------------------------
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[Name]
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.AGENT)
+    sip_extension: Mapped[str | None] = mapped_column(String(20), unique=True)
+    # md5(extension:realm:password), FreeSWITCH's a1-hash: digest auth without a stored clear password
+    sip_a1_hash: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    simulated: Mapped[bool] = mapped_column(Boolean, default=False)  # played by the demo simulator
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[Timestamp | None]
+    created_at: Mapped[Created]
+
+    skills: Mapped[list[AgentSkill]] = relationship(back_populates="agent",
+                                                    cascade="all, delete-orphan")
+
+
+class Skill(Base):
+    __tablename__ = "skills"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    description: Mapped[str] = mapped_column(String(200), default="")
+
+
+class AgentSkill(Base):
+    __tablename__ = "agent_skills"
+    __table_args__ = (
+        UniqueConstraint("agent_id", "skill_id", name="agent_skill"),
+        CheckConstraint("level BETWEEN 1 AND 10", name="level_1_to_10"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id"), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+
+    agent: Mapped[Agent] = relationship(back_populates="skills")
+    skill: Mapped[Skill] = relationship()
+
+
+class Queue(Base):
+    """A need callers wait for; its routing rules live in the ACD queues file."""
+
+    __tablename__ = "queues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[Name]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AgentStateChange(Base):
+    """Append-only log of every agent state transition."""
+
+    __tablename__ = "agent_state_changes"
+    __table_args__ = (Index("ix_agent_state_changes_agent_at", "agent_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    at: Mapped[Created]
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    call_uuid: Mapped[str | None] = mapped_column(String(64))
+    by_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))  # forced by a supervisor
+
+
+class QueueMember(Base):
+    """A caller waiting in a queue, persisted so a restarted engine keeps the order."""
+
+    __tablename__ = "queue_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_uuid: Mapped[str] = mapped_column(String(64), unique=True)
+    queue_name: Mapped[str] = mapped_column(String(40), index=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    entered_at: Mapped[Created]
+    announced_position: Mapped[int | None] = mapped_column(Integer)
+    callback_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    context: Mapped[Json | None]
+
+
+class AgentPresence(Base):
+    """An agent's current state, persisted so a restarted engine restores it."""
+
+    __tablename__ = "agent_presence"
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    since: Mapped[Created]
+    call_uuid: Mapped[str | None] = mapped_column(String(64))
+    missed_in_a_row: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- calls and recordings ----------------------------------------------
+
+class Call(Base):
+    __tablename__ = "calls"
+    __table_args__ = (
+        CheckConstraint("survey_score IS NULL OR survey_score BETWEEN 1 AND 5",
+                        name="survey_score_1_to_5"),
+        Index("ix_calls_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(64), unique=True)
+    direction: Mapped[CallDirection] = mapped_column(_enum(CallDirection))
+    caller_number: Mapped[str] = mapped_column(String(32), default="")
+    dialled_number: Mapped[str] = mapped_column(String(32), default="")
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    created_at: Mapped[Created]
+    switch_answered_at: Mapped[Timestamp | None]
+    queued_at: Mapped[Timestamp | None]
+    offered_at: Mapped[Timestamp | None]
+    agent_answered_at: Mapped[Timestamp | None]
+    ended_at: Mapped[Timestamp | None]
+    ivr_flow: Mapped[str | None] = mapped_column(String(60))
+    ivr_path: Mapped[Json | None]
+    need: Mapped[str | None] = mapped_column(String(40))
+    queue_name: Mapped[str | None] = mapped_column(String(40), index=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    transferred_from_call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+    abandoned: Mapped[bool] = mapped_column(Boolean, default=False)
+    hangup_cause: Mapped[str | None] = mapped_column(String(40))
+    disposition: Mapped[str | None] = mapped_column(String(40))
+    wrapup_notes: Mapped[str | None] = mapped_column(Text)
+    survey_score: Mapped[int | None] = mapped_column(Integer)
+    campaign_contact_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_contacts.id"))
+
+    customer: Mapped[Customer | None] = relationship()
+    agent: Mapped[Agent | None] = relationship()
+    events: Mapped[list[CallEvent]] = relationship(back_populates="call", order_by="CallEvent.id")
+
+
+class CallEvent(Base):
+    """Append-only: everything that happened to a call, for replay and reports."""
+
+    __tablename__ = "call_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    at: Mapped[Created]
+    kind: Mapped[str] = mapped_column(String(40))
+    data: Mapped[Json | None]
+
+    call: Mapped[Call] = relationship(back_populates="events")
+
+
+class Recording(Base):
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    path: Mapped[str] = mapped_column(String(500), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="call")  # call | voicemail | complaint
+    started_at: Mapped[Created]
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    retain_until: Mapped[date] = mapped_column(Date)
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    call: Mapped[Call] = relationship()
+
+
+class RecordingAccess(Base):
+    """Who listened to which recording, when and from where (append-only)."""
+
+    __tablename__ = "recording_accesses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    at: Mapped[Created]
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+class QaEvaluation(Base):
+    __tablename__ = "qa_evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    recording_id: Mapped[int | None] = mapped_column(ForeignKey("recordings.id"))
+    form: Mapped[str] = mapped_column(String(60))
+    scores: Mapped[Json]
+    total: Mapped[int] = mapped_column(Integer)
+    evaluator_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    comments: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[Created]
+
+
+# --- tickets -------------------------------------------------------------
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)  # digits: callers key it in
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+    category: Mapped[TicketCategory] = mapped_column(_enum(TicketCategory), nullable=False)
+    status: Mapped[TicketStatus] = mapped_column(_enum(TicketStatus), default=TicketStatus.OPEN)
+    priority: Mapped[int] = mapped_column(Integer, default=3)
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))  # 首问负责
+    backoffice_group: Mapped[str | None] = mapped_column(String(60))
+    answer_back_deadline: Mapped[Timestamp | None]
+    created_at: Mapped[Created]
+    closed_at: Mapped[Timestamp | None]
+
+    customer: Mapped[Customer | None] = relationship()
+    owner: Mapped[Agent | None] = relationship()
+    history: Mapped[list[TicketHistory]] = relationship(back_populates="ticket",
+                                                        order_by="TicketHistory.id")
+
+
+class TicketHistory(Base):
+    __tablename__ = "ticket_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[Created]
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    ticket: Mapped[Ticket] = relationship(back_populates="history")
+
+
+# --- outbound ------------------------------------------------------------
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[CampaignKind] = mapped_column(_enum(CampaignKind))
+    status: Mapped[CampaignStatus] = mapped_column(_enum(CampaignStatus),
+                                                   default=CampaignStatus.DRAFT)
+    flow: Mapped[str | None] = mapped_column(String(60))
+    queue_name: Mapped[str | None] = mapped_column(String(40))
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    retry_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    window_start: Mapped[str] = mapped_column(String(5), default="09:00")  # local time
+    window_end: Mapped[str] = mapped_column(String(5), default="20:00")
+    created_at: Mapped[Created]
+
+
+class CampaignContact(Base):
+    __tablename__ = "campaign_contacts"
+    __table_args__ = (UniqueConstraint("campaign_id", "phone", name="campaign_phone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    phone: Mapped[str] = mapped_column(String(20))
+    status: Mapped[ContactStatus] = mapped_column(_enum(ContactStatus), default=ContactStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[Timestamp | None]
+    next_attempt_at: Mapped[Timestamp | None]
+    result: Mapped[str | None] = mapped_column(String(40))
+
+
+class DoNotCall(Base):
+    __tablename__ = "do_not_call"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    added_at: Mapped[Created]
+
+
+class CallbackRequest(Base):
+    """A caller asked to be called back (from the queue or the IVR)."""
+
+    __tablename__ = "callback_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+    need: Mapped[str | None] = mapped_column(String(40))
+    requested_at: Mapped[Created]
+    status: Mapped[CallbackStatus] = mapped_column(_enum(CallbackStatus),
+                                                   default=CallbackStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- audit -----------------------------------------------------------------
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[Created]
+    actor_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    actor_login: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[Json | None]
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+APPEND_ONLY = (CallEvent, AgentStateChange, TicketHistory, AuditLog, RecordingAccess)
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_append_only(session: Session, *_: Any) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, APPEND_ONLY) and (obj in session.deleted or session.is_modified(obj)):
+            raise AppendOnlyError(f"{type(obj).__tablename__} is append-only")
