@@ -1,0 +1,108 @@
+"""The console's side of the live port: finding it, mapping its errors to HTTP,
+and the floor board (live snapshot + KPIs over today's Call rows)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, abort, jsonify, render_template, request
+
+from web import data, kpi
+from web.auth import current_user, services, sessions
+from web.ports import (IllegalTransition, LiveCall, LiveError, LivePort, NoSuchCall,
+                       SwitchUnavailable)
+
+STATUS = {NoSuchCall: 404, IllegalTransition: 409, SwitchUnavailable: 503}
+
+
+class NoLiveEngine(LiveError):
+    """The console runs without an engine (e.g. `callcenter run` before the ACD exists)."""
+
+
+def port_of(services_: Any) -> LivePort | None:
+    return getattr(services_, "live", None) or services_.extras.get("live")
+
+
+def live() -> LivePort:
+    port = port_of(services())
+    if port is None:
+        raise NoLiveEngine("the live engine is not running")
+    return port
+
+
+def own_call(uuid: str) -> LiveCall:
+    """The agent's current call, if ``uuid`` is it; an agent never reaches another's call."""
+    call = live().current_call(current_user().id)
+    if call is None or call.uuid != uuid:
+        abort(404, description="no such call on your desk")
+    return call
+
+
+def _status_for(exc: LiveError) -> int:
+    for cls, status in STATUS.items():
+        if isinstance(exc, cls):
+            return status
+    return 503
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(LiveError)
+    def live_error(exc: LiveError):
+        status = _status_for(exc)
+        if request.path.startswith("/api/"):
+            return jsonify(error=str(exc), kind=type(exc).__name__), status
+        return render_template("error.html", code=status, message=str(exc)), status
+
+    @app.errorhandler(400)
+    @app.errorhandler(403)
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    def http_error(exc):
+        if request.path.startswith("/api/"):
+            return jsonify(error=exc.description), exc.code
+        return render_template("error.html", code=exc.code, message=exc.description), exc.code
+
+
+def day_start(now: datetime) -> datetime:
+    zone = ZoneInfo(services().config.general.timezone)
+    local = now.astimezone(zone)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
+
+
+def floor_board() -> dict[str, Any]:
+    snapshot = live().floor()
+    now = snapshot.at
+    with sessions()() as db:
+        kpis = data.queue_kpis(db, now, day_start(now))
+        handled = data.calls_handled_today(db, day_start(now))
+        names = data.agent_names(db)
+    queue_names = sorted({q.name for q in snapshot.queues} | set(kpis))
+    live_queues = {q.name: q for q in snapshot.queues}
+    queues = []
+    for name in queue_names:
+        k, q = kpis.get(name, {}), live_queues.get(name)
+        queues.append({"name": name, "waiting": q.waiting if q else 0,
+                       "longest_wait": round(q.longest_wait_seconds) if q else 0,
+                       "service_level_today": kpi.percent(k.get("service_level_today")),
+                       "service_level_30min": kpi.percent(k.get("service_level_30min")),
+                       "abandoned": k.get("abandoned", 0), "offered": k.get("offered", 0),
+                       "asa": kpi.seconds(k.get("asa")), "aht": kpi.seconds(k.get("aht"))})
+    by_state: dict[str, int] = {}
+    agents = []
+    calls = {c.agent_id: c for c in snapshot.calls if c.agent_id is not None}
+    for status in snapshot.agents:
+        by_state[status.state] = by_state.get(status.state, 0) + 1
+        who = names.get(status.agent_id, {"login": str(status.agent_id), "name": ""})
+        call = calls.get(status.agent_id)
+        agents.append({"id": status.agent_id, **who, "state": status.state,
+                       "reason": status.reason,
+                       "seconds_in_state": int((now - status.since).total_seconds()),
+                       "handled_today": handled.get(status.agent_id, 0),
+                       "call_uuid": call.uuid if call else None})
+    in_progress = [{"uuid": c.uuid, "caller_number": c.caller_number, "queue": c.queue,
+                    "state": c.state, "agent_id": c.agent_id,
+                    "agent": names.get(c.agent_id, {}).get("name") if c.agent_id else None,
+                    "routing_reason": c.routing_reason} for c in snapshot.calls]
+    return {"at": now.isoformat(), "queues": queues, "agents_by_state": by_state,
+            "agents": agents, "calls": in_progress}

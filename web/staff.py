@@ -1,0 +1,133 @@
+"""Agent and skill management rules (admin): validation names the field."""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callcenter.models import Agent, AgentSkill, Role, Skill
+from callcenter.security import WeakPassword, hash_password, sip_a1_hash
+from web.data import FormError
+
+LOGIN = re.compile(r"^[a-z][a-z0-9_.-]{1,59}$")
+EXTENSION = re.compile(r"^[0-9]{2,20}$")
+LANGUAGES = ("zh", "en")
+SIP_REALM = "callcenter"
+
+
+def agent_dict(agent: Agent) -> dict[str, Any]:
+    return {"id": agent.id, "login": agent.login, "display_name": agent.display_name,
+            "role": agent.role.value, "sip_extension": agent.sip_extension,
+            "language": agent.language, "active": agent.active,
+            "skills": {s.skill.name: s.level for s in agent.skills}}
+
+
+def skill_names(db: Session) -> list[str]:
+    return list(db.scalars(select(Skill.name).order_by(Skill.name)))
+
+
+def create_agent(db: Session, form: Mapping[str, Any]) -> Agent:
+    login = str(form.get("login", "")).strip().lower()
+    if not LOGIN.match(login):
+        raise FormError("login", "2-60 characters: lower-case letters, digits, _ . - ; "
+                                 "starting with a letter")
+    if db.scalar(select(Agent.id).where(Agent.login == login)):
+        raise FormError("login", f"{login!r} is taken")
+    password = str(form.get("password", ""))
+    try:
+        password_hash = hash_password(password)
+    except WeakPassword as exc:
+        raise FormError("password", str(exc)) from None
+    agent = Agent(login=login, password_hash=password_hash, display_name="", active=True)
+    _apply(db, agent, form, password=password)
+    db.add(agent)
+    db.flush()
+    return agent
+
+
+def update_agent(db: Session, agent: Agent, form: Mapping[str, Any]) -> dict[str, Any]:
+    """Apply the changes; returns {field: [old, new]} for the audit log."""
+    before = agent_dict(agent)
+    password = str(form.get("password") or "")
+    if password:
+        try:
+            agent.password_hash = hash_password(password)
+        except WeakPassword as exc:
+            raise FormError("password", str(exc)) from None
+    _apply(db, agent, form, password=password or None)
+    db.flush()
+    after = agent_dict(agent)
+    changes = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+    if password:
+        changes["password"] = ["***", "***"]
+    return changes
+
+
+def _apply(db: Session, agent: Agent, form: Mapping[str, Any], password: str | None) -> None:
+    """Validate every field before touching the agent, so an error changes nothing."""
+    name = str(form.get("display_name", agent.display_name or "")).strip()
+    if not name or len(name) > 120:
+        raise FormError("display_name", "a name of 1-120 characters")
+    try:
+        role = Role(form.get("role", agent.role.value if agent.role else "agent"))
+    except ValueError:
+        raise FormError("role", "one of " + ", ".join(r.value for r in Role)) from None
+    language = form.get("language", agent.language or "zh")
+    if language not in LANGUAGES:
+        raise FormError("language", "one of " + ", ".join(LANGUAGES))
+    extension = str(form.get("sip_extension", agent.sip_extension or "") or "").strip() or None
+    if extension and not EXTENSION.match(extension):
+        raise FormError("sip_extension", "digits only")
+    if extension and db.scalar(select(Agent.id).where(Agent.sip_extension == extension,
+                                                      Agent.id != agent.id)):
+        raise FormError("sip_extension", f"extension {extension} belongs to another agent")
+    levels = _levels(db, form)
+    active = form.get("active", agent.active)
+    active = active in (True, "1", "on", "true", "yes") if not isinstance(active, bool) else active
+    agent.display_name, agent.role, agent.language, agent.active = name, role, language, active
+    if extension != agent.sip_extension or password:
+        agent.sip_extension = extension
+        if extension and password:
+            agent.sip_a1_hash = sip_a1_hash(extension, SIP_REALM, password)
+    _set_levels(agent, levels)
+
+
+def _levels(db: Session, form: Mapping[str, Any]) -> dict[Skill, int] | None:
+    """Skills come as a mapping {name: level} (JSON) or fields ``skill_<name>`` (forms);
+    level 0 / empty removes the skill. None: the form did not touch skills."""
+    skills = {s.name: s for s in db.scalars(select(Skill))}
+    raw = form.get("skills")
+    if raw is None:
+        raw = {key[6:]: value for key, value in form.items() if key.startswith("skill_")}
+        if not raw:
+            return None
+    if not isinstance(raw, Mapping):
+        raise FormError("skills", "a mapping of skill name to level")
+    out = {}
+    for name, value in raw.items():
+        if name not in skills:
+            raise FormError(f"skill_{name}", f"no skill {name!r}")
+        try:
+            level = int(value or 0)
+        except (TypeError, ValueError):
+            raise FormError(f"skill_{name}", "a level from 1 to 10, or empty") from None
+        if not 0 <= level <= 10:
+            raise FormError(f"skill_{name}", "a level from 1 to 10, or empty")
+        out[skills[name]] = level
+    return out
+
+
+def _set_levels(agent: Agent, levels: dict[Skill, int] | None) -> None:
+    if levels is None:
+        return
+    current = {s.skill.name: s for s in agent.skills}
+    for skill, level in levels.items():
+        if level == 0:
+            if skill.name in current:
+                agent.skills.remove(current[skill.name])
+        elif skill.name in current:
+            current[skill.name].level = level
+        else:
+            agent.skills.append(AgentSkill(skill=skill, level=level))

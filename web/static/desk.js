@@ -1,0 +1,117 @@
+"use strict";
+// The agent desk: state + timer, screen pop, call controls, ticket, wrap-up.
+(() => {
+  const $ = id => document.getElementById(id);
+  const t = CC.t;
+  let state = "logged_out", since = new Date(), pop = null, held = false;
+
+  function showState(s) {
+    state = s.state; since = new Date(s.since);
+    $("state").textContent = t[state] || state;
+    $("state").className = "pill " + state;
+    $("state-reason").textContent = s.reason ? "· " + (t[s.reason] || s.reason) : "";
+    tick();
+    const onCall = state === "on_call" || state === "offered";
+    $("btn-ready").disabled = state === "ready" || onCall;
+    $("btn-not-ready").disabled = onCall;
+    $("btn-hold").disabled = state !== "on_call";
+    $("btn-hangup").disabled = !onCall;
+    $("btn-end-wrapup").disabled = state !== "wrapup";
+    $("btn-wrapup").disabled = !(state === "wrapup" && pop);
+    if (state === "ready" || state === "not_ready") { if (pop && state === "ready") clearPop(); }
+  }
+  function tick() { $("state-time").textContent = CC.duration((Date.now() - since) / 1000); }
+  setInterval(tick, 1000);
+
+  function clearPop() {
+    pop = null; held = false;
+    $("call").hidden = true; $("no-call").hidden = false; $("pop").classList.remove("is-vip");
+    for (const id of ["bills", "tickets", "contacts"]) CC.fill($(id), [], id === "contacts" ? 4 : 5);
+  }
+
+  function showPop(p) {
+    pop = p;
+    const call = p.call, c = p.customer;
+    $("no-call").hidden = true; $("call").hidden = false;
+    held = call.state === "held";
+    $("call-state").textContent = t[call.state] || call.state;
+    $("call-state").className = "pill " + call.state;
+    $("caller-number").textContent = call.caller_number;
+    $("customer-name").textContent = c ? c.name : t.unknown;
+    $("customer-tier").textContent = c ? (t[c.tier] || c.tier) : "—";
+    $("customer-accounts").textContent = c ? c.accounts.map(a => a.number + " (" + a.plan + ")").join(", ") : "—";
+    $("vip").hidden = !(c && c.vip); $("vip").textContent = c ? (t[c.tier] || c.tier) : "";
+    $("pop").classList.toggle("is-vip", !!(c && c.vip));
+    $("call-queue").textContent = [call.queue, call.need].filter(Boolean).join(" / ") || "—";
+    $("routing-reason").textContent = call.routing_reason || "—";
+    $("transfer-note").textContent = call.transferred_note || "—";
+    $("ivr-path").replaceChildren(...call.ivr_path.map(step => {
+      const li = CC.el("li", step.label || step.node);
+      if (step.masked) li.append(" ", CC.el("span", t.masked, "muted"));
+      else if (step.entered) li.append(" ", CC.el("span", step.entered, "entered"));
+      return li;
+    }));
+    CC.fill($("bills"), p.bills.map(b => CC.row([b.period, cell(CC.money(b.amount_due_cents)),
+      cell(CC.money(b.amount_paid_cents)), cell(CC.money(b.balance_cents)), b.status], b.status)), 5);
+    CC.fill($("tickets"), p.tickets.map(x => CC.row([x.number, x.category, x.status, x.subject,
+      (x.answer_back_deadline || "").slice(0, 16).replace("T", " ")])), 5);
+    CC.fill($("contacts"), p.contacts.map(x => CC.row([x.at.slice(0, 16).replace("T", " "),
+      x.need || "", x.agent || "", x.abandoned ? "abandoned" : (x.disposition || "")])), 4);
+    $("btn-hold").textContent = held ? t.unhold : t.hold;
+    $("btn-wrapup").disabled = state !== "wrapup";
+  }
+  function cell(text) { return CC.el("td", text, "num"); }
+
+  async function act(fn) { try { await fn(); } catch (e) { CC.say(e.message, true); } }
+  async function refresh() {
+    const d = await CC.call("GET", "/api/v1/desk");
+    if (d.call) showPop(d.call); else clearPop();
+    showState(d);
+  }
+  const callUrl = verb => "/api/v1/desk/calls/" + encodeURIComponent(pop.call.uuid) + "/" + verb;
+
+  const ready = () => act(async () => showState(await CC.call("POST", "/api/v1/desk/state", {state: "ready"})));
+  const notReady = () => act(async () => showState(await CC.call("POST", "/api/v1/desk/state", {state: "not_ready", reason: $("reason").value})));
+  const hold = () => pop && state === "on_call" && act(async () => {
+    await CC.call("POST", callUrl("hold"), {held: !held}); await refresh(); });
+  const hangup = () => pop && act(async () => { await CC.call("POST", callUrl("hangup"), {}); await refresh(); });
+  $("btn-ready").onclick = ready; $("btn-not-ready").onclick = notReady;
+  $("btn-hold").onclick = hold; $("btn-hangup").onclick = hangup;
+  $("btn-end-wrapup").onclick = () => act(async () => { await CC.call("POST", "/api/v1/desk/wrapup/end", {}); await refresh(); });
+  document.addEventListener("keydown", e => {
+    const keys = {F2: ready, F3: notReady, F4: hold, F9: hangup};
+    if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
+  });
+
+  const target = f => ({need: f.need.value || null, agent_id: f.agent_id.value || null});
+  $("transfer-form").onsubmit = e => { e.preventDefault(); const f = e.target;
+    act(async () => { await CC.call("POST", callUrl("transfer"), {...target(f), note: f.note.value}); await refresh(); }); };
+  $("btn-consult").onclick = () => act(async () => { await CC.call("POST", callUrl("consult"), target($("transfer-form"))); await refresh(); });
+
+  $("ticket-form").onsubmit = e => { e.preventDefault(); const f = e.target;
+    act(async () => {
+      const ticket = await CC.call("POST", "/api/v1/tickets", {category: f.category.value,
+        description: f.description.value, customer_id: pop && pop.customer ? pop.customer.id : null,
+        call_uuid: pop ? pop.call.uuid : null});
+      CC.say(t.created + " " + ticket.number); f.description.value = "";
+      $("note-ticket").value = ticket.number;
+      if (pop) { pop.tickets.unshift(ticket); showPop(pop); }
+    }); };
+  $("note-form").onsubmit = e => { e.preventDefault(); const f = e.target;
+    act(async () => { await CC.call("POST", "/api/v1/tickets/" + encodeURIComponent(f.number.value) + "/notes", {note: f.note.value});
+      CC.say(t.noted); f.note.value = ""; }); };
+  $("wrapup-form").onsubmit = e => { e.preventDefault(); const f = e.target;
+    act(async () => {
+      await CC.call("POST", callUrl("wrapup"), {disposition: f.disposition.value, notes: f.notes.value,
+        callback_at: f.callback_at.value || null});
+      CC.say(t.wrapped); f.reset(); clearPop(); await refresh(); }); };
+
+  CC.stream("/events/desk", {
+    agent_state: s => showState(s),
+    call_offered: p => { showPop(p); },
+    call_connected: p => { showPop(p); },
+    call_held: d => { if (pop) { held = d.held; pop.call.state = held ? "held" : "bridged"; showPop(pop); } },
+    call_ended: () => refresh(),
+  });
+  act(refresh);
+})();
