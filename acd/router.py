@@ -1,0 +1,393 @@
+"""Skill-based routing as a pure function: (waiting calls, agents, now, config) -> decisions.
+
+One fair order serves both directions: calls are taken by effective priority
+(class priority plus ageing), then entry time; each call gets the best free
+agent that its overflow step allows.  A freed agent therefore gets the first
+call in that order, across every queue the agent serves, and a new call gets
+the best free agent.  Each ``Decision`` says why: the rule and overflow step
+in force, the candidates ranked, why every other agent with a relevant skill
+was passed over, and the tie-break.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+from acd.agent_state import AgentState
+from acd.model import AgentInfo, CallInfo
+from acd.queue_config import AcdConfig, QueueConfig
+
+VIP_CLASSES = ("vip1", "vip2", "vip3")
+_BUSY_REASON = {AgentState.RESERVED: "already_reserved", AgentState.RINGING: "already_reserved",
+                AgentState.ON_CALL: "on_call", AgentState.ON_HOLD: "on_call",
+                AgentState.WRAP_UP: "wrap_up"}
+
+
+# --------------------------------------------------------------------------- priority
+
+
+def order_key(call: CallInfo, config: AcdConfig) -> tuple[float, float, int]:
+    """Sort key of the one waiting order (smallest first).
+
+    Effective priority is ``base + rate * (now - entered_at)``; with one ageing
+    rate for all, comparing two calls does not depend on ``now``, so the order
+    is fixed at entry: ``base - rate * entered_at``, higher first.
+    """
+    rate = config.priority_ageing_per_minute / 60.0
+    base = config.priorities.get(call.priority_class, 0.0)
+    return (-(base - rate * call.entered_at), call.entered_at, call.seq)
+
+
+def effective_priority(call: CallInfo, now: float, config: AcdConfig) -> float:
+    rate = config.priority_ageing_per_minute / 60.0
+    return config.priorities.get(call.priority_class, 0.0) + rate * max(0.0, now - call.entered_at)
+
+
+# --------------------------------------------------------------------------- eligibility
+
+
+@dataclass(frozen=True)
+class Group:
+    """One set of agents a queue accepts: all ``skills`` at their minimum level."""
+
+    index: int  # 0 = the queue's own skills; later groups come from overflow steps
+    step: int  # the overflow step that brings this group in (0 = from the start)
+    skills: Mapping[str, int]
+    rule: str  # specialist | general | general_overflow | overflow_accept | overflow_other_queue | overflow_lower_level
+    label: str
+
+    def level_of(self, agent: AgentInfo) -> int | None:
+        """The agent's relevant level for this group (lowest of its skills), or None if not met."""
+        level = None
+        skills = agent.skills
+        for skill, minimum in self.skills.items():
+            have = skills.get(skill)
+            if have is None or have < minimum:
+                return None
+            level = have if level is None else min(level, have)
+        return level
+
+
+class RoutingTable:
+    """Eligibility groups of every queue at every overflow step, computed once per config."""
+
+    def __init__(self, config: AcdConfig):
+        self.config = config
+        self._groups: dict[tuple[str, int], tuple[Group, ...]] = {}
+        self.relevant_skills: dict[str, tuple[str, ...]] = {}
+        for name, queue in config.queues.items():
+            all_groups = self._build(queue)
+            for step in range(len(queue.overflow) + 1):
+                self._groups[(name, step)] = tuple(g for g in all_groups if g.step <= step)
+            skills = dict.fromkeys(s for g in all_groups for s in g.skills)
+            self.relevant_skills[name] = tuple(skills)
+
+    def groups(self, queue: str, step: int) -> tuple[Group, ...]:
+        return self._groups[(queue, step)]
+
+    def all_groups(self, queue: str) -> tuple[Group, ...]:
+        return self._groups[(queue, len(self.config.queues[queue].overflow))]
+
+    def _build(self, queue: QueueConfig) -> list[Group]:
+        base_rule = "general" if queue.name == self.config.default_queue else "specialist"
+        required = ", ".join(f"{s}>={lvl}" for s, lvl in queue.skills.items())
+        groups = [Group(0, 0, queue.skills, base_rule, f"{base_rule}: {required}")]
+        for number, step in enumerate(queue.overflow, start=1):
+            label = f"overflow step {number} ({step.describe()})"
+            if step.accept:
+                rule = "general_overflow" if "general" in step.accept else "overflow_accept"
+                groups.append(Group(len(groups), number, step.accept, rule, label))
+            if step.accept_queue:
+                other = self.config.queues[step.accept_queue].skills
+                groups.append(Group(len(groups), number, other, "overflow_other_queue", label))
+            if step.min_level is not None:
+                lowered = {s: min(lvl, step.min_level) for s, lvl in queue.skills.items()}
+                groups.append(Group(len(groups), number, lowered, "overflow_lower_level", label))
+        return groups
+
+
+_TABLES: dict[int, tuple[AcdConfig, RoutingTable]] = {}
+
+
+def routing_table(config: AcdConfig) -> RoutingTable:
+    """The (cached) routing table of ``config``."""
+    entry = _TABLES.get(id(config))
+    if entry is None or entry[0] is not config:
+        entry = (config, RoutingTable(config))
+        _TABLES[id(config)] = entry
+    return entry[1]
+
+
+def logged_in_levels(agents: Iterable[AgentInfo]) -> dict[str, int]:
+    """Highest level per skill among agents who are logged in (any state but logged_out)."""
+    best: dict[str, int] = {}
+    for agent in agents:
+        if agent.state is AgentState.LOGGED_OUT:
+            continue
+        for skill, level in agent.skills.items():
+            if level > best.get(skill, -1):
+                best[skill] = level
+    return best
+
+
+def _staffable(group: Group, levels: Mapping[str, int]) -> bool:
+    return all(levels.get(skill, -1) >= minimum for skill, minimum in group.skills.items())
+
+
+def current_step(call: CallInfo, now: float, config: AcdConfig, levels: Mapping[str, int],
+                 table: RoutingTable | None = None) -> tuple[int, bool]:
+    """The overflow step in force for ``call`` and whether nobody at all could take it.
+
+    Steps come with waiting time in the current queue and never go back
+    (``call.step_floor``).  When no logged-in agent matches any group the step
+    allows, the next step applies at once; ``True`` in the result means that
+    even the last step has nobody logged in.
+    """
+    table = table or routing_table(config)
+    queue = config.queues[call.queue]
+    waited = now - call.queue_since
+    step = call.step_floor
+    for number, overflow in enumerate(queue.overflow, start=1):
+        if overflow.after <= waited and number > step:
+            step = number
+    last = len(queue.overflow)
+    while True:
+        staffed = any(_staffable(g, levels) for g in table.groups(call.queue, step))
+        if staffed or step >= last:
+            return step, not staffed
+        step += 1
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+@dataclass(frozen=True)
+class Candidate:
+    agent: str
+    group: int  # 0 = the queue's own skills (specialist), higher = overflow groups
+    level: int
+    idle_seconds: float
+    declined: bool = False  # the agent rejected or missed this call before
+
+    def as_dict(self) -> dict:
+        return {"agent": self.agent, "group": self.group, "level": self.level,
+                "idle_seconds": round(self.idle_seconds, 3), "declined": self.declined}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Offer ``call_id`` to ``agent``, and why."""
+
+    call_id: str
+    agent: str
+    queue: str
+    rule: str  # how the agent qualified: specialist, general_overflow, unidentified_need_to_general ...
+    group: str  # the eligibility group's label
+    step: int  # overflow step in force (0 = none yet)
+    step_rule: str  # description of that step
+    priority_class: str  # transferred, vip3, vip2, vip1, regular
+    priority: float  # effective priority now (class priority + ageing)
+    order: int  # 0-based place of the call in the one waiting order
+    waited: float  # seconds since the call first entered
+    policy: str  # highest_level | longest_idle | vip_highest_level
+    candidates: tuple[Candidate, ...]  # eligible free agents, best first
+    passed_over: Mapping[str, str]  # agent -> reason code for everyone else with a relevant skill
+    others_lacking_skill: int  # agents without any skill relevant to this queue
+    tie_break: str
+    callback: bool = False  # the call is a callback request: call the customer back
+
+    def as_dict(self) -> dict:
+        return {"call_id": self.call_id, "agent": self.agent, "queue": self.queue,
+                "rule": self.rule, "group": self.group, "step": self.step,
+                "step_rule": self.step_rule, "priority_class": self.priority_class,
+                "priority": round(self.priority, 3), "order": self.order,
+                "waited": round(self.waited, 3), "policy": self.policy,
+                "candidates": [c.as_dict() for c in self.candidates],
+                "passed_over": dict(self.passed_over),
+                "others_lacking_skill": self.others_lacking_skill,
+                "tie_break": self.tie_break, "callback": self.callback}
+
+
+class _Pool:
+    """Free agents indexed by skill for one routing pass; shrinks as agents are taken."""
+
+    def __init__(self, agents: Sequence[AgentInfo]):
+        self.by_skill: dict[str, list[AgentInfo]] = defaultdict(list)
+        self.free_by_skill: dict[str, dict[str, AgentInfo]] = defaultdict(dict)
+        self.free = 0
+        self.taken: set[str] = set()
+        for agent in agents:
+            available = agent.available
+            self.free += available
+            for skill in agent.skills:
+                self.by_skill[skill].append(agent)
+                if available:
+                    self.free_by_skill[skill][agent.login] = agent
+
+    def take(self, agent: AgentInfo) -> None:
+        self.taken.add(agent.login)
+        self.free -= 1
+        for skill in agent.skills:
+            self.free_by_skill[skill].pop(agent.login, None)
+
+    def matching(self, groups: Sequence[Group]) -> list[tuple[AgentInfo, Group, int]]:
+        """Free agents matching ``groups``, each with the first group it matches."""
+        found: dict[str, tuple[AgentInfo, Group, int]] = {}
+        for group in groups:
+            pools = [self.free_by_skill.get(skill, {}) for skill in group.skills]
+            smallest = min(pools, key=len) if pools else {}
+            for login, agent in smallest.items():
+                if login in found:
+                    continue
+                level = group.level_of(agent)
+                if level is not None:
+                    found[login] = (agent, group, level)
+        return list(found.values())
+
+    def any_matching(self, groups: Sequence[Group]) -> bool:
+        for group in groups:
+            pools = [self.free_by_skill.get(skill, {}) for skill in group.skills]
+            smallest = min(pools, key=len) if pools else {}
+            if any(group.level_of(agent) is not None for agent in smallest.values()):
+                return True
+        return False
+
+
+def route(calls: Iterable[CallInfo], agents: Iterable[AgentInfo], now: float, config: AcdConfig,
+          *, presorted: bool = False, table: RoutingTable | None = None) -> list[Decision]:
+    """Match waiting calls to free agents; one decision per offer to make now.
+
+    ``calls`` with ``offered_to`` set are skipped.  ``presorted=True`` tells the
+    router the calls are already in ``order_key`` order (the core keeps them so).
+    """
+    table = table or routing_table(config)
+    agents = list(agents)
+    pool = _Pool(agents)
+    if not pool.free:
+        return []
+    levels = logged_in_levels(agents)
+    ordered = calls if presorted else sorted(calls, key=lambda c: order_key(c, config))
+    # The free pool only shrinks during a pass, so "nobody free for (queue, step)" stays true.
+    exhausted: set[str] = set()  # queues no free agent can serve at any step
+    dead: set[tuple[str, int]] = set()
+    decisions: list[Decision] = []
+    for position, call in enumerate(ordered):
+        if call.offered_to is not None or call.queue in exhausted:
+            continue
+        if call.queue not in config.queues:
+            continue
+        if not pool.any_matching(table.all_groups(call.queue)):
+            exhausted.add(call.queue)
+            continue
+        step, _ = current_step(call, now, config, levels, table)
+        if (call.queue, step) in dead:
+            continue
+        matches = pool.matching(table.groups(call.queue, step))
+        if not matches:
+            dead.add((call.queue, step))
+            continue
+        decision = _decide(call, position, step, matches, pool, len(agents), now, config, table)
+        decisions.append(decision)
+        pool.take(next(m[0] for m in matches if m[0].login == decision.agent))
+        if not pool.free:
+            break
+    return decisions
+
+
+def _decide(call: CallInfo, position: int, step: int, matches: list[tuple[AgentInfo, Group, int]],
+            pool: _Pool, agent_count: int, now: float, config: AcdConfig,
+            table: RoutingTable) -> Decision:
+    queue = config.queues[call.queue]
+    vip = call.priority_class in VIP_CLASSES
+    policy = "vip_highest_level" if vip else queue.policy
+    fresh = [m for m in matches if m[0].login not in call.declined_by]
+    usable = fresh or matches
+    if policy == "longest_idle":
+        key = lambda m: (m[1].index, m[0].idle_since, -m[2], m[0].login)  # noqa: E731
+    else:
+        key = lambda m: (m[1].index, -m[2], m[0].idle_since, m[0].login)  # noqa: E731
+    ranked = sorted(usable, key=key)
+    winner, group, _level = ranked[0]
+    candidates = tuple(Candidate(a.login, g.index, lvl, max(0.0, now - a.idle_since),
+                                 a.login in call.declined_by) for a, g, lvl in ranked)
+    passed, considered = _passed_over(call, step, winner, matches, usable, pool, table)
+    rule = group.rule
+    if call.need is None and call.queue == config.default_queue:
+        rule = "unidentified_need_to_general"
+    step_rule = queue.overflow[step - 1].describe() if step else "no overflow step yet"
+    return Decision(call_id=call.call_id, agent=winner.login, queue=call.queue, rule=rule,
+                    group=group.label, step=step, step_rule=step_rule,
+                    priority_class=call.priority_class,
+                    priority=effective_priority(call, now, config), order=position,
+                    waited=now - call.entered_at, policy=policy, candidates=candidates,
+                    passed_over=passed, others_lacking_skill=agent_count - considered,
+                    tie_break=_tie_break(ranked, policy, now, len(fresh) < len(matches)),
+                    callback=call.callback)
+
+
+def _passed_over(call: CallInfo, step: int, winner: AgentInfo, matches, usable, pool: _Pool,
+                 table: RoutingTable) -> tuple[dict[str, str], int]:
+    matched = {m[0].login for m in matches}
+    usable_logins = {m[0].login for m in usable}
+    groups = table.groups(call.queue, step)
+    all_groups = table.all_groups(call.queue)
+    reasons: dict[str, str] = {}
+    seen: set[str] = set()
+    for skill in table.relevant_skills[call.queue]:
+        for agent in pool.by_skill.get(skill, ()):
+            if agent.login in seen:
+                continue
+            seen.add(agent.login)
+            if agent is winner:
+                continue
+            if agent.login in matched:
+                reasons[agent.login] = ("ranked_lower" if agent.login in usable_logins
+                                        else "declined_this_call")
+                continue
+            reasons[agent.login] = _reason(agent, groups, all_groups, pool)
+    return reasons, len(seen)
+
+
+def _reason(agent: AgentInfo, groups: Sequence[Group], all_groups: Sequence[Group],
+            pool: _Pool) -> str:
+    if not any(g.level_of(agent) is not None for g in groups):
+        later = next((g for g in all_groups if g.level_of(agent) is not None), None)
+        if later is not None:
+            return f"overflow_step_not_reached:{later.step}"
+        base = all_groups[0]
+        if all(skill in agent.skills for skill in base.skills):
+            detail = ",".join(f"{s}={agent.skills[s]}<{m}" for s, m in base.skills.items()
+                              if agent.skills[s] < m)
+            return f"level_below_minimum:{detail}"
+        return "lacks_skill"
+    if agent.state is AgentState.LOGGED_OUT:
+        return "logged_out"
+    if not agent.phone_registered:
+        return "phone_not_registered"
+    if agent.on_external_call:
+        return "on_non_queue_call"
+    if agent.login in pool.taken:
+        return "reserved_for_higher_priority_call"
+    if agent.state is AgentState.NOT_READY:
+        return f"not_ready:{agent.not_ready_reason}"
+    return _BUSY_REASON.get(agent.state, agent.state.value)
+
+
+def _tie_break(ranked, policy: str, now: float, declined_skipped: bool) -> str:
+    note = " (agents who declined this call skipped)" if declined_skipped else ""
+    if len(ranked) == 1:
+        return "only eligible free agent" + note
+    (first, g1, l1), (second, g2, l2) = ranked[0], ranked[1]
+    if g1.index != g2.index:
+        text = f"own-skill group before overflow group ({first.login} over {second.login})"
+    elif policy != "longest_idle" and l1 != l2:
+        text = f"highest level {l1} (next: {second.login} level {l2})"
+    elif first.idle_since != second.idle_since:
+        text = (f"longest idle {now - first.idle_since:.0f} s "
+                f"(next: {second.login} idle {now - second.idle_since:.0f} s)")
+    elif l1 != l2:
+        text = f"equal idle time; highest level {l1} (next: {second.login} level {l2})"
+    else:
+        text = f"equal level and idle time; login order ({second.login} next)"
+    return text + note
