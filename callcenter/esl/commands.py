@@ -1,0 +1,248 @@
+"""Switch: the FreeSWITCH command vocabulary, one small method per command.
+
+Everything above this module speaks in calls (`switch.bridge(a, b)`), never in
+command strings. Every argument is validated or escaped by
+callcenter.esl.dialstring before it reaches the wire; every call has a timeout.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid as uuidlib
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from callcenter.esl import dialstring as ds
+from callcenter.esl.connection import SwitchConnection
+from callcenter.esl.dialstring import DialString, Endpoint
+from callcenter.esl.errors import CommandFailed, InvalidArgument, OriginateFailed
+from callcenter.esl.events import ApplicationCompleted
+
+log = logging.getLogger(__name__)
+
+CC_VARIABLES = ("cc_call_id", "cc_state", "cc_queue", "cc_priority", "cc_queued_at", "cc_agent",
+                "cc_leg", "cc_hotline", "cc_entry", "cc_service_line")
+EAVESDROP_MODES = {
+    "listen": {},
+    "whisper": {"eavesdrop_whisper_aleg": "true"},
+    "barge": {"eavesdrop_bridge_aleg": "true", "eavesdrop_bridge_bleg": "true"},
+}
+_TERMINATORS = re.compile(r"none|[0-9*#]{1,12}")
+_ERR_CAUSE = re.compile(r"-ERR\s+([A-Z_]+)")
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    uuid: str
+    direction: str
+    state: str
+    callstate: str
+    caller_number: str
+    caller_name: str
+    destination: str
+    application: str
+    application_data: str
+    created_epoch: int
+    name: str
+
+
+@dataclass(frozen=True)
+class ControlledChannel:
+    """A live channel and the cc_* variables the engine set on it (None when unset)."""
+    info: ChannelInfo
+    variables: Mapping[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Registration:
+    extension: str
+    realm: str
+    contact: str
+    expires: int
+
+
+def new_uuid() -> str:
+    return str(uuidlib.uuid4())
+
+
+class Switch:
+    def __init__(self, connection: SwitchConnection) -> None:
+        self.connection = connection
+
+    # -- calls -------------------------------------------------------------------------
+    def originate(self, endpoint: Endpoint, *, variables: Mapping[str, object] | None = None,
+                  caller_id_number: str | None = None, caller_id_name: str | None = None,
+                  timeout: int = 30, application: tuple[str, str] | None = None,
+                  uuid: str | None = None) -> str:
+        """Dial `endpoint` through bgapi and wait for the outcome; returns the new leg's uuid
+        (chosen here, so a retry with the same `uuid` cannot create a second call)."""
+        leg = ds.uuid(uuid) if uuid else new_uuid()
+        if not isinstance(timeout, int) or not 1 <= timeout <= 600:
+            raise InvalidArgument("timeout", timeout, "whole seconds between 1 and 600")
+        dial_vars: dict[str, object] = {"origination_uuid": leg, "originate_timeout": timeout}
+        if caller_id_number is not None:
+            dial_vars["origination_caller_id_number"] = ds.token(caller_id_number, "caller id number")
+        if caller_id_name is not None:
+            dial_vars["origination_caller_id_name"] = caller_id_name
+        dial_vars.update(variables or {})
+        then = ds.app_suffix(*application) if application else "&park()"
+        command = f"originate {DialString(endpoint, dial_vars).render()} {then}"
+        log.info("[%s] originate %s", leg, endpoint.text)
+        job = self.connection.bgapi(command, timeout + self.connection.api_timeout)
+        if not job.ok:
+            match = _ERR_CAUSE.match(job.body.strip())
+            raise OriginateFailed(command, match.group(1) if match else job.body.strip() or "UNKNOWN")
+        return leg
+
+    def eavesdrop(self, target_uuid: str, supervisor: Endpoint, mode: str = "listen", *,
+                  caller_id_number: str | None = None, timeout: int = 30) -> str:
+        """Ring the supervisor's phone and, once answered, listen to / whisper into /
+        barge into the target channel. Returns the supervisor leg's uuid."""
+        if mode not in EAVESDROP_MODES:
+            raise InvalidArgument("eavesdrop mode", mode, f"one of {sorted(EAVESDROP_MODES)}")
+        return self.originate(supervisor, variables=EAVESDROP_MODES[mode], timeout=timeout,
+                              caller_id_number=caller_id_number,
+                              application=("eavesdrop", ds.uuid(target_uuid)))
+
+    def execute(self, uuid: str, app: str, arg: str = "",
+                timeout: float | None = None) -> ApplicationCompleted:
+        return self.connection.execute(uuid, app, arg, timeout)
+
+    def answer(self, uuid: str) -> None:
+        self.execute(uuid, "answer")
+
+    def playback(self, uuid: str, path: str, timeout: float | None = None) -> None:
+        self.execute(uuid, "playback", ds.word(path, "file"), timeout)
+
+    def play_and_get_digits(self, uuid: str, prompt: str, *, min_digits: int = 1,
+                            max_digits: int = 1, tries: int = 3, timeout_ms: int = 5000,
+                            terminators: str = "#", invalid_prompt: str = "silence_stream://250",
+                            variable: str = "cc_digits", regex: str = r"\d+",
+                            digit_timeout_ms: int | None = None,
+                            timeout: float | None = None) -> str:
+        """Play `prompt`, collect digits; returns them ('' when none were valid)."""
+        numbers = (min_digits, max_digits, tries, timeout_ms, digit_timeout_ms or timeout_ms)
+        if not all(isinstance(n, int) and n >= 0 for n in numbers) or min_digits > max_digits:
+            raise InvalidArgument("digit limits", numbers, "non-negative integers, min <= max")
+        if not _TERMINATORS.fullmatch(terminators):
+            raise InvalidArgument("terminators", terminators, "digits, * or #, or 'none'")
+        arg = " ".join(str(part) for part in (
+            min_digits, max_digits, tries, timeout_ms, terminators, ds.word(prompt, "prompt"),
+            ds.word(invalid_prompt, "invalid prompt"), ds.var_name(variable),
+            ds.word(regex, "regex"), digit_timeout_ms or timeout_ms))
+        done = self.execute(uuid, "play_and_get_digits", arg, timeout)
+        return done.variable(variable) or ""
+
+    def say(self, uuid: str, text: str, *, language: str = "en", kind: str = "number",
+            method: str = "pronounced", timeout: float | None = None) -> None:
+        """mod_say, e.g. say(uuid, "12.50", kind="currency")."""
+        arg = " ".join((ds.token(language, "language"), ds.token(kind, "say type"),
+                        ds.token(method, "say method"), ds.word(text, "text")))
+        self.execute(uuid, "say", arg, timeout)
+
+    # -- api commands on live channels ---------------------------------------------------
+    def bridge(self, uuid_a: str, uuid_b: str) -> None:
+        self.connection.api(f"uuid_bridge {ds.uuid(uuid_a)} {ds.uuid(uuid_b, 'other uuid')}")
+
+    def transfer(self, uuid: str, destination: str, dialplan: str = "XML",
+                 context: str = "default") -> None:
+        self.connection.api(f"uuid_transfer {ds.uuid(uuid)} {ds.token(destination, 'destination')} "
+                            f"{ds.token(dialplan, 'dialplan')} {ds.token(context, 'context')}")
+
+    def hold(self, uuid: str) -> None:
+        self.connection.api(f"uuid_hold {ds.uuid(uuid)}")
+
+    def unhold(self, uuid: str) -> None:
+        self.connection.api(f"uuid_hold off {ds.uuid(uuid)}")
+
+    def _record(self, uuid: str, action: str, path: str) -> None:
+        self.connection.api(f"uuid_record {ds.uuid(uuid)} {action} {ds.word(path, 'recording path')}")
+
+    def record_start(self, uuid: str, path: str) -> None:
+        self._record(uuid, "start", path)
+
+    def record_stop(self, uuid: str, path: str = "all") -> None:
+        self._record(uuid, "stop", path)
+
+    def record_mask(self, uuid: str, path: str) -> None:
+        self._record(uuid, "mask", path)
+
+    def record_unmask(self, uuid: str, path: str) -> None:
+        self._record(uuid, "unmask", path)
+
+    def break_media(self, uuid: str, all_queued: bool = False) -> None:
+        self.connection.api(f"uuid_break {ds.uuid(uuid)}" + (" all" if all_queued else ""))
+
+    def broadcast(self, uuid: str, path: str, leg: str = "aleg") -> None:
+        if leg not in ("aleg", "bleg", "both"):
+            raise InvalidArgument("leg", leg, "aleg, bleg or both")
+        self.connection.api(f"uuid_broadcast {ds.uuid(uuid)} {ds.word(path, 'file')} {leg}")
+
+    def hangup(self, uuid: str, cause: str = "NORMAL_CLEARING") -> None:
+        self.connection.api(f"uuid_kill {ds.uuid(uuid)} {ds.cause(cause)}")
+
+    def set_variable(self, uuid: str, name: str, value: object) -> None:
+        text = ds.no_control(name, str(value))
+        self.connection.api(f"uuid_setvar {ds.uuid(uuid)} {ds.var_name(name)} {text}")
+
+    def set_variables(self, uuid: str, values: Mapping[str, object]) -> None:
+        for name, value in values.items():
+            self.set_variable(uuid, name, value)
+
+    def get_variable(self, uuid: str, name: str) -> str | None:
+        value = self.connection.api(f"uuid_getvar {ds.uuid(uuid)} {ds.var_name(name)}")
+        return None if value in ("_undef_", "") else value
+
+    def channel_exists(self, uuid: str) -> bool:
+        return self.connection.api(f"uuid_exists {ds.uuid(uuid)}") == "true"
+
+    # -- switch-wide -------------------------------------------------------------------
+    def show_channels(self) -> list[ChannelInfo]:
+        text = self.connection.api("show channels as json")
+        try:
+            rows = json.loads(text).get("rows") or []
+        except (ValueError, AttributeError) as error:
+            raise CommandFailed("show channels as json", f"unreadable JSON: {error}") from error
+        return [_channel_info(row) for row in rows if row.get("uuid")]
+
+    def registrations(self) -> list[Registration]:
+        text = self.connection.api("show registrations")
+        lines = [line for line in text.splitlines() if line.strip()]
+        if not lines or not lines[0].startswith("reg_user,"):
+            return []
+        names = lines[0].split(",")
+        found = []
+        for line in lines[1:]:
+            row = dict(zip(names, line.split(",")))
+            if "reg_user" in row and row.get("expires") is not None:
+                expires = row["expires"]
+                found.append(Registration(row["reg_user"], row.get("realm", ""), row.get("url", ""),
+                                          int(expires) if expires.isdigit() else 0))
+        return found
+
+    def is_registered(self, extension: str, domain: str | None = None) -> bool:
+        ds.token(extension, "extension")
+        return any(r.extension == extension and (domain is None or r.realm == domain)
+                   for r in self.registrations())
+
+    def controlled_channels(self, variables: tuple[str, ...] = CC_VARIABLES) -> list[ControlledChannel]:
+        """Resync helper: every live channel with the cc_* variables the engine set on it.
+        A channel that hangs up while we read it is left out."""
+        result = []
+        for info in self.show_channels():
+            try:
+                values = {name: self.get_variable(info.uuid, name) for name in variables}
+            except CommandFailed:
+                continue
+            result.append(ControlledChannel(info, values))
+        return result
+
+
+def _channel_info(row: Mapping[str, str]) -> ChannelInfo:
+    epoch = str(row.get("created_epoch", ""))
+    return ChannelInfo(row["uuid"], row.get("direction", ""), row.get("state", ""),
+                       row.get("callstate", ""), row.get("cid_num", ""), row.get("cid_name", ""),
+                       row.get("dest", ""), row.get("application", ""),
+                       row.get("application_data", ""), int(epoch) if epoch.isdigit() else 0,
+                       row.get("name", ""))
