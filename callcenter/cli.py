@@ -15,6 +15,8 @@ from callcenter.db import SchemaOutOfDate
 COMMAND_MODULES = [
     "callcenter.commands.run",
     "callcenter.commands.db",
+    "callcenter.commands.freeswitch",
+    "callcenter.commands.ivr",
 ]
 
 EXIT_CONFIG_ERROR = 2
