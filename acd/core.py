@@ -349,7 +349,7 @@ class AcdCore:
             core._resume[values.pop("caller")] = values
         core.estimator.restore(snapshot.get("handle_times", {}))
         seqs = [c.seq for c in calls] + [c.seq for c, _, _ in core._active.values()]
-        core._seq = max([int(snapshot.get("seq", 0))] + [s + 1 for s in seqs])
+        core._seq = max([int(snapshot.get("seq", 0))] + seqs)  # the last number used
         return core
 
     # ------------------------------------------------------------------ internals
