@@ -92,17 +92,7 @@ class FakeLive:
                              tuple(c for c in self.calls.values() if c.state != "wrapup"))
 
     def subscribe(self, agent_id, timeout):
-        inbox: gevent.queue.Queue = gevent.queue.Queue()
-        entry = (agent_id, inbox)
-        self.subscribers.append(entry)
-        try:
-            while True:
-                try:
-                    yield inbox.get(timeout=timeout)
-                except gevent.queue.Empty:
-                    yield None
-        finally:
-            self.subscribers.remove(entry)
+        return Subscription(self, agent_id, timeout)
 
     # --- test controls: what the engine would do ---
     def publish(self, event: LiveEvent) -> None:
@@ -136,6 +126,30 @@ class FakeLive:
         self.calls[agent_id] = call
         self._set(agent_id, "on_call", None, call.uuid)
         self.publish(LiveEvent("call_connected", agent_id, {"call": call}))
+
+
+class Subscription:
+    """Registered at once; close() unsubscribes even if never iterated."""
+
+    def __init__(self, live: FakeLive, agent_id, timeout) -> None:
+        self.live, self.timeout = live, timeout
+        self.entry = (agent_id, gevent.queue.Queue())
+        live.subscribers.append(self.entry)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.entry not in self.live.subscribers:
+            raise StopIteration
+        try:
+            return self.entry[1].get(timeout=self.timeout)
+        except gevent.queue.Empty:
+            return None
+
+    def close(self) -> None:
+        if self.entry in self.live.subscribers:
+            self.live.subscribers.remove(self.entry)
 
 
 # --- database helpers ---

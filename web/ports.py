@@ -169,6 +169,8 @@ class LivePort(Protocol):
     def subscribe(self, agent_id: int | None, timeout: float) -> Iterator[LiveEvent | None]:
         """Events for that agent (agent_id set) or for the whole floor (None).
 
+        The subscription starts when subscribe() returns (not at the first
+        next()), so nothing published after the call is lost.
         The iterator yields ``None`` whenever ``timeout`` seconds pass without an
         event, so the console can send a keep-alive and notice a client that
         left; closing the iterator (``.close()``) unsubscribes."""

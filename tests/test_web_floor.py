@@ -1,0 +1,149 @@
+"""The supervisor floor: board (live + KPIs from Call rows), force state, eavesdrop,
+and agent management with its audit trail."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from callcenter.models import Agent, AgentSkill, AuditLog, Role, Skill
+from web.ports import LiveCall, QueueLive
+from web_fixtures import *  # noqa: F401,F403
+from web_fixtures import add_agent, add_call, add_customer, csrf_of, login
+
+
+def post(client, url, body=None):
+    return client.post(url, json=body or {}, headers={"X-CSRF-Token": csrf_of(client)})
+
+
+def test_the_board_shows_queues_agents_and_calls_with_their_routing_reason(client, sessions,
+                                                                          fake_live):
+    agent = add_agent(sessions, "agent01", name="Wang Fang")
+    add_agent(sessions, "lead1", role=Role.SUPERVISOR)
+    customer = add_customer(sessions)
+    # today on billing: answered in 10 s, in 40 s, abandoned after 30 s; plus one 2 hours ago
+    add_call(sessions, "a", "1", customer, agent_id=agent, queued_ago=300, wait=10)
+    add_call(sessions, "b", "2", None, agent_id=agent, queued_ago=200, wait=40)
+    add_call(sessions, "c", "3", None, queued_ago=100, wait=30, abandoned=True)
+    add_call(sessions, "d", "4", None, agent_id=agent, queued_ago=7200, wait=5)
+    fake_live.queues["billing"] = QueueLive("billing", 2, 47.4)
+    fake_live.set_agent_state(agent, "ready")
+    fake_live.offer(agent, LiveCall("live-1", "13800000001", "offered", None, queue="billing",
+                                    routing_reason="billing level 9, longest idle"))
+    login(client, "lead1")
+    board = client.get("/api/v1/floor").json
+    billing = board["queues"][0]
+    assert billing["name"] == "billing" and billing["waiting"] == 2 and billing["longest_wait"] == 47
+    assert billing["offered"] == 4 and billing["abandoned"] == 1
+    assert billing["service_level_today"] == "50%"  # a, d in time; b late; c abandoned
+    assert billing["service_level_30min"] == "33%"  # a in time; b late; c abandoned
+    assert board["agents_by_state"] == {"offered": 1}
+    row = board["agents"][0]
+    assert (row["name"], row["state"], row["handled_today"], row["call_uuid"]) == \
+        ("Wang Fang", "offered", 3, "live-1")
+    assert board["calls"][0]["routing_reason"] == "billing level 9, longest idle"
+
+
+def test_a_supervisor_forces_a_state_and_barges_in_audited(client, sessions, fake_live):
+    agent = add_agent(sessions, "agent01")
+    lead = add_agent(sessions, "lead1", role=Role.SUPERVISOR)
+    login(client, "lead1")
+    reply = post(client, f"/api/v1/floor/agents/{agent}/state",
+                 {"state": "not_ready", "reason": "training"})
+    assert reply.status_code == 200
+    assert fake_live.actions[-1] == ("state", agent, "not_ready", "training", lead)
+    assert post(client, f"/api/v1/floor/agents/{agent}/eavesdrop",
+                {"mode": "barge"}).status_code == 404  # no call to barge into
+    fake_live.offer(agent, LiveCall("live-1", "13800000001", "offered", None))
+    fake_live.connect(agent)
+    assert post(client, f"/api/v1/floor/agents/{agent}/eavesdrop",
+                {"mode": "shout"}).status_code == 400
+    assert post(client, f"/api/v1/floor/agents/{agent}/eavesdrop",
+                {"mode": "barge"}).status_code == 200
+    assert fake_live.actions[-1] == ("eavesdrop", lead, agent, "barge")
+    with sessions() as db:
+        actions = [(e.action, e.object_id, e.actor_login, e.remote_addr)
+                   for e in db.scalars(select(AuditLog).where(AuditLog.action != "login"))]
+    assert actions == [("force_state", str(agent), "lead1", "127.0.0.1"),
+                       ("eavesdrop_barge", str(agent), "lead1", "127.0.0.1")]
+
+
+def form_token(page) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+
+
+def test_an_admin_creates_changes_and_deactivates_an_agent(client, sessions):
+    add_agent(sessions, "admin", role=Role.ADMIN, skills={"billing": 5, "complaints": 3})
+    login(client, "admin")
+    token = form_token(client.get("/admin/agents/new"))
+    created = client.post("/admin/agents/new", data={
+        "csrf_token": token, "login": "agent20", "display_name": "Qian Li",
+        "password": "long enough pw", "role": "agent", "sip_extension": "1020",
+        "language": "zh", "active": "on", "skill_billing": "7", "skill_complaints": ""})
+    assert created.status_code == 302
+    with sessions() as db:
+        agent = db.scalar(select(Agent).where(Agent.login == "agent20"))
+        assert {s.skill.name: s.level for s in agent.skills} == {"billing": 7}
+        assert agent.sip_a1_hash and agent.password_hash != "long enough pw"
+        agent_id = agent.id
+
+    changed = client.post(f"/admin/agents/{agent_id}", data={
+        "csrf_token": token, "display_name": "Qian Li", "role": "agent", "sip_extension": "1020",
+        "language": "en", "skill_billing": "", "skill_complaints": "4"})  # no "active": off
+    assert changed.status_code == 302
+    with sessions() as db:
+        agent = db.get(Agent, agent_id)
+        assert not agent.active and agent.language == "en"
+        assert {s.skill.name: s.level for s in agent.skills} == {"complaints": 4}
+        audit = list(db.scalars(select(AuditLog).where(AuditLog.object_id == str(agent_id))))
+    assert [a.action for a in audit] == ["agent_create", "agent_update"]
+    assert audit[1].details["active"] == [True, False]
+    assert audit[1].details["skills"] == [{"billing": 7}, {"complaints": 4}]
+    assert all(a.remote_addr == "127.0.0.1" and a.actor_login == "admin" for a in audit)
+
+
+def test_a_bad_form_names_the_field_keeps_the_input_and_stores_nothing(client, sessions):
+    admin = add_agent(sessions, "admin", role=Role.ADMIN, skills={"billing": 5})
+    add_agent(sessions, "agent01", extension="1001", skills={"billing": 6})
+    login(client, "admin")
+    token = form_token(client.get("/admin/agents/new"))
+    reply = client.post("/admin/agents/new", data={
+        "csrf_token": token, "login": "agent21", "display_name": "Typed Name",
+        "password": "long enough pw", "role": "agent", "sip_extension": "1001",
+        "language": "zh", "skill_billing": "8"})
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 400 and "sip_extension" in page and "belongs to another" in page
+    assert 'value="Typed Name"' in page and 'value="agent21"' in page and 'value="8"' in page
+    with sessions() as db:
+        assert db.scalar(select(Agent).where(Agent.login == "agent21")) is None
+    with sessions() as db:
+        agent01 = db.scalar(select(Agent).where(Agent.login == "agent01")).id
+    reply = client.post(f"/admin/agents/{agent01}", data={
+        "csrf_token": token, "display_name": "Renamed", "role": "agent", "language": "zh",
+        "sip_extension": "1001", "active": "on", "skill_billing": "11"})
+    assert reply.status_code == 400 and "skill_billing" in reply.get_data(as_text=True)
+    with sessions() as db:
+        agent = db.get(Agent, agent01)
+        assert agent.display_name == "Agent01"  # nothing of the rejected form was stored
+        level = db.scalar(select(AgentSkill.level).join(Skill).where(
+            AgentSkill.agent_id == agent01, Skill.name == "billing"))
+        assert level == 6
+        assert db.scalar(select(AuditLog).where(AuditLog.actor_agent_id == admin,
+                                                AuditLog.action != "login")) is None
+
+
+def test_the_agent_api_mirrors_the_forms(client, sessions):
+    add_agent(sessions, "admin", role=Role.ADMIN, skills={"billing": 5})
+    login(client, "admin")
+    reply = post(client, "/api/v1/agents", {"login": "api1", "display_name": "Api One",
+                                            "password": "short", "role": "agent"})
+    assert reply.status_code == 400 and reply.json["field"] == "password"
+    reply = post(client, "/api/v1/agents", {"login": "api1", "display_name": "Api One",
+                                            "password": "long enough pw", "role": "agent",
+                                            "skills": {"billing": 3}})
+    assert reply.status_code == 201 and reply.json["skills"] == {"billing": 3}
+    agent_id = reply.json["id"]
+    reply = client.patch(f"/api/v1/agents/{agent_id}", json={"skills": {"billing": 9}},
+                         headers={"X-CSRF-Token": csrf_of(client)})
+    assert reply.status_code == 200 and reply.json["skills"] == {"billing": 9}
+    assert [a["login"] for a in client.get("/api/v1/agents").json["agents"]] == ["admin", "api1"]
