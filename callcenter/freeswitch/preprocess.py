@@ -14,6 +14,7 @@ Nothing here runs a command or touches FreeSWITCH.
 from __future__ import annotations
 
 import glob
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -69,6 +70,9 @@ class Node:
     children: list[Node] = field(default_factory=list)
     # variable names each attribute's value was built from
     sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # whether the start tag, as written, contains $${ (character references
+    # such as &#36; are decoded only after FreeSWITCH expanded variables)
+    expandable: bool = False
 
     def get(self, name: str, default: str | None = None) -> str | None:
         return self.attrs.get(name, default)
@@ -114,7 +118,9 @@ def parse_file(path: Path) -> tuple[Node | None, list[Problem]]:
     roots: list[Node] = []
 
     def start(tag: str, attrs: dict[str, str]) -> None:
-        node = Node(tag, dict(attrs), path, parser.CurrentLineNumber)
+        offset = parser.CurrentByteIndex
+        raw_tag = data[offset:data.find(b">", offset) + 1]
+        node = Node(tag, dict(attrs), path, parser.CurrentLineNumber, expandable=b"$${" in raw_tag)
         (stack[-1].children if stack else roots).append(node)
         stack.append(node)
 
@@ -215,7 +221,7 @@ class Assembler:
         return []
 
     def _include(self, node: Node, pattern: str, depth: int) -> list[Node]:
-        full = pattern if pattern.startswith("/") else str(node.file.parent / pattern)
+        full = os.path.normpath(pattern if pattern.startswith("/") else str(node.file.parent / pattern))
         if not glob.has_magic(full):
             if not Path(full).is_file():
                 self.problems.append(Problem(node.file, node.line,
@@ -228,6 +234,8 @@ class Assembler:
         return result
 
     def _expand(self, node: Node) -> None:
+        if not node.expandable:
+            return
         for key, raw in node.attrs.items():
             used: list[str] = []
 
