@@ -2,10 +2,12 @@
 (deliberately independent of callcenter.esl), plus fixtures."""
 from __future__ import annotations
 
+import re
 import socket
 import time
 import uuid as uuidlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import unquote
 
 import gevent
@@ -31,9 +33,11 @@ class Frame:
         return self.headers.get("Content-Type", "")
 
 
-def parse_event_body(body: bytes) -> tuple[dict[str, str], str | None]:
+def parse_event_body(body: bytes, strict: bool = True) -> tuple[dict[str, str], str | None]:
     """A plain event body: header lines (values URL-encoded), then an
-    optional second body announced by its own Content-Length."""
+    optional second body announced by its own Content-Length. strict=False
+    for the transcripts, whose lengths changed when the host name was
+    rewritten (two bytes per event: FreeSWITCH-Hostname and -Switchname)."""
     text = body.decode("utf-8")
     head, sep, rest = text.partition("\n\n")
     headers: dict[str, str] = {}
@@ -47,7 +51,7 @@ def parse_event_body(body: bytes) -> tuple[dict[str, str], str | None]:
     if "Content-Length" in headers:
         length = int(headers["Content-Length"])
         inner_bytes = rest.encode()
-        assert len(inner_bytes) == length, f"inner body {len(inner_bytes)} bytes, announced {length}"
+        assert not strict or len(inner_bytes) == length, f"inner body {len(inner_bytes)} bytes, announced {length}"
         inner = inner_bytes.decode()
     return headers, inner
 
@@ -217,3 +221,32 @@ def client(sim):
     assert reply.headers["Reply-Text"] == "+OK event listener enabled plain"
     yield c
     c.close()
+
+
+TRACES = Path(__file__).resolve().parent.parent.parent / "shared" / "esl-traces"
+
+
+def load_trace(name: str) -> list[tuple[str, bytes]]:
+    """Blocks of a transcript: ('SEND' | 'RECV', raw bytes)."""
+    path = TRACES / name
+    if not path.is_file():
+        pytest.skip(f"transcript {path} not available")
+    data = path.read_bytes()
+    blocks = re.split(rb"^### (SEND|RECV) \+[\d.]+s\n", data, flags=re.M)
+    return [(blocks[i].decode(), blocks[i + 1]) for i in range(1, len(blocks), 2)]
+
+
+def trace_frames(blocks: list[tuple[str, bytes]]) -> list[tuple[str, Frame | str]]:
+    """('SEND', command text) and ('RECV', Frame) in transcript order."""
+    out: list[tuple[str, Frame | str]] = []
+    for kind, raw in blocks:
+        if kind == "SEND":
+            out.append(("SEND", raw.decode().strip("\n")))
+            continue
+        head, _, body = raw.partition(b"\n\n")
+        headers = dict(line.split(": ", 1) for line in head.decode().split("\n") if line)
+        frame = Frame(headers, body, raw)
+        if frame.content_type == "text/event-plain":
+            frame.event, frame.event_body = parse_event_body(frame.body, strict=False)
+        out.append(("RECV", frame))
+    return out

@@ -193,11 +193,17 @@ def _uuid_transfer(sim: "Simulator", arg: str) -> str:
     if not rest:
         return "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
     dest = rest[0]
+    context = rest[2] if len(rest) > 2 else None
     if len(rest) > 1 and rest[1] == "inline":
-        dest = "park:" if dest.strip("'").startswith("park") else dest
+        dest, context = ("park:" if dest.strip("'").startswith("park") else dest), None
     for leg in legs:
-        sim.transfer(leg, dest)
+        sim.transfer(leg, dest, context)
     return "+OK\n"
+
+
+@command("sched_del")
+def _sched_del(sim: "Simulator", arg: str) -> str:
+    return "+OK\n" if sim.unschedule(arg.strip()) else "-ERR no such id\n"
 
 
 @command("uuid_hold")
@@ -240,9 +246,9 @@ def _uuid_broadcast(sim: "Simulator", arg: str) -> str:
         if target is None:
             continue
         if sep:
-            target.execute(app, app_arg.replace("!", " "))
+            target.execute(app, app_arg.replace("!", " "), quiet=True)
         else:
-            target.execute("playback", path)
+            target.execute("playback", path, quiet=True)
     return "+OK Message sent\n"
 
 

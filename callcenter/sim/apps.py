@@ -14,7 +14,7 @@ import shlex
 import uuid as uuidlib
 from typing import Callable
 
-from .channel import Channel, ChannelHangup, Interrupted
+from .channel import QUIET, Channel, ChannelHangup, Interrupted
 from .media import ENDLESS, is_endless, prompt_seconds, write_wav
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,8 @@ def expand(ch: Channel, data: str) -> str:
 def run_application(ch: Channel, name: str, data: str, event_uuid: str | None) -> None:
     """Run one application with CHANNEL_EXECUTE / CHANNEL_EXECUTE_COMPLETE
     around it; Application-UUID is the sendmsg's Event-UUID when given."""
-    app_uuid = event_uuid or str(uuidlib.uuid4())
+    quiet = event_uuid == QUIET
+    app_uuid = str(uuidlib.uuid4()) if quiet or not event_uuid else event_uuid
     data = expand(ch, data or "")
     nested = ch.parked  # run from inside park (sendmsg on a parked channel)
     ch.current_app, ch.current_app_data = name, data
@@ -56,8 +57,9 @@ def run_application(ch: Channel, name: str, data: str, event_uuid: str | None) -
     ch.variables["current_application_data"] = data
     ch.applications.append((name, data))
     ch.state = "CS_EXECUTE"
-    ch.emit("CHANNEL_EXECUTE", [("Application", name), ("Application-Data", data),
-                                ("Application-UUID", app_uuid)])
+    if not quiet:
+        ch.emit("CHANNEL_EXECUTE", [("Application", name), ("Application-Data", data),
+                                    ("Application-UUID", app_uuid)])
     response = "_none_"
     handler = APPS.get(name)
     try:
@@ -67,14 +69,17 @@ def run_application(ch: Channel, name: str, data: str, event_uuid: str | None) -
         else:
             response = handler(ch, data) or "_none_"
     except Interrupted:
-        _complete(ch, name, data, response, app_uuid)
+        if not quiet:
+            _complete(ch, name, data, response, app_uuid)
         if nested:  # bridge/transfer pulls the leg out of park as well
             raise
         return
     except ChannelHangup:
-        _complete(ch, name, data, response, app_uuid)
+        if not quiet:
+            _complete(ch, name, data, response, app_uuid)
         raise
-    _complete(ch, name, data, response, app_uuid)
+    if not quiet:
+        _complete(ch, name, data, response, app_uuid)
 
 
 def _complete(ch: Channel, name: str, data: str, response: str, app_uuid: str) -> None:
@@ -292,8 +297,8 @@ def _pagd(ch: Channel, data: str) -> str:
         tries -= 1
     ch.variables["read_result"] = "failure"
     if failure:
-        target = failure.split()[0]
-        _transfer(ch, target)
+        words = failure.split()
+        transfer_to(ch, words[0], words[2] if len(words) > 2 else None)
     return "_none_"
 
 
@@ -344,16 +349,18 @@ def _record(ch: Channel, data: str) -> str:
 
 # ---- transfer, bridge, eavesdrop -------------------------------------------
 
-def _transfer(ch: Channel, dest: str) -> None:
-    """Run the dialplan for `dest` (simplified: dialplans/*.xml by
-    destination number only; 'park:' inline goes straight to park)."""
+def transfer_to(ch: Channel, dest: str, context: str | None = None) -> None:
+    """Run the dialplan for `dest` in `context` (simplified: dialplans/*.xml
+    by destination number; 'park:' inline goes straight to park)."""
     while not ch.queue.empty():
         ch.queue.get()
     dest = dest.strip().strip("'")
     if dest.startswith("park:") or dest == "park":
         ch.execute("park")
         return
-    actions = ch.sim.route(dest)
+    if context:
+        ch.context = context
+    actions = ch.sim.route(dest, ch.context)
     if actions is None:
         ch.hangup("NO_ROUTE_DESTINATION")
         return
@@ -364,7 +371,47 @@ def _transfer(ch: Channel, dest: str) -> None:
 
 @app("transfer")
 def _transfer_app(ch: Channel, data: str) -> None:
-    _transfer(ch, data.split()[0] if data.split() else "")
+    """transfer <dest> [XML <context>]; runs after this application ends."""
+    words = data.split()
+    if words:
+        transfer_to(ch, words[0], words[2] if len(words) > 2 else None)
+
+
+def _schedule_args(ch: Channel, data: str) -> tuple[float, list[str]] | None:
+    words = data.split()
+    if not words or not words[0].lstrip("+").replace(".", "", 1).isdigit():
+        log.warning("sim channel %s: expected +<seconds> first, got %r", ch.uuid, data)
+        return None
+    # "+N" is relative; an absolute epoch is treated as relative too (simplified)
+    return float(words[0].lstrip("+")), words[1:]
+
+
+@app("sched_transfer")
+def _sched_transfer(ch: Channel, data: str) -> None:
+    """sched_transfer +<sec> <dest> [XML <context>]; cancelled by `sched_del <uuid>`."""
+    parsed = _schedule_args(ch, data)
+    if parsed and parsed[1]:
+        seconds, words = parsed
+        dest, context = words[0], (words[2] if len(words) > 2 else None)
+
+        def fire() -> None:
+            if ch.hangup_cause is None:
+                ch.sim.transfer(ch, dest, context)
+        ch.sim.schedule(ch.uuid, seconds, fire)
+
+
+@app("sched_hangup")
+def _sched_hangup(ch: Channel, data: str) -> None:
+    parsed = _schedule_args(ch, data)
+    if parsed:
+        seconds, words = parsed
+        cause = words[0] if words else "ALLOTTED_TIMEOUT"
+        ch.sim.schedule(ch.uuid, seconds, lambda: ch.hangup(cause, from_executor=False))
+
+
+@app("echo")
+def _echo(ch: Channel, data: str) -> None:
+    ch.wait(ENDLESS, breakable=False)
 
 
 @app("bridge")

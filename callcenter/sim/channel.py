@@ -64,6 +64,9 @@ CALLING = {
 }
 
 
+QUIET = "\x00quiet"  # marker in place of an Event-UUID: run without execute events
+
+
 class ChannelHangup(Exception):
     """Raised inside the channel's greenlet once the leg is hung up."""
 
@@ -136,6 +139,7 @@ class Channel:
         self.bridge_is_a = False
         self.eavesdrop_mode: str | None = None
         self.exports: dict[str, str] = {}
+        self.other_leg: "Channel | None" = None
         self.in_bridge_app = False
         self.current_app = ""
         self.current_app_data = ""
@@ -191,9 +195,11 @@ class Channel:
             self._wake.clear()
             self._wake.wait()
 
-    def execute(self, app: str, data: str = "", event_uuid: str | None = None) -> None:
-        """Queue an application (sendmsg execute, broadcast, dialplan)."""
-        self.queue.put((app, data, event_uuid))
+    def execute(self, app: str, data: str = "", event_uuid: str | None = None, quiet: bool = False) -> None:
+        """Queue an application (sendmsg execute, dialplan). quiet=True (for
+        uuid_broadcast) runs it without CHANNEL_EXECUTE[_COMPLETE] events, as
+        register_trace.txt shows for a broadcast on a parked leg."""
+        self.queue.put((app, data, QUIET if quiet else event_uuid))
         self._wake.set()
 
     # ---- waiting ---------------------------------------------------------
@@ -359,10 +365,11 @@ class Channel:
         headers += self.channel_headers()
         if name in NO_VARIABLES:
             return headers + (extra or [])
-        peer = self.sim.live_channel(self.bridged_to) if self.bridged_to else None
-        if peer is not None:
+        # The other leg's profile stays on the channel after the bridge ends,
+        # as on the real switch (CHANNEL_DESTROY still names it).
+        if self.other_leg is not None:
             headers.append(("Other-Type", "originatee" if self.bridge_is_a else "originator"))
-            headers += peer.profile_headers("Other-Leg")
+            headers += self.other_leg.profile_headers("Other-Leg")
         headers += [(f"variable_{k}", v) for k, v in self.variables.items()]
         return headers + (extra or [])
 

@@ -6,7 +6,9 @@ Simplified on purpose (the real XML dialplan engine does much more):
 - the first matching extension wins unless it says ``continue="true"``;
 - ``$1``..``$9`` from the destination regex and ``${var}`` are expanded in
   action data; anti-actions and ``break`` attributes are ignored;
-- contexts are not separated: every extension of every file is considered.
+- an extension outside any <context> element belongs to every context;
+- `$${name}` preprocessor variables come from a dict (the simulator reads the
+  `set` lines of freeswitch-conf/vars.xml and accepts overrides).
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ class Extension:
     patterns: tuple[re.Pattern, ...]
     actions: tuple[tuple[str, str], ...]
     keep_going: bool = False
+    context: str | None = None
 
 
 def load_dialplans(directory: str | Path | None) -> list[Extension]:
@@ -50,6 +53,7 @@ def parse_dialplan(text: str, source: str = "<string>") -> list[Extension]:
     except ET.ParseError as exc:
         raise DialplanError(f"{source}: not well-formed XML: {exc}") from None
     found = []
+    contexts = {id(ext): ctx.get("name") for ctx in root.iter("context") for ext in ctx.iter("extension")}
     for ext in root.iter("extension"):
         patterns: list[re.Pattern] = []
         actions: list[tuple[str, str]] = []
@@ -66,16 +70,30 @@ def parse_dialplan(text: str, source: str = "<string>") -> list[Extension]:
                     raise DialplanError(f"{source}: extension {ext.get('name')!r}: action without application")
                 actions.append((app, action.get("data", "")))
         found.append(Extension(ext.get("name", "?"), source, tuple(patterns), tuple(actions),
-                               ext.get("continue", "false") == "true"))
+                               ext.get("continue", "false") == "true", contexts.get(id(ext))))
     return found
 
 
-def route(extensions: list[Extension], destination: str) -> list[tuple[str, str]] | None:
-    """The actions to run for a destination number, or None when nothing
-    matches (the switch then rejects the call with NO_ROUTE_DESTINATION)."""
+def load_global_vars(vars_xml: str | Path) -> dict[str, str]:
+    """The `<X-PRE-PROCESS cmd="set" data="name=value"/>` lines of vars.xml."""
+    path = Path(vars_xml)
+    if not path.is_file():
+        return {}
+    found = {}
+    for m in re.finditer(r'<X-PRE-PROCESS\s+cmd="set"\s+data="([^"=]+)=([^"]*)"', path.read_text(encoding="utf-8")):
+        found[m.group(1)] = m.group(2)
+    return found
+
+
+def route(extensions: list[Extension], destination: str, context: str | None = None,
+          global_vars: dict[str, str] | None = None) -> list[tuple[str, str]] | None:
+    """The actions to run for a destination number in a context, or None when
+    nothing matches (the switch then rejects the call with NO_ROUTE_DESTINATION)."""
     actions: list[tuple[str, str]] = []
     matched = False
     for ext in extensions:
+        if context is not None and ext.context is not None and ext.context != context:
+            continue
         groups: tuple[str, ...] = ()
         ok = True
         for pattern in ext.patterns:
@@ -88,7 +106,7 @@ def route(extensions: list[Extension], destination: str) -> list[tuple[str, str]
             continue
         matched = True
         for app, data in ext.actions:
-            actions.append((app, _expand_groups(data, groups)))
+            actions.append((app, _expand_globals(_expand_groups(data, groups), global_vars or {})))
         if not ext.keep_going:
             break
     return actions if matched else None
@@ -99,3 +117,7 @@ def _expand_groups(data: str, groups: tuple[str, ...]) -> str:
         index = int(m.group(1)) - 1
         return groups[index] or "" if 0 <= index < len(groups) else ""
     return re.sub(r"\$(\d)", sub, data)
+
+
+def _expand_globals(data: str, global_vars: dict[str, str]) -> str:
+    return re.sub(r"\$\$\{([^}]+)\}", lambda m: global_vars.get(m.group(1), ""), data)

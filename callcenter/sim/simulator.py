@@ -20,6 +20,7 @@ import logging
 import time
 import uuid as uuidlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import gevent
@@ -30,7 +31,7 @@ from .api import parse_dial_string
 from .channel import Channel, ChannelSnapshot
 from .clock import Clock
 from .connection import EslConnection
-from .dialplan import load_dialplans, route
+from .dialplan import load_dialplans, load_global_vars, route
 from .scripts import CallerScript, PhoneBehaviour, Step
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ class Simulator:
     def __init__(self, password: str, host: str = "127.0.0.1", port: int = 0, speed: float = 1.0,
                  fast_media: bool = False, dialplan_dir: str | None = "dialplans",
                  default_prompt_seconds: float = 2.0, heartbeat_interval: float = 20.0,
-                 hostname: str = "fs1") -> None:
+                 hostname: str = "fs1", global_vars: dict[str, str] | None = None) -> None:
         if password in FORBIDDEN_PASSWORDS:
             raise ValueError("Simulator: refusing an empty or default ('ClueCon') ESL password")
         self.password = password
@@ -83,7 +84,12 @@ class Simulator:
         self.heartbeat_interval = heartbeat_interval
         self.hostname = hostname
         self.core_uuid = str(uuidlib.uuid4())
+        self.global_vars = {"cc_domain": "callcenter", "domain": "callcenter", "cc_park_timeout": "30"}
+        if dialplan_dir is not None:
+            self.global_vars.update(load_global_vars(Path(dialplan_dir).parent / "freeswitch-conf" / "vars.xml"))
+        self.global_vars.update(global_vars or {})
         self.extensions = load_dialplans(dialplan_dir)
+        self._scheduled: dict[str, list[gevent.Greenlet]] = {}
         self.registrations: dict[str, Registration] = {}
         self.external_parties: dict[str, PhoneBehaviour] = {}
         self._channels: dict[str, Channel] = {}
@@ -289,19 +295,34 @@ class Simulator:
     def reload_dialplans(self) -> None:
         self.extensions = load_dialplans(self.dialplan_dir)
 
-    def route(self, destination: str) -> list[tuple[str, str]] | None:
-        return route(self.extensions, destination)
+    def route(self, destination: str, context: str | None = None) -> list[tuple[str, str]] | None:
+        return route(self.extensions, destination, context, self.global_vars)
+
+    def schedule(self, group: str, sim_seconds: float, fn: Callable[[], None]) -> None:
+        """Run fn after sim_seconds unless `sched_del <group>` comes first."""
+        def later() -> None:
+            self.clock.sleep(sim_seconds)
+            fn()
+        g = self.spawn(later)
+        self._scheduled.setdefault(group, []).append(g)
+        g.link(lambda done: self._scheduled.get(group, []).remove(done) if done in self._scheduled.get(group, []) else None)
+
+    def unschedule(self, group: str) -> int:
+        tasks = self._scheduled.pop(group, [])
+        for g in tasks:
+            g.kill(block=False)
+        return len(tasks)
 
     # ---- callers -------------------------------------------------------------------
 
     def place_call(self, caller: str, destination: str, script: "str | CallerScript" = "",
-                   caller_name: str = "Caller") -> str:
+                   caller_name: str = "Caller", context: str = "public") -> str:
         """An inbound call from `caller` to `destination`, run through the
         dialplans; the caller then follows `script`. Returns the Unique-ID."""
         parsed = CallerScript.parse(script, f"caller script for {caller}")
         name = f"sofia/internal/{caller}@127.0.0.1:5080"
         ch = Channel(self, uuid=None, direction="inbound", cid_name=caller_name, cid_number=caller,
-                     destination=destination, name=name, context="public", variables={
+                     destination=destination, name=name, context=context, variables={
                          "sip_from_user": caller, "sip_from_host": "127.0.0.1",
                          "sip_req_user": destination, "sip_to_user": destination,
                          "sip_from_display": caller_name, "dtmf_type": "rfc2833",
@@ -313,7 +334,7 @@ class Simulator:
         ch.emit("CHANNEL_CREATE")
         ch.set_call_state("RINGING")
         ch.set_state("CS_ROUTING")
-        actions = self.route(destination)
+        actions = self.route(destination, context)
         ch.start()
         if actions is None:
             log.info("sim: no dialplan route for %s, rejecting call %s", destination, ch.uuid)
@@ -413,7 +434,8 @@ class Simulator:
             app_arg = rest.rsplit(")", 1)[0] if rest else ""
             ch.execute(name.strip(), app_arg)
         else:
-            self.transfer(ch, target.split()[0])
+            words = target.split()
+            self.transfer(ch, words[0], words[2] if len(words) > 2 else "default")
         return f"+OK {ch.uuid}\n"
 
     def originate_leg(self, dial: str, caller: Channel | None = None) -> OriginateResult:
@@ -503,6 +525,11 @@ class Simulator:
             peer = self.live_channel(leg.bridged_to) if leg.bridged_to else None
             if peer is not None and peer not in (a, b):
                 self.unbridge(leg, peer)
+        # The real switch links the legs (Other-Leg-* headers) before it pulls
+        # them out of park, so CHANNEL_UNPARK already names the other leg.
+        a.bridged_to, b.bridged_to = b.uuid, a.uuid
+        a.bridge_is_a, b.bridge_is_a = True, False
+        a.other_leg, b.other_leg = b, a
         for leg in (a, b):
             leg.interrupt("bridge")
         if via_api:
@@ -513,8 +540,6 @@ class Simulator:
             if not leg.answered_us:
                 leg.answer()
         now = int(time.time() * 1_000_000)
-        a.bridged_to, b.bridged_to = b.uuid, a.uuid
-        a.bridge_is_a, b.bridge_is_a = True, False
         b.call_uuid = a.uuid
         for leg, other in ((a, b), (b, a)):
             leg.bridged_us = now
@@ -543,13 +568,13 @@ class Simulator:
         else:
             staying.hangup("NORMAL_CLEARING", from_executor=False)
 
-    def transfer(self, ch: Channel, dest: str) -> None:
-        from .apps import _transfer
+    def transfer(self, ch: Channel, dest: str, context: str | None = None) -> None:
+        from .apps import transfer_to
         peer = self.live_channel(ch.bridged_to) if ch.bridged_to else None
         if peer is not None:
             self.unbridge(ch, peer)
         ch.interrupt("transfer")
-        _transfer(ch, dest)
+        transfer_to(ch, dest, context)
 
     def hold(self, ch: Channel, on: bool) -> None:
         if ch.held == on:
