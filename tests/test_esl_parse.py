@@ -195,3 +195,16 @@ def test_lazy_headers_decode_only_what_is_read():
     headers = EventHeaders(b"Event-Name: X\nOther-Leg-Unique-ID: b\nUnique-ID: a\nV: 10%25%20off\n\n")
     assert headers.get("Unique-ID") == "a" and headers.get("V") == "10% off"
     assert headers.get("Missing") is None and headers.all()["Other-Leg-Unique-ID"] == "b"
+
+
+def test_event_body_cut_short_by_the_sender_is_ended_at_the_next_envelope():
+    truncated = b"Content-Length: 500\nContent-Type: text/event-plain\n\nEvent-Name: HEARTBEAT\n"
+    reply = b"Content-Type: api/response\nContent-Length: 4\n\n+OK\n"
+    event = b"Content-Length: 32\nContent-Type: text/event-plain\n\nEvent-Name: DTMF\nDTMF-Digit: 5\n\n"
+    for tail in (reply, event):
+        reader = FrameReader()
+        reader.feed(truncated + tail)
+        frames = list(reader.frames())
+        assert len(frames) == 2 and "truncated body" in frames[0].problems[0]
+        assert frames[0].body == b"Event-Name: HEARTBEAT\n"
+        assert frames[1].body == tail.split(b"\n\n", 1)[1] and not frames[1].problems

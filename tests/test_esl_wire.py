@@ -11,7 +11,7 @@ from callcenter.esl import (CallHungUp, ChannelParked, CommandFailed, CommandTim
                             SwitchDisconnected)
 from callcenter.esl.events import subscription_command
 from esl_fixtures import (FakeSwitch, api_response, job_event, plain_event, recv_blocks,
-                          trace_event)
+                          reframe, trace_event)
 
 CALLER = "03f5df1c-bb4c-4c60-a03e-8f8c44b9d40b"
 OTHER = "11111111-2222-3333-4444-555555555555"
@@ -278,3 +278,15 @@ def test_sendmsg_header_injection_is_refused_before_the_wire(fake, connection):
         connection.api("status\n\napi uuid_kill " + CALLER)
     assert not any("hangup" in c or "uuid_kill" in c for c in fake.received)
     assert api_response("x")  # fixture helper sanity
+
+
+def test_completion_of_an_application_ended_by_a_hang_up_is_a_hang_up(fake, connection):
+    def on_sendmsg(uuid, headers):
+        event = completion(headers["Event-UUID"], channel=uuid).replace(
+            b"Answer-State: answered", b"Answer-State: hangup").replace(
+            b"variable_menu_choice: 1", b"variable_hangup_cause: ORIGINATOR_CANCEL")
+        fake.push(reframe(event))
+    fake.on_sendmsg = on_sendmsg
+    with pytest.raises(CallHungUp) as hung:
+        connection.execute(CALLER, "playback", "ivr/welcome.wav")
+    assert hung.value.cause == "ORIGINATOR_CANCEL"

@@ -171,6 +171,15 @@ class Switch:
     def record_unmask(self, uuid: str, path: str) -> None:
         self._record(uuid, "unmask", path)
 
+    def cancel_scheduled(self, uuid: str) -> bool:
+        """Cancel the dialplan's scheduled fallback for a parked call (`sched_del <uuid>`);
+        False when nothing was scheduled."""
+        try:
+            self.connection.api(f"sched_del {ds.uuid(uuid)}")
+        except CommandFailed:
+            return False
+        return True
+
     def break_media(self, uuid: str, all_queued: bool = False) -> None:
         self.connection.api(f"uuid_break {ds.uuid(uuid)}" + (" all" if all_queued else ""))
 

@@ -161,8 +161,12 @@ class SwitchConnection:
             self._job_done(event)
         elif kind is ApplicationCompleted:
             waiter = self._exec.get(event.application_uuid)
-            if waiter is not None and waiter[0] == event.uuid:
-                waiter[1].set(event)
+            if waiter is not None and waiter[0] == event.uuid and not waiter[1].ready():
+                if event.headers.get("Answer-State") == "hangup":  # ended by the hang-up
+                    waiter[1].set_exception(CallHungUp(event.uuid, event.variable("hangup_cause")
+                                                       or "UNKNOWN"))
+                else:
+                    waiter[1].set(event)
         elif kind is ChannelHungUp or kind is ChannelDestroyed:
             for channel, result in list(self._exec.values()):
                 if channel == event.uuid and not result.ready():

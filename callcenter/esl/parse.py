@@ -12,11 +12,16 @@ frame costs that frame only, never the connection.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 MAX_BODY = 16 * 1024 * 1024
 MAX_HEADER_BLOCK = 256 * 1024
+# The envelope of a next frame showing up inside an event body means the body was
+# shorter than its Content-Length said (truncated by the sender).
+_NEXT_ENVELOPE = re.compile(rb"\n(?:Content-Length: \d+\n)?Content-Type: (?:command/reply|api/response|"
+                            rb"text/event-plain|text/disconnect-notice|auth/request)\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,12 @@ class FrameReader:
         if self._pending is None and not self._read_header_block():
             return None
         headers, length, problems = self._pending
+        if headers.get("Content-Type") == "text/event-plain":
+            cut = _NEXT_ENVELOPE.search(self._buf, 0, length)
+            if cut is not None:
+                length = cut.start() + 1
+                problems += (f"truncated body: Content-Length said {headers['Content-Length']}, "
+                             f"the next frame began after {length} bytes",)
         if len(self._buf) < length:
             return None
         body = bytes(self._buf[:length])

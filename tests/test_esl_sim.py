@@ -1,0 +1,175 @@
+"""The ESL layer against the switch simulator (callcenter/sim): real sockets, real calls."""
+import time
+from pathlib import Path
+
+import gevent
+import pytest
+
+from callcenter.esl import (CallHungUp, ChannelParked, CommandTimeout, Endpoint, OriginateFailed,
+                            PhoneRegistered, Switch, SwitchConnection, SwitchDisconnected)
+from callcenter.esl.events import ChannelBridged, ChannelHungUp, DtmfPressed
+from callcenter.sim import Simulator
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "esl-sim-test-password"
+
+
+def wait_until(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        gevent.sleep(0.01)
+    return predicate()
+
+
+class Engine:
+    """What the engine does with the layer: a connection, a Switch, the events it got,
+    and how many times it was told to resynchronise."""
+
+    def __init__(self, port, **kwargs):
+        self.events, self.resyncs = [], 0
+        options = dict(api_timeout=2.0, application_timeout=10.0, connect_timeout=1.0,
+                       backoff_initial=0.05, backoff_max=0.3)
+        options.update(kwargs)
+        self.connection = SwitchConnection("127.0.0.1", port, PASSWORD, on_event=self.events.append,
+                                           on_connected=self._resync, **options)
+        self.switch = Switch(self.connection)
+
+    def _resync(self):
+        self.resyncs += 1
+
+    def seen(self, kind, **fields):
+        return [e for e in self.events if isinstance(e, kind)
+                and all(getattr(e, k) == v for k, v in fields.items())]
+
+
+@pytest.fixture
+def sim():
+    simulator = Simulator(password=PASSWORD, speed=10, fast_media=True,
+                          dialplan_dir=str(ROOT / "dialplans"))
+    simulator.start()
+    yield simulator
+    simulator.close()
+
+
+@pytest.fixture
+def engine(sim):
+    engine = Engine(sim.port)
+    engine.connection.start()
+    assert engine.connection.wait_connected(5)
+    yield engine
+    engine.connection.stop()
+
+
+def parked_call(sim, engine, script="wait:60"):
+    uuid = sim.place_call("13800000001", "10000", script)
+    assert wait_until(lambda: engine.seen(ChannelParked, uuid=uuid))
+    return uuid
+
+
+def test_hotline_call_is_parked_with_entry_variables(sim, engine):
+    uuid = parked_call(sim, engine)
+    parked = engine.seen(ChannelParked, uuid=uuid)[0]
+    assert parked.destination == "10000" and parked.caller_number == "13800000001"
+    assert engine.switch.get_variable(uuid, "cc_hotline") == "10000"
+    assert engine.switch.cancel_scheduled(uuid)
+    engine.switch.set_variable(uuid, "cc_state", "ivr")
+    assert sim.channel(uuid).variables["cc_state"] == "ivr"
+    assert uuid in [c.uuid for c in engine.switch.show_channels()]
+
+
+def test_caller_presses_digits_during_play_and_get_digits(sim, engine):
+    uuid = parked_call(sim, engine)
+    gevent.spawn_later(0.3, sim.press, uuid, "42#")
+    digits = engine.switch.play_and_get_digits(uuid, "ivr/menu.wav", max_digits=4,
+                                               variable="menu_choice", timeout_ms=3000)
+    assert digits == "42"
+    assert [e.digit for e in engine.seen(DtmfPressed, uuid=uuid)][:2] == ["4", "2"]
+
+
+def test_caller_hanging_up_in_the_middle_of_play_and_get_digits(sim, engine):
+    uuid = parked_call(sim, engine)
+    gevent.spawn_later(0.3, sim.hangup_call, uuid)
+    started = time.monotonic()
+    with pytest.raises(CallHungUp) as hung:
+        engine.switch.play_and_get_digits(uuid, "ivr/menu.wav", timeout_ms=20000, tries=1)
+    assert hung.value.uuid == uuid and hung.value.cause == "NORMAL_CLEARING"
+    assert time.monotonic() - started < 2
+    assert not engine.switch.channel_exists(uuid)
+
+
+def test_agent_leg_is_originated_bridged_recorded_and_hung_up(sim, engine, tmp_path):
+    caller = parked_call(sim, engine)
+    sim.register_phone("1001", "answer:1")
+    assert wait_until(lambda: engine.seen(PhoneRegistered, extension="1001"))
+    assert engine.switch.is_registered("1001")
+    agent = engine.switch.originate(Endpoint.user("1001"), caller_id_number="10000",
+                                    variables={"cc_leg": "agent", "cc_agent": "1001"}, timeout=20)
+    assert sim.channel(agent).answered and sim.channel(agent).variables["cc_agent"] == "1001"
+    engine.switch.bridge(caller, agent)
+    assert wait_until(lambda: engine.seen(ChannelBridged))
+    assert sim.channel(caller).bridged_to == agent
+    path = str(tmp_path / "call.wav")
+    engine.switch.record_start(caller, path)
+    engine.switch.record_stop(caller, path)
+    engine.switch.hangup(agent)
+    assert wait_until(lambda: engine.seen(ChannelHungUp, uuid=agent))
+
+
+@pytest.mark.parametrize("setup,cause", [
+    (lambda sim: None, "USER_NOT_REGISTERED"),
+    (lambda sim: sim.register_phone("1002", "reject"), "CALL_REJECTED"),
+    (lambda sim: sim.register_phone("1002", "ring"), "NO_ANSWER"),
+])
+def test_originate_failures(sim, engine, setup, cause):
+    setup(sim)
+    with pytest.raises(OriginateFailed) as failure:
+        engine.switch.originate(Endpoint.user("1002"), timeout=2)
+    assert failure.value.cause == cause
+
+
+def test_switch_restart_fails_pending_then_reconnects_resubscribes_and_resyncs(sim):
+    engine = Engine(sim.port, api_timeout=10.0)
+    engine.connection.start()
+    try:
+        assert engine.connection.wait_connected(5) and wait_until(lambda: engine.resyncs == 1)
+        caller = parked_call(sim, engine)
+        engine.switch.set_variable(caller, "cc_state", "queued")
+        sim.set_unresponsive(True)
+        pending = gevent.spawn(engine.connection.api, "status")
+        gevent.sleep(0.1)
+        sim.stop(keep_channels=True)
+        pending.join(timeout=1)
+        assert isinstance(pending.exception, SwitchDisconnected)
+        assert wait_until(lambda: engine.connection.state.startswith("reconnecting in"))
+        sim.start()
+        assert wait_until(lambda: engine.connection.connected and engine.resyncs == 2)
+        controlled = {c.info.uuid: c.variables for c in engine.switch.controlled_channels()}
+        assert controlled[caller]["cc_state"] == "queued"
+        second = parked_call(sim, engine)  # events flow again: re-subscribed
+        assert second != caller
+    finally:
+        engine.connection.stop()
+
+
+def test_unresponsive_switch_times_out_and_the_link_is_rebuilt(sim, engine):
+    engine.connection.api_timeout = 0.5
+    sim.set_unresponsive(True)
+    with pytest.raises(CommandTimeout):
+        engine.connection.api("status")
+    sim.set_unresponsive(False)
+    assert wait_until(lambda: engine.connection.connected and engine.connection.connections == 2)
+    assert engine.connection.api("status").startswith("UP")
+
+
+@pytest.mark.parametrize("fault", ["bad_content_length", "missing_content_length", "non_utf8",
+                                   "header_without_colon", "truncated_body"])
+def test_malformed_frames_from_the_switch(sim, engine, fault):
+    caller = parked_call(sim, engine)
+    events = engine.connection.call_events(caller)
+    sim.inject_fault(fault)
+    gevent.spawn_later(0.2, sim.press, caller, "7")
+    assert isinstance(events.get(timeout=3), DtmfPressed)
+    assert engine.switch.channel_exists(caller)
+    assert engine.connection.connections == 1
