@@ -1,0 +1,88 @@
+"""`callcenter ivr validate` and `callcenter ivr try` through the real CLI entry point."""
+from __future__ import annotations
+
+import pytest
+
+from callcenter.cli import main
+from ivr_fixtures import FLOWS, QUEUES_FILE, ROOT, hotline_db  # noqa: F401
+
+SCRIPTS = ROOT / "tests" / "ivr_scripts"
+
+
+@pytest.fixture
+def config(write_config, database_url, tmp_path):
+    return str(write_config(f"""\
+switch: {{kind: simulator, password: simulator-only-password}}
+database: {{url: "{database_url}"}}
+ivr:
+  flows_directory: {FLOWS}
+  prompts_directory: {tmp_path / 'prompts'}
+  numbers: {{"10000": {{flow: main}}, "10001": {{flow: main, need: billing}}}}
+recordings: {{directory: {tmp_path / 'recordings'}}}
+acd: {{queues_file: {QUEUES_FILE}}}
+"""))
+
+
+def test_validate_ships_clean_flows(config, capsys):
+    assert main(["--config", config, "ivr", "validate"]) == 0
+    out = capsys.readouterr().out
+    assert "main.yaml: ok (flow 'main'" in out and "0 problem(s)" in out
+
+
+def test_validate_lists_every_problem_and_exits_1(config, tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((FLOWS / "survey.yaml").read_text()
+                   .replace("next: thanks", "next: thanx")
+                   .replace("    tries: 2\n", "    tries: 2\n    retries: 4\n"))
+    assert main(["--config", config, "ivr", "validate", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert f"{bad}:" in out and "unknown key 'retries' in survey node 'ask_score'" in out
+    assert "1 problem(s)" in out  # schema errors stop stage two for that file
+    bad.write_text((FLOWS / "survey.yaml").read_text().replace("next: thanks", "next: thanx"))
+    assert main(["--config", config, "ivr", "validate", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "goes to 'thanx' (ok), which does not exist" in out
+    assert "node 'thanks' cannot be reached" in out
+
+
+def test_try_script_reads_the_bill_and_hides_the_password(config, hotline_db, capsys):
+    code = main(["--config", config, "ivr", "try", "main", "--caller", "8613800000000",
+                 "--time", "2026-11-23T10:00:00+08:00", "--script", "2 1 111111# 2"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "For your bill, press 1." in out  # the prompt text the caller would hear
+    assert "<say money" in out and "<say date" in out
+    assert "== queue: need billing, priority 0" in out
+    assert "customer_id = '1'" in out
+    assert "111111" not in out.replace("caller presses 111111#", "")
+    assert "service_password" not in out
+
+
+def test_try_script_timeouts_use_simulated_time(config, hotline_db, capsys):
+    code = main(["--config", config, "ivr", "try", "main", "--caller", "8613999999999",
+                 "--time", "2026-11-23T10:00:00+08:00",
+                 "--script", "wait:30 wait:30 wait:60 wait:60 wait:60"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.count("(silence: 6 s timeout)") == 3
+    assert "== queue: need general" in out
+
+
+def test_try_unknown_flow_and_bad_script(config, hotline_db, capsys):
+    assert main(["--config", config, "ivr", "try", "nosuch", "--script", "1"]) == 1
+    assert "no flow 'nosuch'" in capsys.readouterr().err
+    assert main(["--config", config, "ivr", "try", "main", "--script", "1 press:2"]) == 2
+    assert "not a caller step: press:2" in capsys.readouterr().err
+
+
+def test_coverage_reports_what_no_script_reached(config, hotline_db, capsys):
+    assert main(["--config", config, "ivr", "try", "main", "--coverage", str(SCRIPTS)]) == 0
+    out = capsys.readouterr().out
+    assert "flow 'main': 7 script(s) run" in out
+    unreached = out.split("nodes never reached")[1].split("branches never taken")[0]
+    branches = out.split("branches never taken")[1]
+    for reached in ("  main_menu\n", "  lockout\n", "  vip_queue\n", "  record_description\n"):
+        assert reached not in unreached
+    assert "  holiday_notice\n" in unreached  # no script calls on a holiday
+    assert "bill_lookup --error--> hook_failed" in branches
+    assert "language/choose --choice 1--> mandarin" not in branches
