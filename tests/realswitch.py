@@ -1,0 +1,396 @@
+"""A real FreeSWITCH on the project's kit, for the real-switch test level.
+
+`RealSwitch` copies freeswitch-conf/ and dialplans/ into a temporary
+directory, writes local/realswitch.xml with free high ports (SIP, event
+socket, RTP) and test paths, starts the binary in the foreground with its
+log, database, run and temp directories in that directory, waits until the
+event socket answers and the SIP profiles run, and stops it again.
+
+    switch = RealSwitch(tmp_path)          # needs freeswitch_binary() to be found
+    switch.start()
+    switch.api("sofia status")             # one-shot ESL api command over a raw socket
+    switch.stop()
+
+Tests mark themselves with `pytest.mark.realswitch` and use `skip_without_freeswitch`
+(skipped with the reason when no binary is found on PATH or in $FREESWITCH_BIN).
+SIPp helpers (`sipp`, the scenario builders) drive calls and registrations.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+KIT = ROOT / "freeswitch-conf"
+DIALPLANS = ROOT / "dialplans"
+MODULES = ("mod_console", "mod_logfile", "mod_cdr_csv", "mod_event_socket", "mod_sofia", "mod_loopback",
+           "mod_commands", "mod_dptools", "mod_db", "mod_hash", "mod_dialplan_xml", "mod_sndfile",
+           "mod_native_file", "mod_tone_stream", "mod_local_stream", "mod_say_en", "mod_say_zh")
+
+
+def freeswitch_binary() -> str | None:
+    configured = os.environ.get("FREESWITCH_BIN")
+    if configured:
+        return configured if os.access(configured, os.X_OK) else None
+    return shutil.which("freeswitch")
+
+
+def _skip_reason() -> str:
+    configured = os.environ.get("FREESWITCH_BIN")
+    if configured:
+        return f"FREESWITCH_BIN={configured} is not an executable file"
+    return "no FreeSWITCH: no `freeswitch` on PATH and FREESWITCH_BIN is not set"
+
+
+skip_without_freeswitch = pytest.mark.skipif(freeswitch_binary() is None, reason=_skip_reason())
+skip_without_sipp = pytest.mark.skipif(shutil.which("sipp") is None,
+                                       reason="no SIPp: install Debian's sip-tester")
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A port free for both TCP and UDP on 127.0.0.1 (SIP listens on both)."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, kind) as first:
+            first.bind(("127.0.0.1", 0))
+            port = first.getsockname()[1]
+            other = socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM
+            try:
+                with socket.socket(socket.AF_INET, other) as second:
+                    second.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port found")
+
+
+class SwitchFailed(RuntimeError):
+    """FreeSWITCH did not start or did not answer in time (the message has its log's tail)."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    agents_sip: int
+    public_sip: int
+    esl: int
+    rtp_start: int
+
+
+class RealSwitch:
+    """One FreeSWITCH process on a private copy of the kit."""
+
+    def __init__(self, workdir: Path, *, park_timeout: int = 20, carrier_cidrs: str = "127.0.0.1/32",
+                 overrides: Mapping[str, str] | None = None, binary: str | None = None):
+        self.workdir = workdir
+        self.binary = binary or freeswitch_binary()
+        self.password = "test-" + secrets.token_hex(12)
+        rtp = 20000 + secrets.randbelow(2000) * 20
+        self.ports = Ports(free_port(), free_port(), free_port(), rtp)
+        self.conf_dir = workdir / "kit" / "freeswitch-conf"
+        self.prompts_dir = workdir / "prompts"
+        self.log_dir = workdir / "log"
+        self.variables = {
+            "cc_sip_ip": "127.0.0.1", "cc_rtp_ip": "127.0.0.1", "cc_ext_ip": "127.0.0.1",
+            "cc_agents_sip_port": str(self.ports.agents_sip), "cc_public_sip_port": str(self.ports.public_sip),
+            "cc_esl_port": str(self.ports.esl), "cc_carrier_cidrs": carrier_cidrs,
+            "cc_rtp_start_port": str(rtp), "cc_rtp_end_port": str(rtp + 19),
+            "cc_prompts_dir": str(self.prompts_dir), "cc_moh_dir": str(self.prompts_dir / "moh"),
+            "cc_park_timeout": str(park_timeout), "cc_max_sessions": "50",
+            **(overrides or {})}
+        self.process: subprocess.Popen | None = None
+        self._copied = False
+
+    # -- preparing the kit --------------------------------------------------------------
+    def prepare(self) -> Path:
+        """Copy the kit and write the test's overrides; returns the conf directory.
+        Tests may add files (directory users, prompts) between prepare() and start()."""
+        if self._copied:
+            return self.conf_dir
+        shutil.copytree(KIT, self.conf_dir)
+        shutil.copytree(DIALPLANS, self.conf_dir.parent / "dialplans")
+        for stale in list((self.conf_dir / "local").glob("*.xml")) + \
+                list((self.conf_dir / "directory" / "users").glob("*.xml")):
+            stale.unlink()
+        lines = ["<include>"] + [f'  <X-PRE-PROCESS cmd="set" data="{key}={value}"/>'
+                                 for key, value in self.variables.items()] + ["</include>", ""]
+        (self.conf_dir / "local" / "realswitch.xml").write_text("\n".join(lines))
+        for name in ("log", "db", "run", "temp", "storage", "cache", "recordings", "sounds"):
+            (self.workdir / name).mkdir(parents=True, exist_ok=True)
+        (self.prompts_dir / "moh").mkdir(parents=True, exist_ok=True)
+        self._copied = True
+        return self.conf_dir
+
+    @property
+    def users_dir(self) -> Path:
+        return self.conf_dir / "directory" / "users"
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self, timeout: float = 60) -> None:
+        if self.binary is None:
+            pytest.skip(_skip_reason())
+        self.prepare()
+        w = self.workdir
+        command = [self.binary, "-nf", "-nc", "-nonat", "-nonatmap",
+                   "-conf", str(self.conf_dir), "-log", str(w / "log"), "-db", str(w / "db"),
+                   "-run", str(w / "run"), "-temp", str(w / "temp"), "-storage", str(w / "storage"),
+                   "-cache", str(w / "cache"), "-recordings", str(w / "recordings"),
+                   "-sounds", str(w / "sounds")]
+        env = {**os.environ, "CALLCENTER_ESL_PASSWORD": self.password}
+        self._output = (w / "stdout.log").open("wb")
+        self.process = subprocess.Popen(command, stdout=self._output, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, env=env, cwd=w, start_new_session=True)
+        try:
+            self._wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last_error = "not started"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SwitchFailed(f"FreeSWITCH exited with {self.process.returncode}\n{self.log_tail()}")
+            try:
+                status = self.api("status", timeout=3)
+                profiles = self.api("sofia status", timeout=3)
+                if "is ready" in status and profiles.count("RUNNING") >= 2:
+                    return
+                last_error = f"not ready yet: {status.strip()[:200]} / {profiles.strip()[:300]}"
+            except OSError as error:
+                last_error = str(error)
+            time.sleep(0.3)
+        raise SwitchFailed(f"FreeSWITCH not ready after {timeout} s ({last_error})\n{self.log_tail()}")
+
+    def stop(self, timeout: float = 20) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            try:
+                self.api("fsctl shutdown", timeout=3)
+            except OSError:
+                pass
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(5)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(5)
+        self._output.close()
+
+    def log_tail(self, lines: int = 60) -> str:
+        text = ""
+        for path in (self.log_dir / "freeswitch.log", self.workdir / "stdout.log"):
+            if path.exists():
+                text = path.read_text(errors="replace")
+                if text.strip():
+                    break
+        return "\n".join(text.splitlines()[-lines:])
+
+    def log_text(self) -> str:
+        path = self.log_dir / "freeswitch.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def __enter__(self) -> RealSwitch:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- a one-shot event socket client (raw socket, for readiness and checks) ------------
+    def api(self, command: str, timeout: float = 5) -> str:
+        """Run one `api` command over a fresh event socket connection; returns the body."""
+        with socket.create_connection(("127.0.0.1", self.ports.esl), timeout=timeout) as sock:
+            reader = _FrameReader(sock)
+            headers, _ = reader.frame()
+            if headers.get("Content-Type") != "auth/request":
+                raise OSError(f"unexpected greeting {headers}")
+            sock.sendall(f"auth {self.password}\n\n".encode())
+            headers, _ = reader.frame()
+            if not headers.get("Reply-Text", "").startswith("+OK"):
+                raise OSError(f"event socket refused the password: {headers.get('Reply-Text')}")
+            sock.sendall(f"api {command}\n\n".encode())
+            headers, body = reader.frame()
+            return body.decode(errors="replace")
+
+
+class _FrameReader:
+    def __init__(self, sock: socket.socket):
+        self.sock, self.buffer = sock, b""
+
+    def frame(self) -> tuple[dict[str, str], bytes]:
+        while b"\n\n" not in self.buffer:
+            self._fill()
+        head, self.buffer = self.buffer.split(b"\n\n", 1)
+        headers = dict(line.split(": ", 1) for line in head.decode().splitlines() if ": " in line)
+        length = int(headers.get("Content-Length", "0"))
+        while len(self.buffer) < length:
+            self._fill()
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return headers, body
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise OSError("event socket closed")
+        self.buffer += chunk
+
+
+# -- SIPp ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SippResult:
+    returncode: int
+    output: str
+    messages: str  # the SIP messages sent and received (-trace_msg)
+
+    def responses(self) -> list[int]:
+        """Status codes of the SIP responses SIPp received, in order."""
+        codes, lines = [], self.messages.splitlines()
+        for index, line in enumerate(lines):
+            if "message received" in line:
+                first = next((text for text in lines[index + 1:] if text.strip()), "")
+                if first.startswith("SIP/2.0 "):
+                    codes.append(int(first.split()[1]))
+        return codes
+
+
+def sipp(workdir: Path, scenario: str, target: str, *, service: str = "10000", local_ip: str = "127.0.0.1",
+         credentials: tuple[str, str] | None = None, extra: tuple[str, ...] = (),
+         timeout: float = 60) -> SippResult:
+    """Run one SIPp client (one call) against target "ip:port" and wait for it."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    name = f"scenario-{secrets.token_hex(4)}"
+    scenario_file = workdir / f"{name}.xml"
+    scenario_file.write_text(scenario)
+    trace = workdir / f"{name}_messages.log"
+    command = ["sipp", target, "-sf", str(scenario_file), "-s", service, "-i", local_ip,
+               "-mi", local_ip, "-p", str(free_port(socket.SOCK_DGRAM)),
+               "-mp", str(free_port(socket.SOCK_DGRAM)),
+               "-m", "1", "-l", "1", "-nostdin", "-trace_msg",
+               "-message_file", str(trace), "-timeout", f"{int(timeout)}s", "-timeout_error", *extra]
+    if credentials:
+        command += ["-au", credentials[0], "-ap", credentials[1]]
+    completed = subprocess.run(command, cwd=workdir, stdin=subprocess.DEVNULL, capture_output=True,
+                               timeout=timeout + 15)
+    messages = trace.read_text(errors="replace") if trace.exists() else ""
+    return SippResult(completed.returncode, (completed.stdout + completed.stderr).decode(errors="replace"),
+                      messages)
+
+
+_SDP = """
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+"""
+
+
+def _message(first_line: str, cseq: str, headers: str = "", body: str = "") -> str:
+    length = "Content-Type: application/sdp\n      Content-Length: [len]\n" if body else "Content-Length: 0\n"
+    return f"""<![CDATA[
+      {first_line}
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "Caller" <sip:13800000001@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>{'[peer_tag_param]' if 'INVITE' not in cseq else ''}
+      Call-ID: [call_id]
+      CSeq: {cseq}
+      Contact: sip:13800000001@[local_ip]:[local_port]
+      Max-Forwards: 70
+      {headers}{length}{body}
+    ]]>"""
+
+
+def _scenario(name: str, body: str) -> str:
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="{name}">
+{body}
+</scenario>
+"""
+
+
+def caller_scenario(hold_ms: int) -> str:
+    """A caller (13800000001) dials [service], is answered, stays hold_ms, hangs up
+    (or accepts the switch's BYE if the switch hangs up first)."""
+    invite = _message("INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0", "1 INVITE", body=_SDP)
+    ack = _message("ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0", "1 ACK")
+    bye = _message("BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0", "2 BYE")
+    ok = """<![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>"""
+    return _scenario("caller, answered, stays, hangs up", f"""
+  <send retrans="500">{invite}</send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rtd="true"/>
+  <send>{ack}</send>
+  <recv request="BYE" timeout="{hold_ms}" ontimeout="hangup"/>
+  <send next="end">{ok}</send>
+  <label id="hangup"/>
+  <send retrans="500">{bye}</send>
+  <recv response="200" crlf="true"/>
+  <label id="end"/>
+  <timewait milliseconds="200"/>""")
+
+
+def refused_call_scenario(expected: int) -> str:
+    """A caller dials [service] and expects the final response `expected` (then ACKs it)."""
+    invite = _message("INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0", "1 INVITE", body=_SDP)
+    ack = _message("ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0", "1 ACK")
+    return _scenario(f"call refused with {expected}", f"""
+  <send retrans="500">{invite}</send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="{expected}"/>
+  <send>{ack}</send>""")
+
+
+def register_scenario(final: int) -> str:
+    """REGISTER user [service] without credentials (expects 401), then with digest
+    credentials from SIPp's -au/-ap options, expecting the final response `final`."""
+    def register(cseq: int, auth: str) -> str:
+        return f"""<![CDATA[
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[service]@[remote_ip]>;tag=[pid]reg[call_number]
+      To: <sip:[service]@[remote_ip]>
+      Call-ID: reg-[call_id]
+      CSeq: {cseq} REGISTER
+      Contact: <sip:[service]@[local_ip]:[local_port]>
+      {auth}Expires: 300
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>"""
+    return _scenario(f"register, challenged, then {final}", f"""
+  <send retrans="500">{register(1, "")}</send>
+  <recv response="401" auth="true"/>
+  <send retrans="500">{register(2, "[authentication]" + chr(10) + "      ")}</send>
+  <recv response="{final}"/>""")
