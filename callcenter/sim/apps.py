@@ -57,6 +57,7 @@ def run_application(ch: Channel, name: str, data: str, event_uuid: str | None) -
     ch.variables["current_application_data"] = data
     ch.applications.append((name, data))
     ch.state = "CS_EXECUTE"
+    ch.clear_break()  # a uuid_break aimed at an earlier app does not stop this one
     if not quiet:
         ch.emit("CHANNEL_EXECUTE", [("Application", name), ("Application-Data", data),
                                     ("Application-UUID", app_uuid)])

@@ -249,6 +249,9 @@ class Channel:
             self._break = True
             self._wake.set()
 
+    def clear_break(self) -> None:
+        self._break = False
+
     def receive_dtmf(self, digit: str) -> None:
         if self.hangup_cause is not None:
             return

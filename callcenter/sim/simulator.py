@@ -94,6 +94,7 @@ class Simulator:
         self.external_parties: dict[str, PhoneBehaviour] = {}
         self._channels: dict[str, Channel] = {}
         self._finished: dict[str, ChannelSnapshot] = {}
+        self.keep_finished = 2000
         self._connections: set[EslConnection] = set()
         self._server: StreamServer | None = None
         self._greenlets: set[gevent.Greenlet] = set()
@@ -272,6 +273,9 @@ class Simulator:
     def forget(self, ch: Channel) -> None:
         self._channels.pop(ch.uuid, None)
         self._finished[ch.uuid] = ch.snapshot(gone=True)
+        while len(self._finished) > self.keep_finished:  # bounded for long demos
+            self._finished.pop(next(iter(self._finished)))
+        ch.other_leg = None  # gone: no more events; breaks reference chains
 
     def channel(self, uuid: str) -> ChannelSnapshot | None:
         ch = self._channels.get(uuid)
