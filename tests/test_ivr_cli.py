@@ -1,9 +1,13 @@
 """`callcenter ivr validate` and `callcenter ivr try` through the real CLI entry point."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from callcenter.cli import main
+from callcenter.db import transaction
+from callcenter.models import Ticket, TicketCategory, TicketStatus
 from ivr_fixtures import FLOWS, QUEUES_FILE, ROOT, hotline_db  # noqa: F401
 
 SCRIPTS = ROOT / "tests" / "ivr_scripts"
@@ -17,7 +21,9 @@ database: {{url: "{database_url}"}}
 ivr:
   flows_directory: {FLOWS}
   prompts_directory: {tmp_path / 'prompts'}
-  numbers: {{"10000": {{flow: main}}, "10001": {{flow: main, need: billing}}}}
+  numbers: {{"10000": {{flow: main}}, "10001": {{flow: main, need: billing}},
+            "10002": {{flow: main, need: complaints}}, "10003": {{flow: main, need: service_orders}},
+            "10004": {{flow: main, need: password}}}}
 recordings: {{directory: {tmp_path / 'recordings'}}}
 acd: {{queues_file: {QUEUES_FILE}}}
 """))
@@ -75,14 +81,36 @@ def test_try_unknown_flow_and_bad_script(config, hotline_db, capsys):
     assert "not a caller step: press:2" in capsys.readouterr().err
 
 
-def test_coverage_reports_what_no_script_reached(config, hotline_db, capsys):
+def _add_ticket(sessions, number: str, customer_id: int, status: TicketStatus) -> None:
+    now = datetime.now(timezone.utc)
+    with transaction(sessions) as session:
+        session.add(Ticket(number=number, customer_id=customer_id, category=TicketCategory.FAULT,
+                           status=status, created_at=now + timedelta(days=1)))
+
+
+def test_the_shipped_scripts_reach_every_node_and_branch(config, hotline_db, capsys):
+    _add_ticket(hotline_db, "2601010001", 1, TicketStatus.IN_PROGRESS)
+    _add_ticket(hotline_db, "2601010002", 2, TicketStatus.CLOSED)
     assert main(["--config", config, "ivr", "try", "main", "--coverage", str(SCRIPTS)]) == 0
     out = capsys.readouterr().out
-    assert "flow 'main': 7 script(s) run" in out
+    assert "flow 'main': 46 script(s) run" in out
+    assert "nodes never reached (0):" in out and "branches never taken (0):" in out, out
+    assert main(["--config", config, "ivr", "try", "survey", "--coverage", str(SCRIPTS)]) == 0
+    out = capsys.readouterr().out
+    assert "flow 'survey': 2 script(s) run" in out
+    assert "nodes never reached (0):" in out and "branches never taken (0):" in out, out
+
+
+def test_coverage_names_what_was_not_reached(config, hotline_db, tmp_path, capsys):
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    (scripts / "one.yaml").write_text('caller: "8613800000000"\n'
+                                       'time: 2026-11-23T10:00:00+08:00\nscript: "1 4"\n')
+    assert main(["--config", config, "ivr", "try", "main", "--coverage", str(scripts)]) == 0
+    out = capsys.readouterr().out
     unreached = out.split("nodes never reached")[1].split("branches never taken")[0]
     branches = out.split("branches never taken")[1]
-    for reached in ("  main_menu\n", "  lockout\n", "  vip_queue\n", "  record_description\n"):
-        assert reached not in unreached
-    assert "  holiday_notice\n" in unreached  # no script calls on a holiday
-    assert "bill_lookup --error--> hook_failed" in branches
-    assert "language/choose --choice 1--> mandarin" not in branches
+    assert "  orders_notice\n" not in unreached and "  holiday_notice\n" in unreached
+    assert "main_menu --choice 4--> svc_orders" not in branches
+    assert "main_menu --choice 1--> svc_billing" in branches
+    assert "language/choose --choice 2--> english" in branches

@@ -7,7 +7,8 @@ A script file (for --coverage) is YAML::
     time: 2026-11-23T10:00:00+08:00   # optional: the moment the call starts
     dialled: "10000"             # optional
     language: en                 # optional
-    flow: main                   # optional: only for this flow
+    flow: main                   # optional: run only when covering this flow (else: any flow)
+    hooks: {bill_summary: error}  # optional: make hooks fail (error) or find nothing (not_found)
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Any, Callable, Mapping
 
 import yaml
 
+from callcenter.hooks import ERROR, NOT_FOUND, HookResult
 from callcenter.ivr.control import CallControl
 from callcenter.ivr.flow import Flow, edges
 from callcenter.ivr.interpreter import CallInfo, Interpreter, IvrOutcome
@@ -59,6 +61,14 @@ class Trial:
                                   clock=clock, recordings_dir=self.recordings_dir)
         return interpreter.run()
 
+    def with_hooks_failing(self, overrides: Mapping[str, str]) -> Trial:
+        """The same trial with some hooks answering 'error' or 'not_found' (to cover branches)."""
+        bad = {k: v for k, v in overrides.items() if v not in (ERROR, NOT_FOUND)}
+        if bad:
+            raise ScriptError(f"hooks can be made to answer 'error' or 'not_found', not {bad}")
+        return Trial(self.registry, OverriddenHooks(self.hooks, dict(overrides)), self.prompts,
+                     self.recordings_dir)
+
     def run_script(self, flow: Flow, steps: str, caller: str, *, dialled: str = "",
                    language: str | None = None, start: datetime | None = None,
                    out: Callable[[str], None] | None = None) -> tuple[IvrOutcome, TraceSink]:
@@ -69,6 +79,17 @@ class Trial:
                         dialled_number=dialled, need=entry.get("need"), language=language)
         sink = TraceSink(out)
         return self.run(flow, control, call, sink, control.now), sink
+
+
+class OverriddenHooks:
+    def __init__(self, hooks: Any, overrides: dict[str, str]):
+        self.hooks, self.overrides = hooks, overrides
+
+    def call(self, name: str, args: Mapping[str, str], timeout: float) -> HookResult:
+        if name in self.overrides:
+            status = self.overrides[name]
+            return HookResult(status, error="made to fail by the script" if status == ERROR else "")
+        return self.hooks.call(name, args, timeout)
 
 
 def describe_outcome(outcome: IvrOutcome) -> list[str]:
@@ -110,13 +131,14 @@ def _edge_label(kind: str, outcome: str) -> str:
 def load_script_file(path: Path) -> dict[str, Any]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict) or not isinstance(data.get("script"), str):
-        raise ScriptError(f"{path}: a script file is a mapping with at least 'script: \"...\"' "
+        raise ScriptError("a script file is a mapping with at least 'script: \"...\"' "
                           "and usually 'caller:'")
     return data
 
 
-def coverage(trial: Trial, flow: Flow, directory: Path) -> CoverageReport:
-    report, seen = CoverageReport(), set()
+def run_scripts(trial: Trial, flow: Flow, directory: Path, report: CoverageReport,
+                seen: set[tuple[str, str | None]]) -> None:
+    """Run every script file of ``directory`` meant for ``flow``; add what they reached to ``seen``."""
     for path in sorted(directory.glob("*.yaml")):
         try:
             spec = load_script_file(path)
@@ -125,9 +147,10 @@ def coverage(trial: Trial, flow: Flow, directory: Path) -> CoverageReport:
             start = spec.get("time")
             if isinstance(start, str):
                 start = datetime.fromisoformat(start)
-            _, sink = trial.run_script(flow, spec["script"], str(spec.get("caller", "")),
-                                       dialled=str(spec.get("dialled", "")),
-                                       language=spec.get("language"), start=start)
+            runner = trial.with_hooks_failing(spec["hooks"]) if spec.get("hooks") else trial
+            _, sink = runner.run_script(flow, spec["script"], str(spec.get("caller", "")),
+                                        dialled=str(spec.get("dialled", "")),
+                                        language=spec.get("language"), start=start)
         except (ScriptError, ValueError, OSError, yaml.YAMLError) as exc:
             report.problems.append(f"{path}: {exc}")
             continue
@@ -135,6 +158,11 @@ def coverage(trial: Trial, flow: Flow, directory: Path) -> CoverageReport:
         for node_key, kind, outcome, _ in sink.events:
             seen.add((node_key, None))
             seen.add((node_key, _edge_label(kind, outcome)))
+
+
+def coverage(trial: Trial, flow: Flow, directory: Path) -> CoverageReport:
+    report, seen = CoverageReport(), set()
+    run_scripts(trial, flow, directory, report, seen)
     for prefix, each in _flows_in_play(trial, flow):
         for node in each.nodes.values():
             key = prefix + node.id
