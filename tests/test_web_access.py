@@ -21,6 +21,7 @@ RULES = {
     "auth.index": ANY, "auth.welcome": ANY, "auth.logout": ANY, "auth.language": ANY,
     "desk.desk": DESK, "floor.board": FLOOR,
     "admin.agents": {"admin"}, "admin.agent_new": {"admin"}, "admin.agent_edit": {"admin"},
+    "admin.skill_new": {"admin"}, "api.skills_create": {"admin"},
     "api.me": ANY, "api.desk_status": DESK, "api.desk_state": DESK, "api.desk_hold": DESK,
     "api.desk_transfer": DESK, "api.desk_consult": DESK, "api.desk_hangup": DESK,
     "api.desk_wrapup": DESK, "api.desk_end_wrapup": DESK,

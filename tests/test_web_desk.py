@@ -179,3 +179,14 @@ def test_desk_page_renders_in_chinese_for_a_chinese_agent(client, sessions):
     client.post("/language", data={"language": "en", "csrf_token": csrf_of(client)})
     page = client.get("/desk/").get_data(as_text=True)
     assert "Ready" in page and "Hang up" in page and "就绪" not in page
+
+
+def test_without_a_live_engine_the_desk_says_so(web_services, sessions):
+    from web import create_app
+    web_services.extras.clear()
+    client = create_app(web_services, {"LOGIN_FAILURE_DELAY": 0}).test_client()
+    add_agent(sessions, "agent01")
+    login(client, "agent01")
+    assert client.get("/desk/").status_code == 200
+    reply = client.get("/api/v1/desk")
+    assert reply.status_code == 503 and "not running" in reply.json["error"]

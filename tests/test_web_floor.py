@@ -147,3 +147,19 @@ def test_the_agent_api_mirrors_the_forms(client, sessions):
                          headers={"X-CSRF-Token": csrf_of(client)})
     assert reply.status_code == 200 and reply.json["skills"] == {"billing": 9}
     assert [a["login"] for a in client.get("/api/v1/agents").json["agents"]] == ["admin", "api1"]
+
+
+def test_an_admin_adds_a_skill_audited_and_a_duplicate_is_refused(client, sessions):
+    add_agent(sessions, "admin", role=Role.ADMIN, skills={"billing": 5})
+    login(client, "admin")
+    token = form_token(client.get("/admin/agents"))
+    reply = client.post("/admin/skills", data={"csrf_token": token, "name": "roaming",
+                                               "description": "Roaming charges"})
+    assert reply.status_code == 302
+    again = client.post("/admin/skills", data={"csrf_token": token, "name": "billing"},
+                        follow_redirects=True)
+    assert "name" in again.get_data(as_text=True) and "exists" in again.get_data(as_text=True)
+    with sessions() as db:
+        assert sorted(db.scalars(select(Skill.name))) == ["billing", "roaming"]
+        assert [a.details for a in db.scalars(select(AuditLog).where(
+            AuditLog.action == "skill_create"))] == [{"name": "roaming"}]

@@ -43,6 +43,22 @@ def agents():
     return render_template("agents.html", agents=rows, skills=skills)
 
 
+@bp.post("/skills")
+@requires(*ADMIN_ROLES)
+def skill_new():
+    try:
+        with transaction(sessions()) as db:
+            skill = staff.create_skill(db, request.form)
+            audit(db, "skill_create", "skill", skill.id, {"name": skill.name})
+            name = skill.name
+    except FormError as exc:
+        flash(_("Skill not created: %(field)s — %(message)s", field=exc.field,
+                message=exc.message), "error")
+        return redirect(url_for("admin.agents", skill_name=request.form.get("name", "")))
+    flash(_("Skill %(name)s created.", name=name), "ok")
+    return redirect(url_for("admin.agents"))
+
+
 @bp.route("/agents/new", methods=["GET", "POST"])
 @requires(*ADMIN_ROLES)
 def agent_new():

@@ -269,6 +269,19 @@ def agents_create():
     return jsonify(result), 201
 
 
+@bp.post("/skills")
+@requires(*ADMIN_ROLES)
+def skills_create():
+    try:
+        with transaction(sessions()) as db:
+            skill = staff.create_skill(db, body())
+            audit(db, "skill_create", "skill", skill.id, {"name": skill.name})
+            result = {"id": skill.id, "name": skill.name, "description": skill.description}
+    except data.FormError as exc:
+        return jsonify(error=exc.message, field=exc.field), 400
+    return jsonify(result), 201
+
+
 @bp.patch("/agents/<int:agent_id>")
 @requires(*ADMIN_ROLES)
 def agents_update(agent_id: int):

@@ -97,6 +97,8 @@ def spec() -> dict[str, Any]:
                     "login": S, "password": S, "display_name": S, "role": S,
                     "sip_extension": S, "language": S, "active": B,
                     "skills": {"type": "object", "additionalProperties": I}}, ok="201")},
+            "/api/v1/skills": {"post": _op("Create a skill (audited)", ADMIN,
+                                           {"name": S, "description": S}, ok="201")},
             "/api/v1/agents/{agent_id}": {"patch": _op(
                 "Change an agent: name, role, levels (0 removes), deactivate (audited)", ADMIN,
                 {"display_name": S, "role": S, "sip_extension": S, "language": S,

@@ -28,6 +28,24 @@ def skill_names(db: Session) -> list[str]:
     return list(db.scalars(select(Skill.name).order_by(Skill.name)))
 
 
+SKILL_NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+def create_skill(db: Session, form: Mapping[str, Any]) -> Skill:
+    name = str(form.get("name", "")).strip().lower()
+    if not SKILL_NAME.match(name):
+        raise FormError("name", "2-40 characters: lower-case letters, digits and _")
+    if db.scalar(select(Skill.id).where(Skill.name == name)):
+        raise FormError("name", f"skill {name!r} exists")
+    description = str(form.get("description", "")).strip()
+    if len(description) > 200:
+        raise FormError("description", "at most 200 characters")
+    skill = Skill(name=name, description=description)
+    db.add(skill)
+    db.flush()
+    return skill
+
+
 def create_agent(db: Session, form: Mapping[str, Any]) -> Agent:
     login = str(form.get("login", "")).strip().lower()
     if not LOGIN.match(login):
