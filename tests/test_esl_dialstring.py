@@ -33,18 +33,19 @@ def test_uuid_accepts_real_uuids():
 @pytest.mark.parametrize("value,rendered", [
     ("plain", "plain"),
     ("Zhang San", "'Zhang San'"),
-    ("a,cc_agent=evil", "'a,cc_agent=evil'"),
-    ("O'Brien", "'O\\'Brien'"),
-    ("back\\slash", "'back\\\\slash'"),
+    ("a,cc_agent=evil", "a\\,cc_agent=evil"),
+    ("Li Wei, Jr", "'Li Wei\\, Jr'"),
+    ("a=b", "a=b"),
     (42, "42"),
-    ("", "''"),
+    ("", ""),
 ])
-def test_variable_values_are_quoted(value, rendered):
+def test_variable_values_are_escaped(value, rendered):
     assert ds.var_value(value) == rendered
 
 
-@pytest.mark.parametrize("attack", ["x}sofia/gateway/evil/1", "{x=1}", "a]b", "<sip:evil>"])
-def test_values_with_brackets_are_refused(attack):
+@pytest.mark.parametrize("attack", ["x}sofia/gateway/evil/1", "{x=1}", "a]b", "<sip:evil>",
+                                    "O'Brien", 'say "hi"', "back\\slash", "^^:x", "a\tb"])
+def test_values_that_cannot_be_escaped_are_refused(attack):
     with pytest.raises(InvalidArgument):
         ds.var_value(attack)
 
@@ -53,7 +54,7 @@ def test_dial_string_from_typed_parts():
     dial = DialString(Endpoint.user("1001"), {"origination_uuid": UUID, "cc_agent": "1001",
                                               "origination_caller_id_name": "Li, Wei"})
     assert dial.render() == ("{origination_uuid=" + UUID + ",cc_agent=1001,"
-                             "origination_caller_id_name='Li, Wei'}user/1001")
+                             "origination_caller_id_name='Li\\, Wei'}user/1001")
     assert Endpoint.gateway("carrier", "+8613800000001").text == "sofia/gateway/carrier/+8613800000001"
 
 
@@ -88,3 +89,10 @@ def test_hangup_cause_and_words():
             ds.cause(bad)
     with pytest.raises(InvalidArgument):
         ds.word("/tmp/a.wav both", "file")
+
+
+def test_setvar_values_refuse_quotes_and_backslashes():
+    assert ds.api_value("two words") == "two words"
+    for bad in ("it's", 'a"b', "a\\b", "x\napi uuid_kill " + UUID):
+        with pytest.raises(InvalidArgument):
+            ds.api_value(bad)

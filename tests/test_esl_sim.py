@@ -5,8 +5,9 @@ from pathlib import Path
 import gevent
 import pytest
 
-from callcenter.esl import (CallHungUp, ChannelParked, CommandTimeout, Endpoint, OriginateFailed,
-                            PhoneRegistered, Switch, SwitchConnection, SwitchDisconnected)
+from callcenter.esl import (CallHungUp, ChannelParked, CommandTimeout, Endpoint, Heartbeat,
+                            OriginateFailed, PhoneRegistered, PhoneUnregistered, Switch,
+                            SwitchConnection, SwitchDisconnected)
 from callcenter.esl.events import ChannelBridged, ChannelHungUp, DtmfPressed
 from callcenter.sim import Simulator
 
@@ -173,3 +174,35 @@ def test_malformed_frames_from_the_switch(sim, engine, fault):
     assert isinstance(events.get(timeout=3), DtmfPressed)
     assert engine.switch.channel_exists(caller)
     assert engine.connection.connections == 1
+
+
+@pytest.mark.parametrize("mode", ["listen", "whisper", "barge"])
+def test_supervisor_eavesdrops_on_an_agent_leg(sim, engine, mode):
+    caller = parked_call(sim, engine)
+    sim.register_phone("1001", "answer:1")
+    sim.register_phone("1012", "answer:1")
+    agent = engine.switch.originate(Endpoint.user("1001"), timeout=10)
+    engine.switch.bridge(caller, agent)
+    supervisor = engine.switch.eavesdrop(agent, Endpoint.user("1012"), mode, timeout=10)
+    assert wait_until(lambda: sim.channel(supervisor).eavesdrop_mode == mode)
+    assert sim.channel(supervisor).variables["eavesdrop_target"] == agent
+
+
+def test_unregistration_reaches_the_engine(sim, engine):
+    sim.register_phone("1003", "answer:1")
+    sim.unregister_phone("1003")
+    assert wait_until(lambda: engine.seen(PhoneUnregistered, extension="1003", expired=False))
+    assert not engine.switch.is_registered("1003")
+
+
+def test_heartbeat_reaches_the_engine():
+    simulator = Simulator(password=PASSWORD, speed=10, fast_media=True, dialplan_dir=None,
+                          heartbeat_interval=1.0)
+    engine = Engine(simulator.start())
+    engine.connection.start()
+    try:
+        assert wait_until(lambda: engine.seen(Heartbeat), timeout=3)
+        assert engine.seen(Heartbeat)[0].sessions == 0
+    finally:
+        engine.connection.stop()
+        simulator.close()

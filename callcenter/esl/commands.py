@@ -29,7 +29,7 @@ EAVESDROP_MODES = {
     "barge": {"eavesdrop_bridge_aleg": "true", "eavesdrop_bridge_bleg": "true"},
 }
 _TERMINATORS = re.compile(r"none|[0-9*#]{1,12}")
-_ERR_CAUSE = re.compile(r"-ERR\s+([A-Z_]+)")
+_ERR_CAUSE = re.compile(r"(?:-ERR\s+)+([A-Z_]+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -91,8 +91,7 @@ class Switch:
         log.info("[%s] originate %s", leg, endpoint.text)
         job = self.connection.bgapi(command, timeout + self.connection.api_timeout)
         if not job.ok:
-            match = _ERR_CAUSE.match(job.body.strip())
-            raise OriginateFailed(command, match.group(1) if match else job.body.strip() or "UNKNOWN")
+            raise OriginateFailed(command, _cause(job.body))
         return leg
 
     def eavesdrop(self, target_uuid: str, supervisor: Endpoint, mode: str = "listen", *,
@@ -192,7 +191,7 @@ class Switch:
         self.connection.api(f"uuid_kill {ds.uuid(uuid)} {ds.cause(cause)}")
 
     def set_variable(self, uuid: str, name: str, value: object) -> None:
-        text = ds.no_control(name, str(value))
+        text = ds.api_value(value, name)
         self.connection.api(f"uuid_setvar {ds.uuid(uuid)} {ds.var_name(name)} {text}")
 
     def set_variables(self, uuid: str, values: Mapping[str, object]) -> None:
@@ -246,6 +245,13 @@ class Switch:
                 continue
             result.append(ControlledChannel(info, values))
         return result
+
+
+def _cause(body: str) -> str:
+    """`-ERR USER_BUSY` -> USER_BUSY; any other failure text is kept as it is."""
+    text = body.strip()
+    match = _ERR_CAUSE.match(text)
+    return match.group(1) if match else (text[4:].strip() if text.startswith("-ERR") else text) or "UNKNOWN"
 
 
 def _channel_info(row: Mapping[str, str]) -> ChannelInfo:

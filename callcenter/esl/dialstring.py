@@ -1,15 +1,19 @@
-"""Validation and escaping of everything that reaches a FreeSWITCH command line.
+r"""Validation and escaping of everything that reaches a FreeSWITCH command line.
 
 Rules (FreeSWITCH 1.10/1.11 behaviour):
 - ESL commands end at a newline, so CR, LF and NUL are refused everywhere:
   a caller's text can never start a second command or a second sendmsg header.
 - uuids are restricted to hex digits and dashes; channel variable names to
   [A-Za-z_][A-Za-z0-9_.-]*; applications to a known list.
-- In `{name=value,...}` the separator is `,`; FreeSWITCH's argument splitter
-  honours single quotes and backslash escapes, so a value with a space, a comma
-  or a quote is wrapped in '...' with `\\` and `'` escaped. Braces, brackets
-  and angle brackets are refused in values: the bracket scanner
-  (switch_find_end_paren) counts them regardless of quotes, so no escape exists.
+- A `{name=value,...}` value goes through three splits in FreeSWITCH
+  (switch_utils.c separate_string_* + cleanup_separated_string): the api
+  arguments on blanks (single quotes group, and are removed), the variables on
+  `,` (`\,` is a literal comma), then name/value on the first `=`. So a comma
+  is written `\,` and a value with a space is wrapped in single quotes, which
+  the first split removes. Quotes, backslashes, `^` and tabs inside a value
+  would need a different escape at each split, and braces, brackets and angle
+  brackets are counted by the bracket scanner (switch_find_end_paren) whatever
+  the quoting: all of these are refused with InvalidArgument.
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
 _TOKEN = re.compile(r"[A-Za-z0-9_.+*#@:-]{1,128}")  # extensions, numbers, gateways, domains, causes
 _CAUSE = re.compile(r"[A-Z_]{1,64}")
 _FORBIDDEN = ("\r", "\n", "\0")
-_NO_ESCAPE = set("{}[]<>")
+_NO_ESCAPE = set("{}[]<>'\"\\^\t")
 
 APPLICATIONS = frozenset({
     "answer", "pre_answer", "ring_ready", "park", "playback", "play_and_get_digits", "say",
@@ -82,13 +86,22 @@ def word(value: str, what: str) -> str:
 
 
 def var_value(value: object, what: str = "variable value") -> str:
-    """A channel-variable value quoted for `{name=value}`."""
-    text = no_control(what, str(value) if isinstance(value, (int, float)) else value)
+    """A channel-variable value written for `{name=value}` (see the module rules)."""
+    text = no_control(what, str(value) if isinstance(value, (int, float)) else value).strip(" ")
     if _NO_ESCAPE.intersection(text):
-        raise InvalidArgument(what, value, "braces, brackets and angle brackets are not allowed")
-    if text and not any(ch in text for ch in " \t,'\\^"):
-        return text
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        raise InvalidArgument(what, value, "quotes, backslashes, ^, tabs, braces, brackets and "
+                                           "angle brackets cannot be escaped in a dial string")
+    text = text.replace(",", "\\,")
+    return "'" + text + "'" if " " in text else text
+
+
+def api_value(value: object, what: str = "value") -> str:
+    """The last argument of an api command such as uuid_setvar: the blank split there
+    removes quotes and backslash escapes, so those are refused."""
+    text = no_control(what, str(value) if isinstance(value, (int, float)) else value)
+    if any(ch in text for ch in "'\"\\"):
+        raise InvalidArgument(what, value, "quotes and backslashes are not allowed here")
+    return text
 
 
 @dataclass(frozen=True)

@@ -234,7 +234,7 @@ EVENT_PARSERS: dict[str, Parser] = {
     "BACKGROUND_JOB": _job,
     "RECORD_START": lambda h: RecordingStarted(_s(h, "Unique-ID"), _s(h, "Record-File-Path"), headers=h),
     "RECORD_STOP": lambda h: RecordingStopped(_s(h, "Unique-ID"), _s(h, "Record-File-Path"), headers=h),
-    "HEARTBEAT": lambda h: Heartbeat(_int(h, "Session-Count"), _int(h, "Up-Time"), headers=h),
+    "HEARTBEAT": lambda h: Heartbeat(_int(h, "Session-Count"), _int(h, "Uptime-msec") // 1000, headers=h),
 }
 
 CUSTOM_PARSERS: dict[str, Parser] = {
