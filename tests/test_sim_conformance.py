@@ -54,13 +54,15 @@ def trace_sim(tmp_path):
     simulator.close()
 
 
-def key_sequence(events, uuid):
+def key_sequence(events, uuid, states=False):
     out = []
     for ev in events:
         if ev.get("Unique-ID") == uuid and ev["Event-Name"] in KEY_EVENTS:
             name = ev["Event-Name"]
             if "Application" in ev and name.startswith("CHANNEL_EXECUTE"):
                 name += "/" + ev["Application"]
+            if states:
+                name += f" {ev.get('Channel-Call-State')} {ev.get('Answer-State')} {ev.get('Hangup-Cause', '-')}"
             out.append(name)
     return out
 
@@ -145,6 +147,8 @@ def test_park_trace_replay(trace_sim, tmp_path):
     assert key_sequence(our_events, caller) == key_sequence(trace_events, trace_caller)
     assert key_sequence(our_events, agent) == key_sequence(trace_events, trace_agent)
     assert key_sequence(our_events, failed) == key_sequence(trace_events, trace_failed)
+    for ours, theirs in ((caller, trace_caller), (agent, trace_agent), (failed, trace_failed)):
+        assert key_sequence(our_events, ours, True) == key_sequence(trace_events, theirs, True)
     assert_same_header_shapes(trace_events, our_events)
     for ev in our_events:
         assert re.fullmatch(r"\d{16}", ev["Event-Date-Timestamp"])

@@ -5,7 +5,7 @@ from callcenter.sim import CallerScript, PhoneBehaviour, ScriptError, wire
 from callcenter.sim.api import parse_dial_string
 from callcenter.sim.dialplan import DialplanError, parse_dialplan, route
 from callcenter.sim.media import ENDLESS, prompt_seconds, write_wav
-from sim_fixtures import parse_event_body
+from sim_fixtures import dialplan_dir, parse_event_body, sim  # noqa: F401
 
 
 def test_caller_script_steps():
@@ -101,3 +101,15 @@ def test_prompt_durations(tmp_path):
     assert prompt_seconds("local_stream://moh", 9.0) == ENDLESS
     assert prompt_seconds("tone_stream://%(2000,4000,440)", 9.0) == ENDLESS
     assert prompt_seconds("missing.wav", 9.0) == 9.0
+
+
+def test_traffic_places_scripted_calls(sim):
+    from callcenter.sim.traffic import Traffic
+    traffic = Traffic(sim, ("10000",), calls_per_minute=600, seed=7)
+    first = traffic.place_one()
+    assert sim.channel(first).destination == "10000"
+    traffic.start()
+    assert sim.wait_until(lambda: len(traffic.placed) >= 3, 3)
+    traffic.stop()
+    with pytest.raises(ValueError, match="calls_per_minute"):
+        Traffic(sim, calls_per_minute=0)

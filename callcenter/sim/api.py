@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from typing import TYPE_CHECKING, Callable
@@ -11,6 +12,7 @@ from . import wire
 if TYPE_CHECKING:  # pragma: no cover
     from .simulator import Simulator
 
+log = logging.getLogger(__name__)
 ApiFn = Callable[["Simulator", str], str]
 COMMANDS: dict[str, ApiFn] = {}
 NO_CHANNEL = "-ERR No such channel!\n"
@@ -28,7 +30,11 @@ def run_api(sim: "Simulator", line: str) -> str:
     fn = COMMANDS.get(name)
     if fn is None:
         return f"-ERR {name} Command not found!\n"
-    return fn(sim, arg.strip())
+    try:
+        return fn(sim, arg.strip())
+    except Exception as exc:  # a simulator bug must not kill the ESL session
+        log.exception("sim: api %r failed", line)
+        return f"-ERR {type(exc).__name__}: {exc}\n"
 
 
 @command("status")

@@ -332,6 +332,7 @@ class Channel:
         self.recordings[path] = Recording(path, time.monotonic(), channels)
         self.variables["record_stereo" if channels == 2 else "record_mono"] = "true"
         self.emit("RECORD_START", [("Record-File-Path", path)])
+        self.emit("MEDIA_BUG_START", before=[("Media-Bug-Function", "session_record"), ("Media-Bug-Target", path)])
 
     def stop_recording(self, path: str) -> bool:
         from .media import write_wav
@@ -350,6 +351,7 @@ class Channel:
         self.variables["record_ms"] = str(int(seconds * 1000))
         self.variables["record_file_size"] = str(size)
         self.emit("RECORD_STOP", [("Record-File-Path", path), ("Record-Completion-Cause", "success-silence")])
+        self.emit("MEDIA_BUG_STOP", before=[("Media-Bug-Function", "session_record"), ("Media-Bug-Target", path)])
         return True
 
     # ---- events ----------------------------------------------------------

@@ -272,6 +272,7 @@ class Simulator:
 
     def forget(self, ch: Channel) -> None:
         self._channels.pop(ch.uuid, None)
+        self.unschedule(ch.uuid)
         self._finished[ch.uuid] = ch.snapshot(gone=True)
         while len(self._finished) > self.keep_finished:  # bounded for long demos
             self._finished.pop(next(iter(self._finished)))
