@@ -130,6 +130,17 @@ def test_a_call_from_ready_to_wrap_up_with_a_supervisor_barging_in(server, brows
     assert call.disposition == "ticket_created"
     assert ticket.owner_agent_id == agent and ticket.call_id == call.id
 
+    desk.select_option("#language-switch", "zh")  # the agent switches to Mandarin
+    desk.click("form:has(#language-switch) button")
+    desk.wait_for_selector("#btn-ready:has-text('就绪')")
+    fake_live.offer(agent, LiveCall(uuid="call-2", caller_number="13912345678", state="offered",
+                                    agent_id=None, queue="general",
+                                    ivr_path=(IvrStep("main", "主菜单", "0"),),
+                                    routing_reason="综合台，等级 4；无专业座席空闲"))
+    desk.wait_for_selector("#caller-number:has-text('13912345678')")
+    assert desk.text_content("#customer-name") == "未识别客户"
+    desk.screenshot(path=shots / "agent-desk-zh.png")
+
     admin = log_in(browser, server, "admin")
     admin.wait_for_url("**/floor/")
     admin.goto(server + "/admin/agents")
