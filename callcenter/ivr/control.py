@@ -55,13 +55,14 @@ class CallControl(Protocol):
 
     def collect(self, prompt: PromptAudio, *, min_digits: int, max_digits: int, tries: int,
                 timeout: float, terminators: str, pattern: str,
-                invalid_prompt: PromptAudio | None, digit_timeout: float | None = None
-                ) -> CollectResult:
+                invalid_prompt: PromptAudio | None, digit_timeout: float | None = None,
+                secret: bool = False) -> CollectResult:
         """FreeSWITCH play_and_get_digits semantics: play ``prompt``, wait up to
         ``timeout`` seconds for ``min_digits``..``max_digits`` digits ended by one of
         ``terminators`` (or by reaching max_digits); input matching the regular
         expression ``pattern`` is valid. Up to ``tries`` attempts; after a wrong or
-        missing input ``invalid_prompt`` (if any) is played before the next try."""
+        missing input ``invalid_prompt`` (if any) is played before the next try.
+        ``secret``: the digits are a password: never log them (nor the channel variable)."""
 
     def say(self, kind: str, value: str, language: str) -> None:
         """kind: number | money | date | digits. value: '42'; money as yuan with two

@@ -211,7 +211,7 @@ class Interpreter:
             self._prompt(node.get("prompt")), min_digits=low, max_digits=high,
             tries=node.get("tries", 3), timeout=node.get("timeout", 5),
             terminators=node.get("terminator", "#"), pattern=pattern,
-            invalid_prompt=self._prompt(node.get("invalid_prompt")))
+            invalid_prompt=self._prompt(node.get("invalid_prompt")), secret=bool(node.get("secret")))
         name, secret = node.get("variable"), bool(node.get("secret"))
         if secret:
             self.secret.add(name)

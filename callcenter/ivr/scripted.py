@@ -109,25 +109,25 @@ class ScriptedControl:
 
     def collect(self, prompt: PromptAudio, *, min_digits: int, max_digits: int, tries: int,
                 timeout: float, terminators: str, pattern: str,
-                invalid_prompt: PromptAudio | None, digit_timeout: float | None = None
-                ) -> CollectResult:
+                invalid_prompt: PromptAudio | None, digit_timeout: float | None = None,
+                secret: bool = False) -> CollectResult:
         last_invalid = ""
         for attempt in range(1, tries + 1):
             self.play([prompt])
-            pressed = self._await_keys(timeout)
+            pressed = self._await_keys(timeout, secret)
             if pressed is not None:
                 digits = pressed[:-1] if pressed and pressed[-1] in (terminators or "") else pressed
                 if min_digits <= len(digits) <= max_digits and re.fullmatch(pattern, digits):
                     return CollectResult(digits)
                 last_invalid = pressed
-                self._hear("invalid", pressed, "  (not accepted)")
+                self._hear("invalid", "*" * len(pressed) if secret else pressed, "  (not accepted)")
             else:
                 last_invalid = ""
             if attempt < tries and invalid_prompt is not None:
                 self.play([invalid_prompt])
         return CollectResult(None, last_invalid)
 
-    def _await_keys(self, timeout: float) -> str | None:
+    def _await_keys(self, timeout: float, secret: bool = False) -> str | None:
         """Keys pressed before the timeout, or None when the caller stayed silent."""
         waited = 0.0
         while True:
@@ -142,7 +142,7 @@ class ScriptedControl:
                 self.time += timedelta(seconds=seconds)
                 continue
             self.time += timedelta(seconds=len(step) * 0.3)
-            self.out(f"  caller presses {step}")
+            self.out(f"  caller presses {'*' * len(step) if secret else step}")
             return step
 
     def say(self, kind: str, value: str, language: str) -> None:
