@@ -67,8 +67,9 @@ def test_wrong_password_is_refused_and_retried_with_backoff(fake):
     conn = make_connection(fake, password="not-the-password")
     conn.start()
     try:
-        assert wait_until(lambda: conn.state.startswith("reconnecting in"))
+        assert wait_until(lambda: conn.state.startswith("password refused, retrying in"))
         assert not conn.connected and fake.sessions == 0
+        assert wait_until(lambda: fake.received.count("auth not-the-password") >= 2)
         with pytest.raises(SwitchDisconnected):
             conn.api("status")
     finally:

@@ -64,7 +64,8 @@ class SwitchConnection:
     # -- lifecycle -----------------------------------------------------------------
     @property
     def state(self) -> str:
-        """connecting | connected | reconnecting in N s | stopped (for the health page)."""
+        """connecting | connected | reconnecting in N s | password refused, retrying in N s |
+        stopped (for the health page)."""
         return self._state
 
     @property
@@ -99,6 +100,11 @@ class SwitchConnection:
                 self._open(lost)
             except AuthenticationFailed as error:
                 log.error("%s; retrying in %g s", error, delay)
+                self._state = f"password refused, retrying in {delay:g} s"
+                if self._stopping.wait(delay):
+                    break
+                delay = min(delay * 2, self.backoff_max)
+                continue
             except (SwitchError, OSError) as error:
                 log.warning("ESL connect to %s:%s failed: %s; retrying in %g s",
                             self.host, self.port, error, delay)

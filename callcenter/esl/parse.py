@@ -20,9 +20,10 @@ MAX_BODY = 16 * 1024 * 1024
 MAX_HEADER_BLOCK = 256 * 1024
 # The envelope of a next frame showing up inside an event body means the body was
 # shorter than its Content-Length said (truncated by the sender).
-_NEXT_ENVELOPE = re.compile(rb"\n(?:Content-Length: \d+\n)?Content-Type: (?:command/reply|api/response|"
-                            rb"text/event-plain|text/disconnect-notice|auth/request)\n")
-
+_ENVELOPE_LINE = b"\nContent-Type: "
+_ENVELOPE_TYPE = re.compile(rb"(?:command/reply|api/response|text/event-plain|"
+                            rb"text/disconnect-notice|auth/request)\n")
+_LENGTH_LINE = re.compile(rb"\nContent-Length: \d+$")
 
 @dataclass(frozen=True, slots=True)
 class Frame:
@@ -57,9 +58,9 @@ class FrameReader:
             return None
         headers, length, problems = self._pending
         if headers.get("Content-Type") == "text/event-plain":
-            cut = _NEXT_ENVELOPE.search(self._buf, 0, length)
+            cut = _next_envelope(self._buf, length)
             if cut is not None:
-                length = cut.start() + 1
+                length = cut
                 problems += (f"truncated body: Content-Length said {headers['Content-Length']}, "
                              f"the next frame began after {length} bytes",)
         if len(self._buf) < length:
@@ -88,6 +89,17 @@ class FrameReader:
                 problems.append(problem)
         self._pending = (headers, length, tuple(problems))
         return True
+
+
+def _next_envelope(buf: bytearray, length: int) -> int | None:
+    """Offset where a next frame's envelope starts within the first `length` bytes."""
+    at = buf.find(_ENVELOPE_LINE, 0, length)
+    while at >= 0:
+        if _ENVELOPE_TYPE.match(buf, at + len(_ENVELOPE_LINE)):
+            before = _LENGTH_LINE.search(buf, max(0, at - 40), at)
+            return (before.start() if before else at) + 1
+        at = buf.find(_ENVELOPE_LINE, at + 1, length)
+    return None
 
 
 def _content_length(raw: str) -> tuple[int, str | None]:
@@ -131,14 +143,18 @@ class EventHeaders:
     splits and unquotes. `all()` parses everything for the rare full reader.
     """
 
-    __slots__ = ("_text", "payload", "_cache")
+    __slots__ = ("_text", "_end", "_cache")
 
     def __init__(self, body: bytes) -> None:
-        text = _decode(body)
-        head, _, rest = text.partition("\n\n")
-        self._text = "\n" + head + "\n"
+        self._text = _decode(body)
+        end = self._text.find("\n\n")
+        self._end = len(self._text) if end < 0 else end + 1
         self._cache: dict[str, str | None] = {}
-        self.payload = rest
+
+    @property
+    def payload(self) -> str:
+        """What follows the header block (a BACKGROUND_JOB result, API output)."""
+        return self._text[self._end + 1:]
 
     def get(self, name: str, default: str | None = None) -> str | None:
         try:
@@ -148,11 +164,14 @@ class EventHeaders:
         return default if value is None else value
 
     def _find(self, name: str) -> str | None:
-        text = self._text
-        at = text.find("\n" + name + ": ")
-        if at < 0:
-            return None
-        start = at + len(name) + 3
+        text, key = self._text, name + ": "
+        if text.startswith(key):
+            start = len(key)
+        else:
+            at = text.find("\n" + key, 0, self._end)
+            if at < 0:
+                return None
+            start = at + 1 + len(key)
         raw = text[start:text.find("\n", start)]
         return unquote(raw) if "%" in raw else raw
 
@@ -169,7 +188,7 @@ class EventHeaders:
 
     def all(self) -> dict[str, str]:
         result: dict[str, str] = {}
-        for line in self._text.split("\n"):
+        for line in self._text[:self._end].split("\n"):
             name, sep, value = line.partition(": ")
             if sep:
                 result.setdefault(name, unquote(value))
