@@ -206,3 +206,22 @@ def test_heartbeat_reaches_the_engine():
     finally:
         engine.connection.stop()
         simulator.close()
+
+
+def test_collect_reports_invalid_input_then_the_valid_one(sim, engine):
+    uuid = parked_call(sim, engine)
+    gevent.spawn_later(0.2, sim.press, uuid, "9")
+    gevent.spawn_later(0.6, sim.press, uuid, "2")
+    collected = engine.switch.collect(uuid, "ivr/menu.wav", regex="[1-3]", tries=2, timeout_ms=20000,
+                                      variable="menu_choice")
+    assert (collected.digits, collected.result) == ("2", "success")
+    assert collected.invalid == "9"
+
+
+def test_caller_is_recorded_into_a_wav_file(sim, engine, tmp_path):
+    uuid = parked_call(sim, engine)
+    path = tmp_path / "message.wav"
+    gevent.spawn_later(0.5, sim.press, uuid, "#")
+    done = engine.switch.record(uuid, str(path), max_seconds=30)
+    assert done.application == "record"
+    assert wait_until(path.exists) and path.stat().st_size > 44

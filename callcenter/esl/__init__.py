@@ -1,6 +1,6 @@
 """The only package that knows FreeSWITCH: connection, typed events, typed commands."""
-from callcenter.esl.commands import (CC_VARIABLES, ChannelInfo, ControlledChannel, Registration,
-                                     Switch, new_uuid)
+from callcenter.esl.commands import (CC_VARIABLES, ChannelInfo, Collected, ControlledChannel,
+                                     Registration, Switch, new_uuid)
 from callcenter.esl.connection import SwitchConnection
 from callcenter.esl.dialstring import DialString, Endpoint
 from callcenter.esl.errors import (AuthenticationFailed, CallHungUp, CommandFailed, CommandTimeout,
@@ -8,7 +8,7 @@ from callcenter.esl.errors import (AuthenticationFailed, CallHungUp, CommandFail
 from callcenter.esl.events import *  # noqa: F401,F403  (the typed event classes)
 
 __all__ = [
-    "Switch", "SwitchConnection", "Endpoint", "DialString", "ChannelInfo", "ControlledChannel",
+    "Switch", "SwitchConnection", "Endpoint", "DialString", "ChannelInfo", "ControlledChannel", "Collected",
     "Registration", "CC_VARIABLES", "new_uuid", "SwitchError", "SwitchDisconnected",
     "AuthenticationFailed", "CommandTimeout", "CommandFailed", "OriginateFailed", "CallHungUp",
     "InvalidArgument",

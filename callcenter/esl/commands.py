@@ -55,6 +55,15 @@ class ControlledChannel:
 
 
 @dataclass(frozen=True)
+class Collected:
+    """Outcome of play_and_get_digits: the valid digits ('' if none), the last invalid
+    input (variable <name>_invalid) and read_result (success | timeout | failure)."""
+    digits: str
+    invalid: str = ""
+    result: str = ""
+
+
+@dataclass(frozen=True)
 class Registration:
     extension: str
     realm: str
@@ -114,13 +123,17 @@ class Switch:
     def playback(self, uuid: str, path: str, timeout: float | None = None) -> None:
         self.execute(uuid, "playback", ds.word(path, "file"), timeout)
 
-    def play_and_get_digits(self, uuid: str, prompt: str, *, min_digits: int = 1,
-                            max_digits: int = 1, tries: int = 3, timeout_ms: int = 5000,
-                            terminators: str = "#", invalid_prompt: str = "silence_stream://250",
-                            variable: str = "cc_digits", regex: str = r"\d+",
-                            digit_timeout_ms: int | None = None,
-                            timeout: float | None = None) -> str:
-        """Play `prompt`, collect digits; returns them ('' when none were valid)."""
+    def play_and_get_digits(self, uuid: str, prompt: str, **options) -> str:
+        """Play `prompt`, collect digits; returns them ('' when none were valid).
+        Options as for collect()."""
+        return self.collect(uuid, prompt, **options).digits
+
+    def collect(self, uuid: str, prompt: str, *, min_digits: int = 1, max_digits: int = 1,
+                tries: int = 3, timeout_ms: int = 5000, terminators: str = "#",
+                invalid_prompt: str = "silence_stream://250", variable: str = "cc_digits",
+                regex: str = r"\d+", digit_timeout_ms: int | None = None,
+                timeout: float | None = None) -> Collected:
+        """play_and_get_digits with everything FreeSWITCH reports back."""
         numbers = (min_digits, max_digits, tries, timeout_ms, digit_timeout_ms or timeout_ms)
         if not all(isinstance(n, int) and n >= 0 for n in numbers) or min_digits > max_digits:
             raise InvalidArgument("digit limits", numbers, "non-negative integers, min <= max")
@@ -131,7 +144,18 @@ class Switch:
             ds.word(invalid_prompt, "invalid prompt"), ds.var_name(variable),
             ds.word(regex, "regex"), digit_timeout_ms or timeout_ms))
         done = self.execute(uuid, "play_and_get_digits", arg, timeout)
-        return done.variable(variable) or ""
+        return Collected(done.variable(variable) or "", done.variable(variable + "_invalid") or "",
+                         done.variable("read_result") or "")
+
+    def record(self, uuid: str, path: str, max_seconds: int = 60, silence_threshold: int = 200,
+               silence_seconds: int = 3, timeout: float | None = None) -> ApplicationCompleted:
+        """Record the caller into `path` until silence, a key or max_seconds; the returned
+        event carries FreeSWITCH's record_ms / record_seconds variables."""
+        numbers = (max_seconds, silence_threshold, silence_seconds)
+        if not all(isinstance(n, int) and n >= 0 for n in numbers):
+            raise InvalidArgument("record limits", numbers, "non-negative integers")
+        arg = f"{ds.word(path, 'recording path')} {max_seconds} {silence_threshold} {silence_seconds}"
+        return self.execute(uuid, "record", arg, timeout if timeout is not None else max_seconds + 10)
 
     def say(self, uuid: str, text: str, *, language: str = "en", kind: str = "number",
             method: str = "pronounced", timeout: float | None = None) -> None:
