@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.models import (Account, Bill, Call, CallbackRequest, Customer, CustomerPhone,
-                               Ticket, TicketCategory, TicketHistory, TicketStatus)
+                               QueueMember, Ticket, TicketCategory, TicketHistory, TicketStatus)
 from callcenter.phone import InvalidPhoneNumber, normalize_phone
 from callcenter.security import verify_password
 from callcenter.tickets import answer_back_deadline, next_ticket_number
@@ -168,6 +168,14 @@ def create_callback_request(session: Session, args: Mapping[str, str]) -> dict[s
     session.add(request)
     session.flush()
     return {"callback_id": str(request.id)}
+
+
+@hook("queue_wait", ("need",), ("waiting_callers",))
+def queue_wait(session: Session, args: Mapping[str, str]) -> dict[str, Any] | None:
+    """How many callers already wait for this need (the ACD persists them in queue_members)."""
+    waiting = session.scalar(select(func.count()).select_from(QueueMember)
+                             .where(QueueMember.queue_name == args["need"]))
+    return {"waiting_callers": int(waiting or 0)}
 
 
 # --- running hooks -----------------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 
 from callcenter.cli import main
 from callcenter.db import transaction
-from callcenter.models import Ticket, TicketCategory, TicketStatus
+from callcenter.models import QueueMember, Ticket, TicketCategory, TicketStatus
 from ivr_fixtures import FLOWS, QUEUES_FILE, ROOT, hotline_db  # noqa: F401
 
 SCRIPTS = ROOT / "tests" / "ivr_scripts"
@@ -91,9 +91,12 @@ def _add_ticket(sessions, number: str, customer_id: int, status: TicketStatus) -
 def test_the_shipped_scripts_reach_every_node_and_branch(config, hotline_db, capsys):
     _add_ticket(hotline_db, "2601010001", 1, TicketStatus.IN_PROGRESS)
     _add_ticket(hotline_db, "2601010002", 2, TicketStatus.CLOSED)
+    with transaction(hotline_db) as session:  # a long wait for service orders
+        session.add_all(QueueMember(call_uuid=f"waiting-{n}", queue_name="service_orders")
+                        for n in range(5))
     assert main(["--config", config, "ivr", "try", "main", "--coverage", str(SCRIPTS)]) == 0
     out = capsys.readouterr().out
-    assert "flow 'main': 46 script(s) run" in out
+    assert "flow 'main': 52 script(s) run" in out
     assert "nodes never reached (0):" in out and "branches never taken (0):" in out, out
     assert main(["--config", config, "ivr", "try", "survey", "--coverage", str(SCRIPTS)]) == 0
     out = capsys.readouterr().out

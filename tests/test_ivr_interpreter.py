@@ -8,11 +8,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from callcenter.db import transaction
 from callcenter.hooks import HOOKS, Hook, HookRunner
 from callcenter.ivr.flow import build_flow
 from callcenter.ivr.interpreter import format_money
-from callcenter.models import (Account, Bill, CallbackRequest, Customer, CustomerPhone, Ticket,
-                               TicketCategory, TicketStatus)
+from callcenter.models import (Account, Bill, CallbackRequest, Customer, CustomerPhone, QueueMember,
+                               Ticket, TicketCategory, TicketStatus)
 from ivr_fixtures import (HOLIDAY_TIME, NIGHT_TIME, REGULAR, UNKNOWN, VIP, hotline_db,  # noqa: F401
                           place_call, shipped_flows)
 
@@ -226,3 +227,17 @@ def test_a_broken_flow_at_run_time_still_reaches_an_agent(hotline_db, shipped_fl
                           hooks=HookRunner(hotline_db), prompts=PromptLibrary("p")).run()
     assert outcome.kind == "queue" and outcome.need == "billing"
     assert "missing" in outcome.error
+
+
+def test_a_long_wait_offers_a_callback_for_that_need(hotline_db, shipped_flows):
+    with transaction(hotline_db) as session:
+        session.add_all(QueueMember(call_uuid=f"waiting-{n}", queue_name="service_orders")
+                        for n in range(5))
+    call = place_call(shipped_flows, HookRunner(hotline_db), "1 4 1")
+    assert "long_wait_offer" in call.prompts and call.prompts[-1] == "callback_confirmed"
+    with hotline_db() as session:
+        request = session.scalars(select(CallbackRequest)).all()[-1]
+    assert request.need == "service_orders" and request.phone == REGULAR
+    # billing has nobody waiting: straight to the queue
+    call = place_call(shipped_flows, HookRunner(hotline_db), f"1 {BILL} 111111# 2")
+    assert "long_wait_offer" not in call.prompts and call.outcome.need == "billing"
