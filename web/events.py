@@ -82,10 +82,14 @@ def floor():
         try:
             yield "retry: 2000\n\n"
             yield sse("floor", floor_board())
-            for _event in events:
-                # a snapshot every interval, and at once on any change
-                yield sse("floor", floor_board())
-                if time.monotonic() > deadline:
+            sent = time.monotonic()
+            for event in events:
+                # a snapshot every quiet interval, and on change (at most 4 per interval)
+                now = time.monotonic()
+                if event is None or now - sent >= interval / 4:
+                    yield sse("floor", floor_board())
+                    sent = now
+                if now > deadline:
                     break
         finally:
             getattr(events, "close", lambda: None)()
