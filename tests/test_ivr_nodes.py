@@ -94,3 +94,23 @@ def test_set_copy_of_a_secret_is_secret_too():
     outcome, control = run(flow(nodes, prompts={"p": {"en": "PIN?"}}), "424242#")
     assert "pin" not in outcome.variables and "again" not in outcome.variables
     assert "424242" not in repr(control.heard)
+
+
+class BrokenSink:
+    def __init__(self):
+        self.calls = 0
+
+    def on_node(self, node_id, kind, outcome, data):
+        self.calls += 1
+        raise ConnectionError("event log database unreachable")
+
+
+def test_a_failing_sink_does_not_stop_the_call_and_missing_hooks_take_the_error_branch():
+    nodes = {"first": {"kind": "lookup", "hook": "bill_summary", "args": {"customer_id": "1"},
+                       "found": "end", "not_found": "end", "error": "agent"},
+             "agent": {"kind": "queue", "need": "billing"}, "end": {"kind": "hangup"}}
+    sink = BrokenSink()
+    control = ScriptedControl(ScriptSource([]), start=OPEN_TIME)
+    outcome = Interpreter(flow(nodes), control, call=CallInfo("c", "1", caller_tier="regular"),
+                          hooks=None, prompts=PromptLibrary("p"), sink=sink).run()
+    assert outcome.kind == "queue" and outcome.path == ("first", "agent") and sink.calls == 2

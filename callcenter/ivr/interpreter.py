@@ -150,7 +150,10 @@ class Interpreter:
 
     def _report(self, key: str, node: Node, outcome: str, data: dict[str, Any]) -> None:
         log.debug("call %s: %s (%s) -> %s %s", self.call.call_id, key, node.kind, outcome, data)
-        self.sink.on_node(key, node.kind, outcome, data)
+        try:
+            self.sink.on_node(key, node.kind, outcome, data)
+        except Exception:  # the event log is not worth a caller stuck in silence
+            log.exception("call %s: the IVR sink failed on %s -> %s", self.call.call_id, key, outcome)
 
     def _outcome(self, kind: str, node_key: str, need: str | None = None, priority: int = 0,
                  target: str | None = None, error: str | None = None) -> IvrOutcome:
@@ -235,7 +238,8 @@ class Interpreter:
         if hold:
             self.control.start_hold_music()
         try:
-            result = self.hooks.call(node.get("hook"), args, node.get("timeout", 3))
+            result = self.hooks.call(node.get("hook"), args, node.get("timeout", 3)) \
+                if self.hooks is not None else _NoHooks()
         finally:
             if hold:
                 self.control.stop_hold_music()
@@ -343,6 +347,13 @@ class Interpreter:
             return _Step("hangup", end={"kind": "hangup"})
         self.flow, next_id = self.stack.pop()
         return _Step("return", next_id)
+
+
+@dataclass(frozen=True)
+class _NoHooks:
+    status: str = "error"
+    values: Mapping[str, Any] = field(default_factory=dict)
+    error: str = "no hooks configured"
 
 
 def compare(value: Any, when: Mapping[str, Any]) -> bool:
