@@ -225,3 +225,15 @@ def test_caller_is_recorded_into_a_wav_file(sim, engine, tmp_path):
     done = engine.switch.record(uuid, str(path), max_seconds=30)
     assert done.application == "record"
     assert wait_until(path.exists) and path.stat().st_size > 44
+
+
+def test_commands_on_a_channel_that_is_gone(sim, engine):
+    gone = "0badc0de-0000-4000-8000-000000000000"
+    with pytest.raises(CallHungUp):
+        engine.switch.playback(gone, "ivr/welcome.wav")
+    assert not engine.switch.channel_exists(gone)
+    with pytest.raises(CallHungUp):
+        engine.switch.get_variable(gone, "cc_state")
+    with pytest.raises(CallHungUp):
+        engine.switch.set_variable(gone, "cc_state", "queued")
+    assert engine.switch.hangup(gone) is False

@@ -1,7 +1,7 @@
 """The only package that knows FreeSWITCH: connection, typed events, typed commands."""
-from callcenter.esl.commands import (CC_VARIABLES, ChannelInfo, Collected, ControlledChannel,
-                                     Registration, Switch, new_uuid)
+from callcenter.esl.commands import CC_VARIABLES, Switch, new_uuid
 from callcenter.esl.connection import SwitchConnection
+from callcenter.esl.results import ChannelInfo, Collected, ControlledChannel, Registration
 from callcenter.esl.dialstring import DialString, Endpoint
 from callcenter.esl.errors import (AuthenticationFailed, CallHungUp, CommandFailed, CommandTimeout,
                                    InvalidArgument, OriginateFailed, SwitchDisconnected, SwitchError)

@@ -10,14 +10,15 @@ import json
 import logging
 import re
 import uuid as uuidlib
-from dataclasses import dataclass, field
 from typing import Mapping
 
 from callcenter.esl import dialstring as ds
 from callcenter.esl.connection import SwitchConnection
 from callcenter.esl.dialstring import DialString, Endpoint
-from callcenter.esl.errors import CommandFailed, InvalidArgument, OriginateFailed
+from callcenter.esl.errors import CallHungUp, CommandFailed, InvalidArgument, OriginateFailed
 from callcenter.esl.events import ApplicationCompleted
+from callcenter.esl.results import (ChannelInfo, Collected, ControlledChannel, Registration,
+                                    channel_info, failure_cause, parse_registrations)
 
 log = logging.getLogger(__name__)
 
@@ -28,47 +29,8 @@ EAVESDROP_MODES = {
     "whisper": {"eavesdrop_whisper_aleg": "true"},
     "barge": {"eavesdrop_bridge_aleg": "true", "eavesdrop_bridge_bleg": "true"},
 }
+_GONE = ("no such channel", "invalid session", "invalid uuid", "no such uuid")
 _TERMINATORS = re.compile(r"none|[0-9*#]{1,12}")
-_ERR_CAUSE = re.compile(r"(?:-ERR\s+)+([A-Z_]+)\s*$")
-
-
-@dataclass(frozen=True)
-class ChannelInfo:
-    uuid: str
-    direction: str
-    state: str
-    callstate: str
-    caller_number: str
-    caller_name: str
-    destination: str
-    application: str
-    application_data: str
-    created_epoch: int
-    name: str
-
-
-@dataclass(frozen=True)
-class ControlledChannel:
-    """A live channel and the cc_* variables the engine set on it (None when unset)."""
-    info: ChannelInfo
-    variables: Mapping[str, str | None] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Collected:
-    """Outcome of play_and_get_digits: the valid digits ('' if none), the last invalid
-    input (variable <name>_invalid) and read_result (success | timeout | failure)."""
-    digits: str
-    invalid: str = ""
-    result: str = ""
-
-
-@dataclass(frozen=True)
-class Registration:
-    extension: str
-    realm: str
-    contact: str
-    expires: int
 
 
 def new_uuid() -> str:
@@ -100,7 +62,7 @@ class Switch:
         log.info("[%s] originate %s", leg, endpoint.text)
         job = self.connection.bgapi(command, timeout + self.connection.api_timeout)
         if not job.ok:
-            raise OriginateFailed(command, _cause(job.body))
+            raise OriginateFailed(command, failure_cause(job.body))
         return leg
 
     def eavesdrop(self, target_uuid: str, supervisor: Endpoint, mode: str = "listen", *,
@@ -165,22 +127,31 @@ class Switch:
         self.execute(uuid, "say", arg, timeout)
 
     # -- api commands on live channels ---------------------------------------------------
+    def _on_channel(self, uuid: str, command: str) -> str:
+        """api on one channel; the switch's 'no such channel' becomes CallHungUp."""
+        try:
+            return self.connection.api(command)
+        except CommandFailed as failure:
+            if any(m in failure.reply.lower() for m in _GONE):
+                raise CallHungUp(uuid, "NO_SUCH_CHANNEL") from None
+            raise
+
     def bridge(self, uuid_a: str, uuid_b: str) -> None:
-        self.connection.api(f"uuid_bridge {ds.uuid(uuid_a)} {ds.uuid(uuid_b, 'other uuid')}")
+        self._on_channel(uuid_a, f"uuid_bridge {ds.uuid(uuid_a)} {ds.uuid(uuid_b, 'other uuid')}")
 
     def transfer(self, uuid: str, destination: str, dialplan: str = "XML",
                  context: str = "default") -> None:
-        self.connection.api(f"uuid_transfer {ds.uuid(uuid)} {ds.token(destination, 'destination')} "
+        self._on_channel(uuid, f"uuid_transfer {ds.uuid(uuid)} {ds.token(destination, 'destination')} "
                             f"{ds.token(dialplan, 'dialplan')} {ds.token(context, 'context')}")
 
     def hold(self, uuid: str) -> None:
-        self.connection.api(f"uuid_hold {ds.uuid(uuid)}")
+        self._on_channel(uuid, f"uuid_hold {ds.uuid(uuid)}")
 
     def unhold(self, uuid: str) -> None:
-        self.connection.api(f"uuid_hold off {ds.uuid(uuid)}")
+        self._on_channel(uuid, f"uuid_hold off {ds.uuid(uuid)}")
 
     def _record(self, uuid: str, action: str, path: str) -> None:
-        self.connection.api(f"uuid_record {ds.uuid(uuid)} {action} {ds.word(path, 'recording path')}")
+        self._on_channel(uuid, f"uuid_record {ds.uuid(uuid)} {action} {ds.word(path, 'recording path')}")
 
     def record_start(self, uuid: str, path: str) -> None:
         self._record(uuid, "start", path)
@@ -204,26 +175,31 @@ class Switch:
         return True
 
     def break_media(self, uuid: str, all_queued: bool = False) -> None:
-        self.connection.api(f"uuid_break {ds.uuid(uuid)}" + (" all" if all_queued else ""))
+        self._on_channel(uuid, f"uuid_break {ds.uuid(uuid)}" + (" all" if all_queued else ""))
 
     def broadcast(self, uuid: str, path: str, leg: str = "aleg") -> None:
         if leg not in ("aleg", "bleg", "both"):
             raise InvalidArgument("leg", leg, "aleg, bleg or both")
-        self.connection.api(f"uuid_broadcast {ds.uuid(uuid)} {ds.word(path, 'file')} {leg}")
+        self._on_channel(uuid, f"uuid_broadcast {ds.uuid(uuid)} {ds.word(path, 'file')} {leg}")
 
-    def hangup(self, uuid: str, cause: str = "NORMAL_CLEARING") -> None:
-        self.connection.api(f"uuid_kill {ds.uuid(uuid)} {ds.cause(cause)}")
+    def hangup(self, uuid: str, cause: str = "NORMAL_CLEARING") -> bool:
+        """uuid_kill; False when the channel was already gone."""
+        try:
+            self._on_channel(uuid, f"uuid_kill {ds.uuid(uuid)} {ds.cause(cause)}")
+        except CallHungUp:
+            return False
+        return True
 
     def set_variable(self, uuid: str, name: str, value: object) -> None:
         text = ds.api_value(value, name)
-        self.connection.api(f"uuid_setvar {ds.uuid(uuid)} {ds.var_name(name)} {text}")
+        self._on_channel(uuid, f"uuid_setvar {ds.uuid(uuid)} {ds.var_name(name)} {text}")
 
     def set_variables(self, uuid: str, values: Mapping[str, object]) -> None:
         for name, value in values.items():
             self.set_variable(uuid, name, value)
 
     def get_variable(self, uuid: str, name: str) -> str | None:
-        value = self.connection.api(f"uuid_getvar {ds.uuid(uuid)} {ds.var_name(name)}")
+        value = self._on_channel(uuid, f"uuid_getvar {ds.uuid(uuid)} {ds.var_name(name)}")
         return None if value in ("_undef_", "") else value
 
     def channel_exists(self, uuid: str) -> bool:
@@ -236,22 +212,11 @@ class Switch:
             rows = json.loads(text).get("rows") or []
         except (ValueError, AttributeError) as error:
             raise CommandFailed("show channels as json", f"unreadable JSON: {error}") from error
-        return [_channel_info(row) for row in rows if row.get("uuid")]
+        return [channel_info(row) for row in rows if row.get("uuid")]
 
     def registrations(self) -> list[Registration]:
         text = self.connection.api("show registrations")
-        lines = [line for line in text.splitlines() if line.strip()]
-        if not lines or not lines[0].startswith("reg_user,"):
-            return []
-        names = lines[0].split(",")
-        found = []
-        for line in lines[1:]:
-            row = dict(zip(names, line.split(",")))
-            if "reg_user" in row and row.get("expires") is not None:
-                expires = row["expires"]
-                found.append(Registration(row["reg_user"], row.get("realm", ""), row.get("url", ""),
-                                          int(expires) if expires.isdigit() else 0))
-        return found
+        return parse_registrations(text)
 
     def is_registered(self, extension: str, domain: str | None = None) -> bool:
         ds.token(extension, "extension")
@@ -265,23 +230,7 @@ class Switch:
         for info in self.show_channels():
             try:
                 values = {name: self.get_variable(info.uuid, name) for name in variables}
-            except CommandFailed:
+            except (CallHungUp, CommandFailed):
                 continue
             result.append(ControlledChannel(info, values))
         return result
-
-
-def _cause(body: str) -> str:
-    """`-ERR USER_BUSY` -> USER_BUSY; any other failure text is kept as it is."""
-    text = body.strip()
-    match = _ERR_CAUSE.match(text)
-    return match.group(1) if match else (text[4:].strip() if text.startswith("-ERR") else text) or "UNKNOWN"
-
-
-def _channel_info(row: Mapping[str, str]) -> ChannelInfo:
-    epoch = str(row.get("created_epoch", ""))
-    return ChannelInfo(row["uuid"], row.get("direction", ""), row.get("state", ""),
-                       row.get("callstate", ""), row.get("cid_num", ""), row.get("cid_name", ""),
-                       row.get("dest", ""), row.get("application", ""),
-                       row.get("application_data", ""), int(epoch) if epoch.isdigit() else 0,
-                       row.get("name", ""))

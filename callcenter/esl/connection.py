@@ -147,15 +147,16 @@ class SwitchConnection:
             log.exception("on_connected (resync) failed")
 
     def _on_lost(self, wire: HardenedInboundESL, lost: Flag, reason: str) -> None:
-        if self._wire is wire:
-            self._up.clear()
         log.warning("ESL connection to %s:%s down: %s", self.host, self.port, reason)
+        lost.set()
+        if self._wire is not wire:  # an old session: nothing of today's waits on it
+            return
+        self._up.clear()
         error = SwitchDisconnected(f"connection lost: {reason}")
         waiting = [result for _, result in self._exec.values()] + list(self._jobs.values())
         for result in waiting:
             if not result.ready():
                 result.set_exception(error)
-        lost.set()
 
     # -- event hand-off (runs in the reader greenlet: no I/O, no waiting) --------------
     def _on_frame(self, frame: Frame) -> None:
