@@ -339,3 +339,27 @@ def test_bad_caller_script_is_refused(sim, bad):
     from callcenter.sim import ScriptError
     with pytest.raises(ScriptError, match=bad.split(":")[0]):
         sim.place_call("1", "10000", bad)
+
+
+def test_originate_into_the_dialplan_and_into_a_bridge(sim, client):
+    sim.register_phone("1006", "answer:0.1")
+    sim.register_phone("1007", "answer:0.1")
+    reply = client.api("originate {origination_uuid=o-1}user/1006 10001 XML public")
+    assert reply == "+OK o-1\n"
+    park = client.wait_event("CHANNEL_PARK", Unique_ID="o-1")
+    assert park["variable_cc_service_line"] == "billing"
+    sim.register_phone("1009", "answer:0.1")
+    assert client.api("originate {origination_uuid=o-2}user/1007 &bridge(user/1009)") == "+OK o-2\n"
+    bridge = client.wait_event("CHANNEL_BRIDGE", Unique_ID="o-2")
+    assert sim.channel(bridge["Bridge-B-Unique-ID"]).destination == "1009"
+
+
+def test_transfer_out_of_a_bridge_application_does_not_hang_up(sim, client):
+    sim.register_phone("1008", "answer:0.1")
+    uuid = parked_call(sim, client)
+    client.sendmsg(uuid, "bridge", "user/1008")
+    b_leg = client.wait_event("CHANNEL_BRIDGE", Unique_ID=uuid)["Bridge-B-Unique-ID"]
+    assert client.api(f"uuid_transfer {uuid} 10001 XML public") == "+OK\n"
+    client.wait_event("CHANNEL_HANGUP_COMPLETE", Unique_ID=b_leg)
+    assert sim.wait_until(lambda: sim.channel(uuid).parked, 2)
+    assert sim.channel(uuid).variables["cc_service_line"] == "billing"

@@ -430,8 +430,9 @@ def _bridge(ch: Channel, data: str) -> str:
         ch.sim.bridge(ch, result.channel)
         try:
             ch.wait(ENDLESS, breakable=False)
-        except Interrupted:
-            pass
+        except Interrupted as exc:
+            if str(exc) != "unbridged":  # pulled away (uuid_transfer, uuid_bridge)
+                return "_none_"
     finally:
         ch.in_bridge_app = False
     if ch.variables.get("park_after_bridge") == "true":
