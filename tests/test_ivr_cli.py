@@ -117,3 +117,17 @@ def test_coverage_names_what_was_not_reached(config, hotline_db, tmp_path, capsy
     assert "main_menu --choice 4--> svc_orders" not in branches
     assert "main_menu --choice 1--> svc_billing" in branches
     assert "language/choose --choice 2--> english" in branches
+
+
+def test_validate_checks_the_calendar_too(write_config, tmp_path, capsys):
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "survey.yaml").write_text((FLOWS / "survey.yaml").read_text())
+    (flows / "calendar.yaml").write_text("timezone: Mars/Olympus\nopening_hours: {mon: '8-20'}\n")
+    config = write_config(f"switch: {{kind: simulator, password: simulator-only-password}}\n"
+                          f"ivr: {{flows_directory: {flows}}}\n")
+    assert main(["--config", str(config), "ivr", "validate"]) == 1
+    out = capsys.readouterr().out
+    assert f"{flows / 'calendar.yaml'}:1:1: unknown time zone 'Mars/Olympus'" in out
+    assert "opening hours must look like 08:00-20:00, got '8-20'" in out
+    assert "2 problem(s) in 1 file(s)" in out

@@ -8,13 +8,15 @@ from pathlib import Path
 
 from callcenter import db
 from callcenter.hooks import HookRunner
+from callcenter.ivr.calendar import CalendarError, load_calendar
 from callcenter.ivr.flow import Flow
+from callcenter.ivr.interpreter import CallInfo
 from callcenter.ivr.prompts import PromptLibrary, PromptRenderError, render_prompts
 from callcenter.ivr.registry import FlowRegistry
 from callcenter.ivr.scripted import ScriptError, ScriptedControl, TerminalSource
 from callcenter.ivr.trial import Trial, TraceSink, coverage, describe_outcome
-from callcenter.ivr.interpreter import CallInfo
-from callcenter.ivr.validate import FlowInvalid, context_for, flow_files, load_flow, validate_files
+from callcenter.ivr.validate import (CALENDAR_FILE, FlowInvalid, context_for, flow_files, load_flow,
+                                     validate_files)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,6 +64,14 @@ def validate_command(context) -> int:
             print(f"{report.path}: ok (flow '{report.flow.id}' version {report.flow.version}, "
                   f"{len(report.flow.nodes)} nodes)")
     problems = sum(len(r.problems) for r in reports)
+    calendar = Path(config.ivr.flows_directory) / CALENDAR_FILE
+    if not context.args.files and calendar.exists():
+        try:
+            load_calendar(calendar)
+            print(f"{calendar}: ok")
+        except CalendarError as exc:
+            print(exc)
+            problems, failed = problems + str(exc).count("\n") + 1, failed + 1
     print(f"{len(reports)} file(s) checked, {problems} problem(s) in {failed} file(s)")
     return 1 if problems else 0
 
