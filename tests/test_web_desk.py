@@ -2,8 +2,6 @@
 tickets, wrap-up; the port is the in-memory FakeLive."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from sqlalchemy import select
 
 from callcenter.db import transaction
@@ -121,16 +119,38 @@ def test_wrap_up_needs_a_disposition_and_can_book_a_callback(client, sessions, f
 
     missing = post(client, "/api/v1/desk/calls/call-1/wrapup", {"notes": "x"})
     assert missing.status_code == 400 and missing.json["field"] == "disposition"
+    early = post(client, "/api/v1/desk/wrapup/end")
+    assert early.status_code == 409 and early.json["field"] == "disposition"
+    assert fake_live.agent_status(agent_id).state == "wrapup"
     done = post(client, "/api/v1/desk/calls/call-1/wrapup",
                 {"disposition": "callback", "notes": "wants a call about the bill",
-                 "callback_at": "2026-11-22T10:30"})
+                 "callback_at": "2026-11-22T10:30"})  # the centre's local time (Asia/Shanghai)
     assert done.status_code == 200 and done.json["state"] == "ready"
     with sessions() as db:
         call = db.scalar(select(Call).where(Call.uuid == "call-1"))
-        assert (call.disposition, call.wrapup_notes) == ("callback", "wants a call about the bill")
+        assert call.disposition == "callback"
+        assert call.wrapup_notes == ("wants a call about the bill\n"
+                                     "callback at 2026-11-22T02:30:00+00:00")
         callback = db.scalar(select(CallbackRequest))
         assert callback.phone == "13800000001" and callback.customer_id == customer_id
-        assert callback.requested_at == datetime(2026, 11, 22, 10, 30, tzinfo=timezone.utc)
+        assert callback.call_id == call.id
+
+
+def test_a_past_call_can_still_get_its_disposition_but_not_someone_elses(client, sessions,
+                                                                          fake_live):
+    agent_id = add_agent(sessions, "agent01")
+    other = add_agent(sessions, "agent02")
+    add_call(sessions, "mine", "13800000001", None, agent_id=agent_id)
+    add_call(sessions, "theirs", "13800000002", None, agent_id=other)
+    login(client, "agent01")
+    fake_live.set_agent_state(agent_id, "ready")  # the engine's wrap-up time ran out
+    reply = post(client, "/api/v1/desk/calls/mine/wrapup", {"disposition": "resolved"})
+    assert reply.status_code == 200 and reply.json["state"] == "ready"
+    reply = post(client, "/api/v1/desk/calls/theirs/wrapup", {"disposition": "resolved"})
+    assert reply.status_code == 404
+    with sessions() as db:
+        dispositions = dict(db.execute(select(Call.uuid, Call.disposition)).all())
+    assert dispositions == {"mine": "resolved", "theirs": None}
 
 
 def test_transfer_and_consult_reach_the_port_with_the_target(client, sessions, fake_live):
@@ -154,7 +174,7 @@ def test_an_agent_cannot_touch_another_agents_call(client, sessions, fake_live):
     login(client, "agent01")
     fake_live.offer(other, offered_call())
     fake_live.connect(other)
-    for verb in ("hold", "hangup", "transfer", "wrapup"):
+    for verb in ("hold", "hangup", "transfer", "consult"):
         assert post(client, f"/api/v1/desk/calls/call-1/{verb}", {"need": "x"}).status_code == 404
     assert fake_live.current_call(other).state == "bridged"
 

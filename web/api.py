@@ -16,7 +16,7 @@ from callcenter.models import Agent, Customer, Ticket
 from web import csrf, data, staff
 from web.auth import (ADMIN_ROLES, ALL_ROLES, DESK_ROLES, FLOOR_ROLES, audit, current_user,
                       requires, sessions)
-from web.live import floor_board, live, own_call
+from web.live import floor_board, live, local_zone, own_call
 from web.openapi import spec
 from web.ports import EAVESDROP_MODES, NOT_READY_REASONS, TransferTarget
 
@@ -119,26 +119,41 @@ def desk_hangup(uuid: str):
 @bp.post("/desk/calls/<uuid>/wrapup")
 @requires(*DESK_ROLES)
 def desk_wrapup(uuid: str):
+    """Record the disposition (required), notes and an optional callback; with
+    ``end`` (the default) also end wrap-up early. Works on the agent's current
+    call, or on one of its own past calls once the engine's wrap-up time ran out."""
     payload, user = body(), current_user()
-    call = own_call(uuid)
+    current = live().current_call(user.id)
     try:
         with transaction(sessions()) as db:
-            data.wrap_up(db, call_uuid=call.uuid, agent_id=user.id,
+            data.wrap_up(db, call_uuid=uuid, agent_id=user.id,
                          disposition=str(payload.get("disposition", "")),
                          notes=str(payload.get("notes", "")),
-                         callback_at=payload.get("callback_at") or None)
+                         callback_at=payload.get("callback_at") or None,
+                         live=current is not None and current.uuid == uuid,
+                         zone=local_zone())
     except data.FormError as exc:
         return jsonify(error=exc.message, field=exc.field), 400
-    except LookupError as exc:
-        abort(404, description=str(exc))
-    status = live().end_wrapup(user.id)
+    except (LookupError, PermissionError):
+        abort(404, description="no such call on your desk")
+    status = live().agent_status(user.id)
+    if payload.get("end", True) and status.state == "wrapup" and status.call_uuid in (None, uuid):
+        status = live().end_wrapup(user.id)
     return jsonify(ok=True, state=status.state)
 
 
 @bp.post("/desk/wrapup/end")
 @requires(*DESK_ROLES)
 def desk_end_wrapup():
-    status = live().end_wrapup(current_user().id)
+    """End wrap-up early; refused (409) until the call's disposition is recorded."""
+    user = current_user()
+    call = live().current_call(user.id)
+    if call is not None:
+        with sessions()() as db:
+            if not data.has_disposition(db, call.uuid):
+                return jsonify(error="record the call's disposition first",
+                               field="disposition"), 409
+    status = live().end_wrapup(user.id)
     return jsonify(state=status.state)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
@@ -15,7 +16,7 @@ from sqlalchemy import select
 
 from callcenter.db import transaction
 from callcenter.models import Agent, AuditLog, Role
-from callcenter.security import verify_password
+from callcenter.security import hash_password, verify_password
 from web import csrf
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,7 @@ def _check_credentials(name: str, password: str) -> tuple[int | None, str | None
     with transaction(sessions()) as db:
         agent = db.scalar(select(Agent).where(Agent.login == name))
         if agent is None or not agent.active:
+            verify_password(_dummy_hash(), password)  # the same work: no login enumeration
             return None, wrong
         if agent.locked_until and agent.locked_until > now:
             return None, _("Too many failed attempts: try again in a few minutes.")
@@ -159,6 +161,11 @@ def _check_credentials(name: str, password: str) -> tuple[int | None, str | None
                         object_type="agent", object_id=str(agent.id),
                         remote_addr=request.remote_addr))
         return agent.id, None
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
 
 
 @bp.post("/logout")

@@ -6,7 +6,7 @@ for JSON; views own the transaction.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select
@@ -173,29 +173,46 @@ def add_ticket_note(db: Session, number: str, agent_id: int, note: str) -> Ticke
 # --- wrap-up ------------------------------------------------------------------
 
 def wrap_up(db: Session, *, call_uuid: str, agent_id: int, disposition: str, notes: str,
-            callback_at: str | None = None) -> Call:
+            callback_at: str | None = None, live: bool = False,
+            zone: tzinfo = timezone.utc) -> Call:
+    """``live``: the call is the agent's current call (the engine said so);
+    otherwise it must be recorded as this agent's call in the database.
+    ``callback_at`` is the agent's local time (``zone``) unless it names its offset.
+
+    CallbackRequest has no column for the time the customer wants yet
+    (requested_at is when it was asked for): until it has, that time is written
+    into the wrap-up notes as "callback at <ISO time>"."""
     if disposition not in DISPOSITIONS:
         raise FormError("disposition", "choose a disposition code")
     call = db.scalar(select(Call).where(Call.uuid == call_uuid))
     if call is None:
         raise LookupError(f"no call {call_uuid}")
-    if call.agent_id not in (None, agent_id):
+    if call.agent_id != agent_id and not (live and call.agent_id is None):
         raise PermissionError("not this agent's call")
-    call.disposition = disposition
-    call.wrapup_notes = (notes or "").strip() or None
-    if callback_at:
+    when = _parse_when(callback_at, zone) if callback_at else None
+    notes = (notes or "").strip()
+    if when is not None:
+        notes = f"{notes}\ncallback at {when.isoformat()}".strip()
         db.add(CallbackRequest(phone=call.caller_number, customer_id=call.customer_id,
-                               call_id=call.id, need=call.need,
-                               requested_at=_parse_when(callback_at)))
+                               call_id=call.id, need=call.need))
+    call.disposition = disposition
+    call.wrapup_notes = notes or None
     return call
 
 
-def _parse_when(text: str) -> datetime:
+def has_disposition(db: Session, call_uuid: str) -> bool:
+    """True when the call's disposition is recorded, or the call has no row at all
+    (nothing to record it on)."""
+    row = db.execute(select(Call.disposition).where(Call.uuid == call_uuid)).first()
+    return row is None or row[0] is not None
+
+
+def _parse_when(text: str, zone: tzinfo) -> datetime:
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
         raise FormError("callback_at", "give the callback time as YYYY-MM-DDTHH:MM") from None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return (when if when.tzinfo else when.replace(tzinfo=zone)).astimezone(timezone.utc)
 
 
 # --- KPIs over Call rows ---------------------------------------------------------

@@ -64,9 +64,12 @@ def init_app(app: Flask) -> None:
         return render_template("error.html", code=exc.code, message=exc.description), exc.code
 
 
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(services().config.general.timezone)
+
+
 def day_start(now: datetime) -> datetime:
-    zone = ZoneInfo(services().config.general.timezone)
-    local = now.astimezone(zone)
+    local = now.astimezone(local_zone())
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
 
 

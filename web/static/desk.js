@@ -12,11 +12,11 @@
     $("state-reason").textContent = s.reason ? "· " + (t[s.reason] || s.reason) : "";
     tick();
     const onCall = state === "on_call" || state === "offered";
-    $("btn-ready").disabled = state === "ready" || onCall;
-    $("btn-not-ready").disabled = onCall;
+    // wrap-up ends through the wrap-up form: the disposition is required
+    $("btn-ready").disabled = state === "ready" || onCall || state === "wrapup";
+    $("btn-not-ready").disabled = onCall || state === "wrapup";
     $("btn-hold").disabled = state !== "on_call";
     $("btn-hangup").disabled = !onCall;
-    $("btn-end-wrapup").disabled = state !== "wrapup";
     $("btn-wrapup").disabled = !(state === "wrapup" && pop);
     if (state === "ready" || state === "not_ready") { if (pop && state === "ready") clearPop(); }
   }
@@ -57,7 +57,7 @@
       (x.answer_back_deadline || "").slice(0, 16).replace("T", " ")])), 5);
     CC.fill($("contacts"), p.contacts.map(x => CC.row([x.at.slice(0, 16).replace("T", " "),
       x.need || "", x.agent || "", x.abandoned ? "abandoned" : (x.disposition || "")])), 4);
-    $("btn-hold").textContent = held ? t.unhold : t.hold;
+    $("hold-label").textContent = held ? t.unhold : t.hold;
     $("btn-wrapup").disabled = state !== "wrapup";
   }
   function cell(text) { return CC.el("td", text, "num"); }
@@ -77,7 +77,6 @@
   const hangup = () => pop && act(async () => { await CC.call("POST", callUrl("hangup"), {}); await refresh(); });
   $("btn-ready").onclick = ready; $("btn-not-ready").onclick = notReady;
   $("btn-hold").onclick = hold; $("btn-hangup").onclick = hangup;
-  $("btn-end-wrapup").onclick = () => act(async () => { await CC.call("POST", "/api/v1/desk/wrapup/end", {}); await refresh(); });
   document.addEventListener("keydown", e => {
     const keys = {F2: ready, F3: notReady, F4: hold, F9: hangup};
     if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
