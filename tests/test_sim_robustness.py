@@ -182,3 +182,23 @@ def test_greenswitch_client_works_against_the_simulator(sim):
     # greenswitch glues the job result onto Content-Length (a known quirk)
     assert "+OK gs-1" in jobs[0]["Content-Length"]
     esl.stop()
+
+
+def test_myevents_with_linger_gets_the_linger_notice(sim):
+    uuid = sim.place_call("13800000001", "10000")
+    assert sim.wait_until(lambda: sim.channel(uuid).parked, 2)
+    c = EslClient(sim.port)
+    assert c.command("linger").headers["Reply-Text"] == "+OK will linger"
+    assert c.command(f"myevents {uuid}").headers["Reply-Text"] == "+OK Events Enabled"
+    other = sim.place_call("13800000002", "10000")
+    sim.hangup_call(uuid)
+    notice = c.replies.get(timeout=2)
+    assert notice.content_type == "text/disconnect-notice"
+    assert notice.headers["Content-Disposition"] == "linger"
+    assert notice.headers["Content-Length"] == "0" and notice.headers["Controlled-Session-UUID"] == uuid
+    assert c.names()[-1] == "CHANNEL_HANGUP_COMPLETE"
+    assert {f.event["Unique-ID"] for f in c.events} == {uuid}
+    assert not c.closed.wait(0.1)  # lingering: the connection stays
+    assert c.names()[-1] == "CHANNEL_HANGUP_COMPLETE"  # nothing after the notice
+    assert sim.channel(other) is not None
+    c.close()

@@ -319,6 +319,7 @@ class Channel:
         self.emit("CHANNEL_STATE")
         self.state = "CS_REPORTING"
         self.emit("CHANNEL_HANGUP_COMPLETE")
+        self.sim.session_ended(self)
         if peer is not None:
             self.sim.unbridge(self, peer)
         self.state = "CS_DESTROY"

@@ -35,6 +35,8 @@ class EslConnection:
         self.subclasses: set[str] = set()
         self.filters: list[tuple[str, str]] = []
         self.linger = False
+        self.session_uuid: str | None = None  # set by `myevents <uuid>`
+        self.session_done = False
         self.closed = False
         self._out: Queue = Queue()
         self._held: list[bytes] | None = None
@@ -59,7 +61,7 @@ class EslConnection:
             self._shutdown()
 
     def deliver(self, name: str, subclass: str | None, headers: dict[str, str], frame: bytes) -> None:
-        if not self.authed or self.closed or not self.wants(name, subclass):
+        if not self.authed or self.closed or self.session_done or not self.wants(name, subclass):
             return
         if self.filters and not any(headers.get(k) == v for k, v in self.filters):
             return
@@ -202,6 +204,38 @@ class EslConnection:
             return
         self.filters.append((words[0], " ".join(words[1:])))
         self.send(wire.command_reply(f"+OK filter added. [{words[0]}]=[{' '.join(words[1:])}]"))
+
+    def cmd_myevents(self, command: wire.Command) -> None:
+        """Inbound `myevents <uuid>`: every event of that one channel, and a
+        disconnect notice when it ends (linger: Content-Length 0, the
+        connection stays; otherwise the switch closes it)."""
+        uuid = command.rest.split()[0] if command.rest.split() else ""
+        channel = self.sim.live_channel(uuid)
+        if channel is None:
+            self.send(wire.command_reply("-ERR invalid uuid"))
+            return
+        if self.session_uuid is not None:
+            self.send(wire.command_reply("-ERR aready enabled."))  # sic, as FreeSWITCH spells it
+            return
+        self.session_uuid = uuid
+        self.all_events = True
+        self.filters.append(("Unique-ID", uuid))
+        self.send(wire.command_reply("+OK Events Enabled"))
+
+    def session_ended(self, channel_uuid: str, channel_name: str) -> None:
+        if self.session_uuid != channel_uuid or self.closed:
+            return
+        self.session_done = True  # nothing more after the notice (outbound_trace.txt)
+        if self.linger:
+            self.send(wire.disconnect_notice({"Controlled-Session-UUID": channel_uuid,
+                                              "Content-Disposition": "linger",
+                                              "Channel-Name": channel_name, "Linger-Time": "-1"}))
+            return
+        self.send(wire.disconnect_notice({"Controlled-Session-UUID": channel_uuid,
+                                          "Content-Disposition": "disconnect",
+                                          "Channel-Name": channel_name}))
+        self.closed = True
+        self._out.put(_CLOSE)
 
     def cmd_linger(self, command: wire.Command) -> None:
         self.linger = True

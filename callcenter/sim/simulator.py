@@ -164,6 +164,11 @@ class Simulator:
     def connection_closed(self, conn: EslConnection) -> None:
         self._connections.discard(conn)
 
+    def session_ended(self, ch: Channel) -> None:
+        """Tell `myevents <uuid>` listeners their channel is gone."""
+        for conn in list(self._connections):
+            conn.session_ended(ch.uuid, ch.name)
+
     def connection_count(self) -> int:
         return sum(1 for c in self._connections if not c.closed)
 
