@@ -10,12 +10,11 @@ from __future__ import annotations
 import logging
 import math
 import re
-import shlex
 import uuid as uuidlib
 from typing import Callable
 
 from .channel import QUIET, Channel, ChannelHangup, Interrupted
-from .media import ENDLESS, is_endless, prompt_seconds, write_wav
+from .media import ENDLESS, prompt_seconds, write_wav
 
 log = logging.getLogger(__name__)
 
@@ -479,9 +478,3 @@ def _int(text: str, default: int) -> int:
     except (TypeError, ValueError):
         return default
 
-
-def split_args(data: str) -> list[str]:
-    try:
-        return shlex.split(data)
-    except ValueError:
-        return data.split()

@@ -27,12 +27,12 @@ import gevent
 from gevent.server import StreamServer
 
 from . import wire
-from .api import parse_dial_string
 from .channel import Channel, ChannelSnapshot
 from .clock import Clock
 from .connection import EslConnection
 from .dialplan import load_dialplans, load_global_vars, route
-from .scripts import CallerScript, PhoneBehaviour, Step
+from .originate import OriginateResult, originate, originate_leg
+from .scripts import CallerScript, PhoneBehaviour
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +56,6 @@ class Registration:
                 "url": f"sofia/internal/{self.sip_uri}", "expires": str(self.expires_at),
                 "network_ip": "127.0.0.1", "network_port": str(self.port),
                 "network_proto": "udp", "hostname": hostname, "metadata": ""}
-
-
-@dataclass(frozen=True)
-class OriginateResult:
-    ok: bool
-    cause: str
-    channel: Channel | None = None
 
 
 class Simulator:
@@ -270,7 +263,7 @@ class Simulator:
     def live_channels(self) -> list[Channel]:
         return list(self._channels.values())
 
-    def _add(self, ch: Channel) -> None:
+    def add_channel(self, ch: Channel) -> None:
         self._channels[ch.uuid] = ch
         self.session_count += 1
         self.peak_sessions = max(self.peak_sessions, len(self._channels))
@@ -338,7 +331,7 @@ class Simulator:
                          "sip_from_display": caller_name, "dtmf_type": "rfc2833",
                          "caller_id_number": caller, "destination_number": destination,
                      })
-        self._add(ch)
+        self.add_channel(ch)
         ch.emit("CHANNEL_STATE")
         ch.set_state("CS_INIT")
         ch.emit("CHANNEL_CREATE")
@@ -353,7 +346,7 @@ class Simulator:
         ch.set_state("CS_EXECUTE")
         for app, data in actions:
             ch.execute(app, data)
-        self.spawn(self._run_script, ch, parsed)
+        self.spawn(self.run_script, ch, parsed)
         return ch.uuid
 
     def press(self, uuid: str, digits: str) -> None:
@@ -372,7 +365,7 @@ class Simulator:
             raise KeyError(f"no live channel {uuid!r}")
         return ch
 
-    def _run_script(self, ch: Channel, script: CallerScript) -> None:
+    def run_script(self, ch: Channel, script: CallerScript) -> None:
         for step in script.steps:
             if ch.hangup_cause is not None:
                 return
@@ -422,111 +415,15 @@ class Simulator:
     def add_external_party(self, number: str, behaviour: "str | PhoneBehaviour" = "answer:2 hangup:30") -> None:
         self.external_parties[number] = PhoneBehaviour.parse(behaviour, f"external party {number}")
 
-    # ---- originate ---------------------------------------------------------------------
+    # ---- originate (callcenter/sim/originate.py) -------------------------------------
 
     def originate(self, arg: str) -> str:
-        """`originate <dial string> <&app(arg) | extension> ...` -> '+OK <uuid>\\n'
-        or '-ERR <CAUSE>\\n'. The reply comes once the leg answered or failed."""
-        parts = arg.split()
-        if len(parts) < 2:
-            return "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>]\n"
-        dial = parts[0]
-        target = " ".join(parts[1:])
-        try:
-            result = self.originate_leg(dial)
-        except ValueError as exc:
-            return f"-ERR {exc}\n"
-        if not result.ok:
-            return f"-ERR {result.cause}\n"
-        ch = result.channel
-        if target.startswith("&"):
-            name, _, rest = target[1:].partition("(")
-            app_arg = rest.rsplit(")", 1)[0] if rest else ""
-            ch.execute(name.strip(), app_arg)
-        else:
-            words = target.split()
-            self.transfer(ch, words[0], words[2] if len(words) > 2 else "default")
-        return f"+OK {ch.uuid}\n"
+        """`originate <dial string> <&app(arg) | extension> [XML <context>]`
+        -> '+OK <uuid>\\n' or '-ERR <CAUSE>\\n', once the leg answered or failed."""
+        return originate(self, arg)
 
     def originate_leg(self, dial: str, caller: Channel | None = None) -> OriginateResult:
-        variables, endpoint = parse_dial_string(dial)
-        if caller is not None:
-            variables = {**caller.exports, **variables}
-        timeout = _number(variables.get("originate_timeout") or variables.get("call_timeout"), 60.0)
-        behaviour, name, dest, cause = self._resolve(endpoint)
-        cid_name = variables.get("origination_caller_id_name", "Outbound Call")
-        cid_num = variables.get("origination_caller_id_number",
-                                caller.cid_number if caller is not None else "0000000000")
-        ch = Channel(self, uuid=variables.get("origination_uuid") or None, direction="outbound",
-                     cid_name=cid_name, cid_number=cid_num, destination=dest, name=name,
-                     context="default", variables=variables, source="src/switch_ivr_originate.c")
-        if ch.uuid in self._channels:
-            return OriginateResult(False, "DESTINATION_OUT_OF_ORDER")
-        ch.variables.update(is_outbound="true", originate_endpoint=endpoint.split("/")[0])
-        self._add(ch)
-        ch.emit("CHANNEL_OUTGOING")
-        ch.set_state("CS_INIT")
-        ch.emit("CHANNEL_CREATE")
-        ch.emit("CHANNEL_ORIGINATE")
-        ch.set_state("CS_ROUTING")
-        ch.start()
-        if cause is None:
-            cause = self._ring(ch, behaviour, timeout, caller)
-        if cause is not None:
-            ch.hangup(cause, from_executor=False)
-            return OriginateResult(False, cause, ch)
-        ch.answer()
-        ch.set_state("CS_EXECUTE")
-        if behaviour.after_answer.steps:
-            self.spawn(self._run_script, ch, behaviour.after_answer)
-        return OriginateResult(True, "SUCCESS", ch)
-
-    def _resolve(self, endpoint: str) -> tuple[PhoneBehaviour, str, str, str | None]:
-        """(behaviour, channel name, destination, failure cause or None)."""
-        never = PhoneBehaviour(None, None)
-        if endpoint.startswith("user/"):
-            user = endpoint[5:].split("@")[0]
-            reg = self.registrations.get(user)
-            if reg is None:
-                return never, f"sofia/internal/{user}@127.0.0.1", user, "USER_NOT_REGISTERED"
-            return reg.behaviour, f"sofia/internal/{user}@127.0.0.1:{reg.port}", user, None
-        if endpoint.startswith("sofia/gateway/"):
-            rest = endpoint[len("sofia/gateway/"):]
-            number = rest.split("/", 1)[1] if "/" in rest else rest
-            party = self.external_parties.get(number)
-            if party is None:
-                return never, endpoint, number, "UNALLOCATED_NUMBER"
-            return party, endpoint, number, None
-        if endpoint.startswith("sofia/"):
-            user = endpoint.split("/")[-1].split("@")[0]
-            reg = self.registrations.get(user)
-            if reg is None:
-                return never, endpoint, user, "NORMAL_TEMPORARY_FAILURE"
-            return reg.behaviour, endpoint, user, None
-        if endpoint.startswith("error/"):
-            return never, endpoint, "", endpoint[6:].upper() or "NORMAL_TEMPORARY_FAILURE"
-        return never, endpoint, endpoint, "CHAN_NOT_IMPLEMENTED"
-
-    def _ring(self, ch: Channel, behaviour: PhoneBehaviour, timeout: float,
-              caller: Channel | None) -> str | None:
-        """Ring per the phone's behaviour; None when it answers, else a cause."""
-        ch.ring()
-        if behaviour.reject is not None:
-            wait, outcome = min(0.2, timeout), behaviour.reject
-        elif behaviour.answer_after is None or behaviour.answer_after > timeout:
-            wait, outcome = timeout, "NO_ANSWER"
-        else:
-            wait, outcome = behaviour.answer_after, None
-        deadline = time.monotonic() + self.clock.real(wait)
-        while time.monotonic() < deadline:
-            if ch.hangup_cause is not None:
-                return ch.hangup_cause
-            if caller is not None and caller.hangup_cause is not None:
-                return "ORIGINATOR_CANCEL"
-            gevent.sleep(min(0.01, max(0.0, deadline - time.monotonic())))
-        if ch.hangup_cause is not None:
-            return ch.hangup_cause
-        return outcome
+        return originate_leg(self, dial, caller)
 
     # ---- bridge, transfer, hold ------------------------------------------------------------
 
@@ -595,11 +492,4 @@ class Simulator:
         ch.set_call_state("HELD" if on else "ACTIVE")
 
 
-def _number(text: str | None, default: float) -> float:
-    try:
-        return float(text) if text else default
-    except ValueError:
-        return default
-
-
-__all__ = ["Simulator", "OriginateResult", "Registration", "Step"]
+__all__ = ["Simulator", "OriginateResult", "Registration"]
