@@ -51,7 +51,7 @@ def shots(tmp_path):
 
 
 def log_in(browser, base, login):
-    page = browser.new_page(viewport=VIEWPORT, locale="en-US")
+    page = browser.new_page(viewport=VIEWPORT, locale="en-US", timezone_id="Asia/Shanghai")
     page.goto(base + "/login")
     page.fill("#login", login)
     page.fill("#password", PASSWORD)
@@ -73,7 +73,7 @@ def test_a_call_from_ready_to_wrap_up_with_a_supervisor_barging_in(server, brows
     customer = add_customer(sessions)
     add_call(sessions, "yesterday", "13800000001", customer, agent_id=agent, queued_ago=90000)
 
-    login_page = browser.new_page(viewport=VIEWPORT, locale="en-US")
+    login_page = browser.new_page(viewport=VIEWPORT, locale="en-US", timezone_id="Asia/Shanghai")
     login_page.goto(server + "/login")
     login_page.screenshot(path=shots / "login.png")
 
@@ -133,12 +133,13 @@ def test_a_call_from_ready_to_wrap_up_with_a_supervisor_barging_in(server, brows
     desk.select_option("#language-switch", "zh")  # the agent switches to Mandarin
     desk.click("form:has(#language-switch) button")
     desk.wait_for_selector("#btn-ready:has-text('就绪')")
-    fake_live.offer(agent, LiveCall(uuid="call-2", caller_number="13912345678", state="offered",
-                                    agent_id=None, queue="general",
-                                    ivr_path=(IvrStep("main", "主菜单", "0"),),
-                                    routing_reason="综合台，等级 4；无专业座席空闲"))
-    desk.wait_for_selector("#caller-number:has-text('13912345678')")
-    assert desk.text_content("#customer-name") == "未识别客户"
+    fake_live.offer(agent, LiveCall(uuid="call-2", caller_number="13800000001", state="offered",
+                                    agent_id=None, queue="complaints", customer_id=customer,
+                                    ivr_path=(IvrStep("main", "主菜单", "3"),),
+                                    routing_reason="投诉专席无空闲；综合台，等级 4"))
+    desk.wait_for_selector("#pop.is-vip")
+    assert "逾期" in desk.text_content("#bills")  # the overdue bill, in Mandarin
+    assert "投诉" in desk.text_content("#tickets")  # the complaint opened on the first call
     desk.screenshot(path=shots / "agent-desk-zh.png")
 
     admin = log_in(browser, server, "admin")

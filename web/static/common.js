@@ -22,6 +22,11 @@ const CC = {
     const h = Math.floor(seconds / 3600), m = Math.floor(seconds % 3600 / 60), s = seconds % 60;
     return (h ? h + ":" + String(m).padStart(2, "0") : m) + ":" + String(s).padStart(2, "0");
   },
+  when(iso) {  // the browser's local time, YYYY-MM-DD HH:MM
+    if (!iso) return "";
+    const d = new Date(iso), p = n => String(n).padStart(2, "0");
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+  },
   money(cents) { return (cents / 100).toFixed(2); },
   el(tag, text, cls) { const e = document.createElement(tag); if (text !== undefined && text !== null) e.textContent = text; if (cls) e.className = cls; return e; },
   row(cells, cls) { const tr = CC.el("tr", null, cls); for (const c of cells) { const td = c instanceof Node ? c : CC.el("td", c); tr.appendChild(td); } return tr; },

@@ -52,11 +52,11 @@
       return li;
     }));
     CC.fill($("bills"), p.bills.map(b => CC.row([b.period, cell(CC.money(b.amount_due_cents)),
-      cell(CC.money(b.amount_paid_cents)), cell(CC.money(b.balance_cents)), b.status], b.status)), 5);
-    CC.fill($("tickets"), p.tickets.map(x => CC.row([x.number, x.category, x.status, x.subject,
-      (x.answer_back_deadline || "").slice(0, 16).replace("T", " ")])), 5);
-    CC.fill($("contacts"), p.contacts.map(x => CC.row([x.at.slice(0, 16).replace("T", " "),
-      x.need || "", x.agent || "", x.abandoned ? "abandoned" : (x.disposition || "")])), 4);
+      cell(CC.money(b.amount_paid_cents)), cell(CC.money(b.balance_cents)), t["bill." + b.status] || b.status], b.status)), 5);
+    CC.fill($("tickets"), p.tickets.map(x => CC.row([x.number, t[x.category] || x.category, t["ticket." + x.status] || x.status, x.subject,
+      CC.when(x.answer_back_deadline)])), 5);
+    CC.fill($("contacts"), p.contacts.map(x => CC.row([CC.when(x.at),
+      x.need || "", x.agent || "", x.abandoned ? t.abandoned : (t["disp." + x.disposition] || x.disposition || "")])), 4);
     $("hold-label").textContent = held ? t.unhold : t.hold;
     $("btn-wrapup").disabled = state !== "wrapup";
   }
