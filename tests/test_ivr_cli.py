@@ -131,3 +131,22 @@ def test_validate_checks_the_calendar_too(write_config, tmp_path, capsys):
     assert f"{flows / 'calendar.yaml'}:1:1: unknown time zone 'Mars/Olympus'" in out
     assert "opening hours must look like 08:00-20:00, got '8-20'" in out
     assert "2 problem(s) in 1 file(s)" in out
+
+
+def test_try_interactive_reads_keys_from_the_terminal(config, hotline_db, monkeypatch, capsys):
+    import io
+    monkeypatch.setattr("sys.stdin", io.StringIO("2\n\n5\n"))  # English, silence, password services
+    code = main(["--config", config, "ivr", "try", "main", "--caller", "8613800000001",
+                 "--time", "2026-11-23T10:00:00+08:00"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Sorry, we did not hear your choice." in out
+    assert "== queue: need password" in out and "record_whole_call = 'yes'" in out
+
+
+def test_try_a_flow_file_outside_the_flows_directory(config, hotline_db, tmp_path, capsys):
+    draft = tmp_path / "draft.yaml"
+    draft.write_text((FLOWS / "survey.yaml").read_text().replace("flow: survey", "flow: draft"))
+    assert main(["--config", config, "ivr", "try", str(draft), "--script", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "flow 'draft' version 1" in out and "survey score: 3" in out
