@@ -363,3 +363,22 @@ def test_transfer_out_of_a_bridge_application_does_not_hang_up(sim, client):
     client.wait_event("CHANNEL_HANGUP_COMPLETE", Unique_ID=b_leg)
     assert sim.wait_until(lambda: sim.channel(uuid).parked, 2)
     assert sim.channel(uuid).variables["cc_service_line"] == "billing"
+
+
+def test_regex_mismatch_on_every_try_leaves_invalid_digits_and_transfers(sim, client):
+    uuid = parked_call(sim, client, "wait:0.5 press:7 wait:1 press:8")
+    done = run_pagd(client, uuid, r"1 1 2 20000 # menu.wav invalid.wav choice [1-3] 20000 10001 XML public")
+    assert "variable_choice" not in done
+    assert done["variable_choice_invalid"] == "8"
+    assert sim.channel(uuid).files_played == ("menu.wav", "invalid.wav") * 2
+    # transfer_on_failure: the call goes through the 10001 extension
+    client.wait_event("CHANNEL_EXECUTE", Unique_ID=uuid, Application="set",
+                      Application_Data="cc_service_line=billing")
+
+
+def test_terminator_alone_with_min_zero_is_success(sim, client):
+    uuid = parked_call(sim, client, "wait:0.5 press:#")
+    done = run_pagd(client, uuid, r"0 4 3 20000 # menu.wav invalid.wav choice \d*")
+    assert done["variable_read_terminator_used"] == "#"
+    assert "variable_choice" not in done
+    assert sim.channel(uuid).files_played == ("menu.wav",)
