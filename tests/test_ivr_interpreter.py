@@ -11,10 +11,13 @@ from sqlalchemy import func, select
 from callcenter.db import transaction
 from callcenter.hooks import HOOKS, Hook, HookRunner
 from callcenter.ivr.flow import build_flow
-from callcenter.ivr.interpreter import format_money
+from callcenter.ivr.interpreter import CallInfo, Interpreter, format_money
+from callcenter.ivr.prompts import PromptLibrary
+from callcenter.ivr.scripted import ScriptedControl, ScriptSource
+from callcenter.ivr.trial import TraceSink
 from callcenter.models import (Account, Bill, CallbackRequest, Customer, CustomerPhone, QueueMember,
                                Ticket, TicketCategory, TicketStatus)
-from ivr_fixtures import (HOLIDAY_TIME, NIGHT_TIME, REGULAR, UNKNOWN, VIP, hotline_db,  # noqa: F401
+from ivr_fixtures import (HOLIDAY_TIME, NIGHT_TIME, OPEN_TIME, REGULAR, UNKNOWN, VIP, hotline_db,  # noqa: F401
                           place_call, shipped_flows)
 
 ENGLISH, BILL = "2", "1"
@@ -120,6 +123,21 @@ def test_a_hook_that_times_out_is_an_error_branch(hotline_db, tmp_path):
     result = runner.call("customer_by_number", {"number": REGULAR}, timeout=0.2)
     assert result.status == "error" and "timed out" in result.error
     assert time.monotonic() - started < 1.5
+    # the same hook in a flow: the caller hears hold music, then the apology branch
+    flow = build_flow({"flow": "t", "version": 1, "languages": ["en"], "entry": "who",
+                       "prompts": {"sorry": {"en": "Sorry"}},
+                       "nodes": {"who": {"kind": "lookup", "hook": "customer_by_number",
+                                         "args": {"number": "${caller_number}"}, "timeout": 0.2,
+                                         "found": "agent", "not_found": "agent", "error": "sorry"},
+                                 "sorry": {"kind": "play", "prompts": ["sorry"], "next": "agent"},
+                                 "agent": {"kind": "queue", "need": "general"}}})
+    control = ScriptedControl(ScriptSource([]), start=OPEN_TIME)
+    sink = TraceSink()
+    outcome = Interpreter(flow, control, call=CallInfo("c", REGULAR, caller_tier="regular"),
+                          hooks=runner, prompts=PromptLibrary(tmp_path), sink=sink).run()
+    assert outcome.path == ("who", "sorry", "agent")
+    assert [h.detail for h in control.heard if h.kind == "hold"] == ["start", "stop"]
+    assert "timed out" in sink.events[0][3]["error"]
 
 
 def test_vip_caller_skips_the_menus_to_the_vip_queue(hotline_db, shipped_flows):
@@ -218,10 +236,6 @@ def test_a_broken_flow_at_run_time_still_reaches_an_agent(hotline_db, shipped_fl
                        "prompts": {}, "nodes": {"go": {"kind": "subflow", "flow": "missing",
                                                         "next": "end"},
                                                  "end": {"kind": "hangup"}}})
-    from ivr_fixtures import OPEN_TIME
-    from callcenter.ivr.interpreter import CallInfo, Interpreter
-    from callcenter.ivr.prompts import PromptLibrary
-    from callcenter.ivr.scripted import ScriptedControl, ScriptSource
     control = ScriptedControl(ScriptSource([]), start=OPEN_TIME)
     outcome = Interpreter(flow, control, call=CallInfo("c1", REGULAR, need="billing"),
                           hooks=HookRunner(hotline_db), prompts=PromptLibrary("p")).run()
