@@ -217,6 +217,7 @@ def test_hold_and_unhold(sim, client):
     assert client.api(f"uuid_hold {caller}") == "+OK Success\n"
     client.wait_event("CHANNEL_HOLD", Unique_ID=caller)
     assert sim.channel(caller).held
+    assert sim.channel(agent).files_played[-1] == "local_stream://moh"  # the agent hears MOH
     assert client.api(f"uuid_hold off {caller}") == "+OK Success\n"
     client.wait_event("CHANNEL_UNHOLD", Unique_ID=caller)
     assert not sim.channel(caller).held

@@ -202,3 +202,11 @@ def test_myevents_with_linger_gets_the_linger_notice(sim):
     assert c.names()[-1] == "CHANNEL_HANGUP_COMPLETE"  # nothing after the notice
     assert sim.channel(other) is not None
     c.close()
+
+
+def test_registration_expiry_event(sim, client):
+    sim.register_phone("1004")
+    sim.expire_phone("1004")
+    ev = client.wait_event("CUSTOM", Event_Subclass="sofia::expire")
+    assert ev["user"] == "1004" and ev["profile-name"] == "internal"
+    assert client.api("sofia_contact 1004") == "error/user_not_registered"

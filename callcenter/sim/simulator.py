@@ -82,6 +82,9 @@ class Simulator:
             self.global_vars.update(load_global_vars(Path(dialplan_dir).parent / "freeswitch-conf" / "vars.xml"))
         self.global_vars.update(global_vars or {})
         self.extensions = load_dialplans(dialplan_dir)
+        if dialplan_dir is not None and not self.extensions:
+            log.warning("sim: no dialplan extensions in %s: every inbound call will be rejected "
+                        "(NO_ROUTE_DESTINATION)", Path(dialplan_dir).resolve())
         self._scheduled: dict[str, list[gevent.Greenlet]] = {}
         self.registrations: dict[str, Registration] = {}
         self.external_parties: dict[str, PhoneBehaviour] = {}
@@ -401,6 +404,20 @@ class Simulator:
         if reg is not None:
             self._emit_registration("sofia::unregister", reg, "Unregistered(UDP)", "0")
 
+    def expire_phone(self, extension: str) -> None:
+        """The registration runs out without an unregister (phone unplugged):
+        CUSTOM sofia::expire, as mod_sofia sends it."""
+        reg = self.registrations.pop(extension, None)
+        if reg is None:
+            return
+        headers = self.base_headers("CUSTOM", "sofia_reg.c", "sofia_reg_del_callback", 1158, "sofia::expire")
+        headers += [
+            ("profile-name", "internal"), ("call-id", reg.call_id), ("user", reg.extension),
+            ("host", "127.0.0.1"), ("contact", f'"" <{reg.sip_uri}>'), ("expires", "0"),
+            ("user-agent", "callcenter-sim-phone"),
+        ]
+        self.emit(headers)
+
     def _emit_registration(self, subclass: str, reg: Registration, status: str, expires: str) -> None:
         headers = self.base_headers("CUSTOM", "sofia_reg.c", "sofia_reg_handle_register_token", 2059, subclass)
         headers += [
@@ -490,6 +507,9 @@ class Simulator:
         ch.variables["hold_music"] = ch.variables.get("hold_music", "local_stream://moh")
         ch.emit("CHANNEL_HOLD" if on else "CHANNEL_UNHOLD")
         ch.set_call_state("HELD" if on else "ACTIVE")
+        peer = self.live_channel(ch.bridged_to) if ch.bridged_to else None
+        if peer is not None and on:  # the other party hears music on hold
+            peer.files_played.append(ch.variables["hold_music"])
 
 
 __all__ = ["Simulator", "OriginateResult", "Registration"]
