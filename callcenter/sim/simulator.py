@@ -235,8 +235,11 @@ class Simulator:
         lookup = dict(headers)
         name = lookup.get("Event-Name", "")
         subclass = lookup.get("Event-Subclass")
+        listeners = [c for c in self._connections if c.authed and not c.closed and c.wants(name, subclass)]
+        if not listeners:
+            return  # nobody subscribed: skip the encoding
         frame = wire.plain_event(headers, body)
-        for conn in list(self._connections):
+        for conn in listeners:
             conn.deliver(name, subclass, lookup, frame)
 
     def emit_api_event(self, line: str) -> None:

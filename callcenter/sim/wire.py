@@ -6,7 +6,9 @@ Content-Length framing, the second body of BACKGROUND_JOB).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import quote
 
 # FreeSWITCH URL-encodes event header values with switch_url_encode, which
@@ -17,7 +19,15 @@ _SAFE = "/-_.!~*'(),"
 GOODBYE = b"Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
 
 
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9/\-_.!~*'(),]")
+
+
+@lru_cache(maxsize=65536)
 def url_encode(value: str) -> str:
+    """Header values repeat a lot (codec names, channel names, states):
+    cached, and returned as they are when nothing needs quoting."""
+    if not _NEEDS_QUOTING.search(value):
+        return value
     return quote(value, safe=_SAFE)
 
 
