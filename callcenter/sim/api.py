@@ -178,6 +178,8 @@ def _uuid_bridge(sim: "Simulator", arg: str) -> str:
     a, b = sim.live_channel(parts[0]), sim.live_channel(parts[1])
     if a is None or b is None:
         return f"-ERR Invalid uuid {parts[0] if a is None else parts[1]}\n"
+    if a is b:
+        return "-ERR cannot bridge a channel to itself\n"
     sim.bridge(a, b, via_api=True)
     return f"+OK {b.uuid}\n"
 
