@@ -22,7 +22,7 @@ from acd.errors import DuplicateCall, UnknownAgent, UnknownCall, UnknownQueue, W
 from acd.estimator import WaitEstimator
 from acd.model import AgentInfo, CallInfo, priority_class
 from acd.queue_config import AcdConfig
-from acd.router import Decision, current_step, logged_in_levels, order_key, route, routing_table
+from acd.router import AgentIndex, Decision, current_step, order_key, route, routing_table
 
 log = logging.getLogger(__name__)
 SNAPSHOT_VERSION = 1
@@ -41,6 +41,8 @@ class AcdCore:
         self._active: dict[str, tuple[CallInfo, str, float]] = {}  # answered: call, agent, answered_at
         self._resume: dict[str, dict[str, Any]] = {}  # caller number -> place of an abandoned call
         self._seq = 0
+        self._index: AgentIndex | None = None  # rebuilt after a skill change
+        self._free: dict[str, AgentInfo] = {}  # agents who may be offered a call now
 
     # ------------------------------------------------------------------ calls
 
@@ -161,9 +163,15 @@ class AcdCore:
         """The agent logs in and becomes ready.  ``skills``: skill name -> level."""
         info = self._agent_or_placeholder(agent, now)
         actions = self._agent_event(info, AgentEvent.LOGIN, now)  # raises if logged in already
-        info.skills = {str(k): int(v) for k, v in skills.items()}
+        new_skills = {str(k): int(v) for k, v in skills.items()}
+        if new_skills != info.skills:
+            info.skills = new_skills
+            self._index = None
+        elif self._index is not None:
+            self._index.logged_in(info)
         if phone_registered is not None:
             info.phone_registered = phone_registered
+        self._sync_free(info)
         info.idle_since = now
         info.missed_in_row = 0
         actions += self._advance_steps(self._waiting, now)
@@ -173,6 +181,8 @@ class AcdCore:
         info = self._agent(agent)
         actions = self._agent_event(info, AgentEvent.LOGOUT, now)
         info.call_id = None
+        if self._index is not None:
+            self._index.logged_out()
         return actions + self._advance_steps(self._waiting, now) + self._route(now)
 
     def agent_ready(self, agent: str, now: float) -> list[Action]:
@@ -217,24 +227,25 @@ class AcdCore:
         return self._agent_event(info, AgentEvent.UNHOLD, now, call_id=info.call_id)
 
     def phone_registered(self, agent: str, now: float) -> list[Action]:
-        self._agent_or_placeholder(agent, now).phone_registered = True
+        self._set_flag(agent, now, "phone_registered", True)
         return self._route(now)
 
     def phone_unregistered(self, agent: str, now: float) -> list[Action]:
-        self._agent_or_placeholder(agent, now).phone_registered = False
+        self._set_flag(agent, now, "phone_registered", False)
         return []
 
     def agent_on_external_call(self, agent: str, now: float) -> list[Action]:
         """The agent is on a call that is not a queue call: offer nothing meanwhile."""
-        self._agent_or_placeholder(agent, now).on_external_call = True
+        self._set_flag(agent, now, "on_external_call", True)
         return []
 
     def agent_external_call_ended(self, agent: str, now: float) -> list[Action]:
-        self._agent_or_placeholder(agent, now).on_external_call = False
+        self._set_flag(agent, now, "on_external_call", False)
         return self._route(now)
 
     def set_agent_skills(self, agent: str, skills: Mapping[str, int], now: float) -> list[Action]:
         self._agent(agent).skills = {str(k): int(v) for k, v in skills.items()}
+        self._index = None
         return self._advance_steps(self._waiting, now) + self._route(now)
 
     # ------------------------------------------------------------------ timers
@@ -336,6 +347,7 @@ class AcdCore:
             values["state"] = AgentState(values["state"])
             values["skills"] = dict(values["skills"])
             core._agents[values["login"]] = AgentInfo(**values)
+            core._sync_free(core._agents[values["login"]])
         calls = [call_from(data) for data in snapshot.get("calls", ())]
         calls.sort(key=core._key)  # stable: the snapshot's own order is the order key's order
         for call in calls:
@@ -357,6 +369,22 @@ class AcdCore:
     def _next_seq(self) -> int:
         self._seq += 1
         return self._seq
+
+    def _set_flag(self, login: str, now: float, name: str, value: bool) -> None:
+        agent = self._agent_or_placeholder(login, now)
+        setattr(agent, name, value)
+        self._sync_free(agent)
+
+    def _sync_free(self, agent: AgentInfo) -> None:
+        if agent.available:
+            self._free[agent.login] = agent
+        else:
+            self._free.pop(agent.login, None)
+
+    def _agent_index(self) -> AgentIndex:
+        if self._index is None:
+            self._index = AgentIndex(self._agents.values())
+        return self._index
 
     def _key(self, call: CallInfo) -> tuple[float, float, int]:
         return order_key(call, self.config)
@@ -391,6 +419,8 @@ class AcdCore:
     def _agent_or_placeholder(self, login: str, now: float) -> AgentInfo:
         if login not in self._agents:
             self._agents[login] = AgentInfo(login, {}, state_since=now)
+            if self._index is not None:
+                self._index.add(self._agents[login])
         return self._agents[login]
 
     def _take_resume(self, caller: str | None, now: float) -> dict[str, Any] | None:
@@ -406,6 +436,7 @@ class AcdCore:
         record = transition(agent.login, agent.state, event, now, reason=reason, call_id=call_id)
         agent.state = record.to_state
         agent.state_since = now
+        self._sync_free(agent)
         agent.not_ready_reason = record.reason if record.to_state is AgentState.NOT_READY else None
         if record.to_state in (AgentState.READY, AgentState.NOT_READY, AgentState.LOGGED_OUT):
             agent.call_id = None
@@ -486,11 +517,12 @@ class AcdCore:
     def _advance_steps(self, calls: Iterable[CallInfo], now: float) -> list[Action]:
         """Move calls to the overflow step their wait (or an empty queue) calls for."""
         actions: list[Action] = []
-        levels = logged_in_levels(self._agents.values())
+        levels = self._agent_index().levels
+        staffed: dict[tuple[str, int], bool] = {}
         for call in calls:
             if call.offered_to is not None:
                 continue
-            step, _nobody = current_step(call, now, self.config, levels, self.table)
+            step, _nobody = current_step(call, now, self.config, levels, self.table, staffed)
             if step <= call.step_floor:
                 continue
             call.step_floor = step
@@ -554,8 +586,11 @@ class AcdCore:
         return ahead + 1
 
     def _route(self, now: float) -> list[Action]:
-        decisions = route(self._waiting, self._agents.values(), now, self.config, presorted=True,
-                          table=self.table)
+        if not self._free or not self._waiting:
+            return []
+        index = self._agent_index()
+        decisions = route(self._waiting, index.agents, now, self.config, presorted=True,
+                          table=self.table, index=index, free=list(self._free.values()))
         actions: list[Action] = []
         for decision in decisions:
             actions += self._offer(decision, now)

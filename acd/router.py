@@ -62,8 +62,8 @@ class Group:
         level = None
         skills = agent.skills
         for skill, minimum in self.skills.items():
-            have = skills.get(skill)
-            if have is None or have < minimum:
+            have = skills.get(skill, -1)
+            if have < minimum:
                 return None
             level = have if level is None else min(level, have)
         return level
@@ -136,7 +136,8 @@ def _staffable(group: Group, levels: Mapping[str, int]) -> bool:
 
 
 def current_step(call: CallInfo, now: float, config: AcdConfig, levels: Mapping[str, int],
-                 table: RoutingTable | None = None) -> tuple[int, bool]:
+                 table: RoutingTable | None = None,
+                 staffed_cache: dict[tuple[str, int], bool] | None = None) -> tuple[int, bool]:
     """The overflow step in force for ``call`` and whether nobody at all could take it.
 
     Steps come with waiting time in the current queue and never go back
@@ -152,8 +153,12 @@ def current_step(call: CallInfo, now: float, config: AcdConfig, levels: Mapping[
         if overflow.after <= waited and number > step:
             step = number
     last = len(queue.overflow)
+    cache = staffed_cache if staffed_cache is not None else {}
     while True:
-        staffed = any(_staffable(g, levels) for g in table.groups(call.queue, step))
+        key = (call.queue, step)
+        staffed = cache.get(key)
+        if staffed is None:
+            staffed = cache[key] = any(_staffable(g, levels) for g in table.groups(call.queue, step))
         if staffed or step >= last:
             return step, not staffed
         step += 1
@@ -209,21 +214,82 @@ class Decision:
                 "tie_break": self.tie_break, "callback": self.callback}
 
 
+class AgentIndex:
+    """Agents by skill and the best logged-in level per skill.
+
+    Depends only on who is logged in and their skills, so a caller that routes
+    often (the core) builds it once and rebuilds it on login, logout or a skill
+    change, instead of on every pass.
+    """
+
+    def __init__(self, agents: Iterable[AgentInfo]):
+        self.agents: list[AgentInfo] = []
+        self.by_skill: dict[str, list[AgentInfo]] = defaultdict(list)
+        self.levels: dict[str, int] = {}
+        self._eligibility: dict[tuple[str, int], _Eligibility] = {}
+        for agent in agents:
+            self.add(agent)
+
+    def add(self, agent: AgentInfo) -> None:
+        """Index one more agent (its skills must not change while indexed)."""
+        self.agents.append(agent)
+        for skill in agent.skills:
+            self.by_skill[skill].append(agent)
+        self._eligibility.clear()
+        self.logged_in(agent)
+
+    def logged_in(self, agent: AgentInfo) -> None:
+        """An indexed agent logged in: raise the best logged-in levels."""
+        if agent.state is AgentState.LOGGED_OUT:
+            return
+        for skill, level in agent.skills.items():
+            if level > self.levels.get(skill, -1):
+                self.levels[skill] = level
+
+    def logged_out(self) -> None:
+        """An indexed agent logged out: recount the best logged-in levels."""
+        self.levels = logged_in_levels(self.agents)
+
+    def eligibility(self, table: RoutingTable, queue: str, step: int) -> "_Eligibility":
+        """Who qualifies for ``queue`` at ``step`` by skill alone, and why the others do not."""
+        key = (queue, step)
+        found = self._eligibility.get(key)
+        if found is None:
+            found = self._eligibility[key] = _Eligibility(self, table, queue, step)
+        return found
+
+
+class _Eligibility:
+    """Skill-only verdicts for one queue and step: match -> group, otherwise a reason code."""
+
+    def __init__(self, index: AgentIndex, table: RoutingTable, queue: str, step: int):
+        groups = table.groups(queue, step)
+        all_groups = table.all_groups(queue)
+        self.matched: dict[str, AgentInfo] = {}
+        self.reasons: dict[str, str] = {}  # agents with a relevant skill who do not qualify yet
+        seen: set[str] = set()
+        for skill in table.relevant_skills[queue]:
+            for agent in index.by_skill.get(skill, ()):
+                if agent.login in seen:
+                    continue
+                seen.add(agent.login)
+                if any(g.level_of(agent) is not None for g in groups):
+                    self.matched[agent.login] = agent
+                else:
+                    self.reasons[agent.login] = _skill_reason(agent, all_groups)
+        self.considered = len(seen)
+
+
 class _Pool:
     """Free agents indexed by skill for one routing pass; shrinks as agents are taken."""
 
-    def __init__(self, agents: Sequence[AgentInfo]):
-        self.by_skill: dict[str, list[AgentInfo]] = defaultdict(list)
+    def __init__(self, free: Sequence[AgentInfo]):
         self.free_by_skill: dict[str, dict[str, AgentInfo]] = defaultdict(dict)
-        self.free = 0
+        self.free = len(free)
         self.taken: set[str] = set()
-        for agent in agents:
-            available = agent.available
-            self.free += available
+        for agent in free:
             for skill in agent.skills:
-                self.by_skill[skill].append(agent)
-                if available:
-                    self.free_by_skill[skill][agent.login] = agent
+                self.free_by_skill[skill][agent.login] = agent
 
     def take(self, agent: AgentInfo) -> None:
         self.taken.add(agent.login)
@@ -255,18 +321,26 @@ class _Pool:
 
 
 def route(calls: Iterable[CallInfo], agents: Iterable[AgentInfo], now: float, config: AcdConfig,
-          *, presorted: bool = False, table: RoutingTable | None = None) -> list[Decision]:
+          *, presorted: bool = False, table: RoutingTable | None = None,
+          index: AgentIndex | None = None,
+          free: Sequence[AgentInfo] | None = None) -> list[Decision]:
     """Match waiting calls to free agents; one decision per offer to make now.
 
     ``calls`` with ``offered_to`` set are skipped.  ``presorted=True`` tells the
     router the calls are already in ``order_key`` order (the core keeps them so).
+    ``index`` may be given when it is current for ``agents`` (see AgentIndex),
+    and ``free`` when the caller keeps the list of available agents itself.
     """
     table = table or routing_table(config)
-    agents = list(agents)
-    pool = _Pool(agents)
-    if not pool.free:
+    agents = agents if isinstance(agents, (list, tuple)) else list(agents)
+    if free is None:
+        free = [agent for agent in agents if agent.available]
+    if not free:
         return []
-    levels = logged_in_levels(agents)
+    pool = _Pool(free)
+    index = index or AgentIndex(agents)
+    levels = index.levels
+    staffed: dict[tuple[str, int], bool] = {}
     ordered = calls if presorted else sorted(calls, key=lambda c: order_key(c, config))
     # The free pool only shrinks during a pass, so "nobody free for (queue, step)" stays true.
     exhausted: set[str] = set()  # queues no free agent can serve at any step
@@ -280,14 +354,14 @@ def route(calls: Iterable[CallInfo], agents: Iterable[AgentInfo], now: float, co
         if not pool.any_matching(table.all_groups(call.queue)):
             exhausted.add(call.queue)
             continue
-        step, _ = current_step(call, now, config, levels, table)
+        step, _ = current_step(call, now, config, levels, table, staffed)
         if (call.queue, step) in dead:
             continue
         matches = pool.matching(table.groups(call.queue, step))
         if not matches:
             dead.add((call.queue, step))
             continue
-        decision = _decide(call, position, step, matches, pool, len(agents), now, config, table)
+        decision = _decide(call, position, step, matches, pool, index, now, config, table)
         decisions.append(decision)
         pool.take(next(m[0] for m in matches if m[0].login == decision.agent))
         if not pool.free:
@@ -296,7 +370,7 @@ def route(calls: Iterable[CallInfo], agents: Iterable[AgentInfo], now: float, co
 
 
 def _decide(call: CallInfo, position: int, step: int, matches: list[tuple[AgentInfo, Group, int]],
-            pool: _Pool, agent_count: int, now: float, config: AcdConfig,
+            pool: _Pool, index: AgentIndex, now: float, config: AcdConfig,
             table: RoutingTable) -> Decision:
     queue = config.queues[call.queue]
     vip = call.priority_class in VIP_CLASSES
@@ -311,7 +385,7 @@ def _decide(call: CallInfo, position: int, step: int, matches: list[tuple[AgentI
     winner, group, _level = ranked[0]
     candidates = tuple(Candidate(a.login, g.index, lvl, max(0.0, now - a.idle_since),
                                  a.login in call.declined_by) for a, g, lvl in ranked)
-    passed, considered = _passed_over(call, step, winner, matches, usable, pool, table)
+    passed, considered = _passed_over(call, step, winner, matches, usable, pool, index, table)
     rule = group.rule
     if call.need is None and call.queue == config.default_queue:
         rule = "unidentified_need_to_general"
@@ -321,47 +395,42 @@ def _decide(call: CallInfo, position: int, step: int, matches: list[tuple[AgentI
                     priority_class=call.priority_class,
                     priority=effective_priority(call, now, config), order=position,
                     waited=now - call.entered_at, policy=policy, candidates=candidates,
-                    passed_over=passed, others_lacking_skill=agent_count - considered,
+                    passed_over=passed, others_lacking_skill=len(index.agents) - considered,
                     tie_break=_tie_break(ranked, policy, now, len(fresh) < len(matches)),
                     callback=call.callback)
 
 
 def _passed_over(call: CallInfo, step: int, winner: AgentInfo, matches, usable, pool: _Pool,
-                 table: RoutingTable) -> tuple[dict[str, str], int]:
+                 index: AgentIndex, table: RoutingTable) -> tuple[dict[str, str], int]:
+    eligibility = index.eligibility(table, call.queue, step)
     matched = {m[0].login for m in matches}
     usable_logins = {m[0].login for m in usable}
-    groups = table.groups(call.queue, step)
-    all_groups = table.all_groups(call.queue)
-    reasons: dict[str, str] = {}
-    seen: set[str] = set()
-    for skill in table.relevant_skills[call.queue]:
-        for agent in pool.by_skill.get(skill, ()):
-            if agent.login in seen:
-                continue
-            seen.add(agent.login)
-            if agent is winner:
-                continue
-            if agent.login in matched:
-                reasons[agent.login] = ("ranked_lower" if agent.login in usable_logins
-                                        else "declined_this_call")
-                continue
-            reasons[agent.login] = _reason(agent, groups, all_groups, pool)
-    return reasons, len(seen)
+    reasons = dict(eligibility.reasons)
+    for login, agent in eligibility.matched.items():
+        if agent is winner:
+            continue
+        if login in matched:
+            reasons[login] = "ranked_lower" if login in usable_logins else "declined_this_call"
+        else:
+            reasons[login] = _availability_reason(agent, pool)
+    return reasons, eligibility.considered
 
 
-def _reason(agent: AgentInfo, groups: Sequence[Group], all_groups: Sequence[Group],
-            pool: _Pool) -> str:
-    if not any(g.level_of(agent) is not None for g in groups):
-        later = next((g for g in all_groups if g.level_of(agent) is not None), None)
-        if later is not None:
-            return f"overflow_step_not_reached:{later.step}"
-        base = all_groups[0]
-        if all(skill in agent.skills for skill in base.skills):
-            detail = ",".join(f"{s}={agent.skills[s]}<{m}" for s, m in base.skills.items()
-                              if agent.skills[s] < m)
-            return f"level_below_minimum:{detail}"
-        return "lacks_skill"
-    if agent.state is AgentState.LOGGED_OUT:
+def _skill_reason(agent: AgentInfo, all_groups: Sequence[Group]) -> str:
+    later = next((g for g in all_groups if g.level_of(agent) is not None), None)
+    if later is not None:
+        return f"overflow_step_not_reached:{later.step}"
+    base = all_groups[0]
+    if all(skill in agent.skills for skill in base.skills):
+        detail = ",".join(f"{s}={agent.skills[s]}<{m}" for s, m in base.skills.items()
+                          if agent.skills[s] < m)
+        return f"level_below_minimum:{detail}"
+    return "lacks_skill"
+
+
+def _availability_reason(agent: AgentInfo, pool: _Pool) -> str:
+    state = agent.state
+    if state is AgentState.LOGGED_OUT:
         return "logged_out"
     if not agent.phone_registered:
         return "phone_not_registered"
@@ -369,9 +438,9 @@ def _reason(agent: AgentInfo, groups: Sequence[Group], all_groups: Sequence[Grou
         return "on_non_queue_call"
     if agent.login in pool.taken:
         return "reserved_for_higher_priority_call"
-    if agent.state is AgentState.NOT_READY:
+    if state is AgentState.NOT_READY:
         return f"not_ready:{agent.not_ready_reason}"
-    return _BUSY_REASON.get(agent.state, agent.state.value)
+    return _BUSY_REASON.get(state) or str(state.value)
 
 
 def _tie_break(ranked, policy: str, now: float, declined_skipped: bool) -> str:
