@@ -163,12 +163,7 @@ class AcdCore:
         """The agent logs in and becomes ready.  ``skills``: skill name -> level."""
         info = self._agent_or_placeholder(agent, now)
         actions = self._agent_event(info, AgentEvent.LOGIN, now)  # raises if logged in already
-        new_skills = {str(k): int(v) for k, v in skills.items()}
-        if new_skills != info.skills:
-            info.skills = new_skills
-            self._index = None
-        elif self._index is not None:
-            self._index.logged_in(info)
+        self._replace_skills(info, skills)
         if phone_registered is not None:
             info.phone_registered = phone_registered
         self._sync_free(info)
@@ -244,8 +239,7 @@ class AcdCore:
         return self._route(now)
 
     def set_agent_skills(self, agent: str, skills: Mapping[str, int], now: float) -> list[Action]:
-        self._agent(agent).skills = {str(k): int(v) for k, v in skills.items()}
-        self._index = None
+        self._replace_skills(self._agent(agent), skills)
         return self._advance_steps(self._waiting, now) + self._route(now)
 
     # ------------------------------------------------------------------ timers
@@ -369,6 +363,15 @@ class AcdCore:
     def _next_seq(self) -> int:
         self._seq += 1
         return self._seq
+
+    def _replace_skills(self, agent: AgentInfo, skills: Mapping[str, int]) -> None:
+        old, agent.skills = agent.skills, {str(k): int(v) for k, v in skills.items()}
+        if self._index is None:
+            return
+        if old != agent.skills:
+            self._index.skills_changed(agent, old)
+        else:
+            self._index.logged_in(agent)
 
     def _set_flag(self, login: str, now: float, name: str, value: bool) -> None:
         agent = self._agent_or_placeholder(login, now)
@@ -517,6 +520,8 @@ class AcdCore:
     def _advance_steps(self, calls: Iterable[CallInfo], now: float) -> list[Action]:
         """Move calls to the overflow step their wait (or an empty queue) calls for."""
         actions: list[Action] = []
+        if not calls:
+            return actions
         levels = self._agent_index().levels
         staffed: dict[tuple[str, int], bool] = {}
         for call in calls:
@@ -564,10 +569,10 @@ class AcdCore:
         return actions
 
     def _staffed(self, queue: str, step: int) -> int:
-        groups = self.table.groups(queue, step)
-        return sum(1 for agent in self._agents.values()
-                   if agent.state is not AgentState.LOGGED_OUT and agent.phone_registered
-                   and any(g.level_of(agent) is not None for g in groups))
+        """Agents logged in with a registered phone who qualify for ``queue`` at ``step``."""
+        matched = self._agent_index().eligibility(self.table, queue, step).matched
+        return sum(1 for agent in matched.values()
+                   if agent.state is not AgentState.LOGGED_OUT and agent.phone_registered)
 
     def _positions(self) -> dict[str, int]:
         counters: dict[str, int] = {}

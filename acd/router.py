@@ -238,6 +238,18 @@ class AgentIndex:
         self._eligibility.clear()
         self.logged_in(agent)
 
+    def skills_changed(self, agent: AgentInfo, old_skills: Mapping[str, int]) -> None:
+        """An indexed agent's skills were replaced (``agent.skills`` holds the new ones)."""
+        for skill in old_skills:
+            bucket = self.by_skill.get(skill)
+            if bucket is not None and agent in bucket:
+                bucket.remove(agent)
+        for skill in agent.skills:
+            self.by_skill[skill].append(agent)
+        self._eligibility.clear()
+        self.levels = logged_in_levels(self.agents) if old_skills else self.levels
+        self.logged_in(agent)
+
     def logged_in(self, agent: AgentInfo) -> None:
         """An indexed agent logged in: raise the best logged-in levels."""
         if agent.state is AgentState.LOGGED_OUT:
