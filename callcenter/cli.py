@@ -7,6 +7,7 @@ import importlib
 import logging
 import sys
 
+from acd.errors import QueueConfigError
 from callcenter import __version__
 from callcenter.config import Config, ConfigError, config_file_from, load_config
 from callcenter.db import SchemaOutOfDate
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     context = CommandContext(args)
     try:
         return int(args.handler(context) or 0)
-    except ConfigError as exc:
+    except (ConfigError, QueueConfigError) as exc:
         print(f"callcenter: configuration error\n{exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
     except SchemaOutOfDate as exc:

@@ -1,11 +1,15 @@
-"""The composition root: builds the engine's parts from the configuration."""
+"""The composition root: builds the engine's parts from the configuration and
+wires them together. Nothing else creates long-lived collaborators."""
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy import Engine, text
+import gevent
+from gevent.queue import Queue
+from sqlalchemy import Engine as DbEngine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter import __version__, db
@@ -14,16 +18,20 @@ from callcenter.secrets_store import console_secret_key
 
 log = logging.getLogger(__name__)
 
+FLOW_RELOAD_SECONDS = 2.0
+RECONCILE_SECONDS = 30.0
+
 
 @dataclass
 class Services:
     """What the web layer may use of the engine."""
 
     config: Config
-    db_engine: Engine
+    db_engine: DbEngine
     sessions: sessionmaker[Session]
     secret_key: str
     switch_state: Callable[[], str] = lambda: "not connected"
+    live: Any = None  # web.ports.LivePort, once the engine runs
     extras: dict[str, Any] = field(default_factory=dict)
 
     def health(self) -> dict[str, Any]:
@@ -49,3 +57,188 @@ def build_services(config: Config) -> Services:
     secret = console_secret_key(config.web.secret_key, config.general.data_directory)
     return Services(config=config, db_engine=engine, sessions=db.session_factory(engine),
                     secret_key=secret)
+
+
+def dialplans_directory() -> str:
+    here = Path.cwd() / "dialplans"
+    return str(here if here.is_dir() else Path(__file__).resolve().parent.parent / "dialplans")
+
+
+class Engine:
+    """The live engine: switch connection, IVR, ACD and the console's port."""
+
+    def __init__(self, services: Services, *, simulator: Any = None,
+                 clock: Callable[[], float] | None = None, ivr_clock: Callable | None = None) -> None:
+        import time
+
+        from acd.queue_config import load_queues
+        from callcenter.esl import Switch, SwitchConnection
+        from callcenter.hooks import HookRunner
+        from callcenter.ivr import FlowRegistry, PromptLibrary
+        from callcenter.live.acd_actions import ActionRunner
+        from callcenter.live.agents import AgentDirectory
+        from callcenter.live.announcer import Announcer
+        from callcenter.live.bus import EventBus
+        from callcenter.live.calllog import CallLog
+        from callcenter.live.inbound import InboundCalls
+        from callcenter.live.presence import PresenceStore
+        from callcenter.live.recordings import RecordingStore
+        from callcenter.models import Skill
+
+        config, sessions = services.config, services.sessions
+        self.services, self.config = services, config
+        self.clock = clock or time.time
+        self.simulator = simulator
+        self._events: Queue = Queue()
+        self.connection = SwitchConnection.from_config(config.switch, on_connected=self._on_connected,
+                                                       on_event=self._events.put)
+        self.switch = Switch(self.connection)
+        self.bus = EventBus()
+        self.calllog = CallLog(sessions)
+        self.agents = AgentDirectory(sessions)
+        self.flows = FlowRegistry.from_config(config)
+        self.prompts = PromptLibrary(config.ivr.prompts_directory)
+        self.recordings = RecordingStore(sessions, config.recordings.directory,
+                                         config.recordings.retention_days)
+        with sessions() as session:
+            skills = set(session.scalars(select(Skill.name)))
+        self.acd_config = load_queues(config.acd.queues_file, known_skills=skills or None)
+        self.runner = ActionRunner(self.switch, self.calllog, self.recordings, self.agents, self.bus,
+                                   Announcer(self.switch, self.flows, self.prompts))
+        self.presence = PresenceStore(sessions, self.agents)
+        self.inbound = InboundCalls(self.switch, self.calllog, self.flows, HookRunner(sessions),
+                                    self.prompts, self.recordings, on_queue=self._to_queue,
+                                    ivr_clock=ivr_clock)
+        self.shell = None
+        self.live = None
+        self._greenlets: list[gevent.Greenlet] = []
+        services.switch_state = lambda: self.connection.state
+
+    # --- lifecycle ------------------------------------------------------------------
+    def start(self, connect_timeout: float | None = None) -> None:
+        from callcenter.live.acd_shell import AcdShell
+        from callcenter.live.floor import LiveFloor
+        from callcenter.live.recovery import recover
+
+        if self.simulator is not None:
+            self.simulator.start()
+        self.agents.reload()
+        self.flows.reload()
+        self.connection.start()
+        if not self.connection.wait_connected(connect_timeout or self.config.switch.connect_timeout):
+            log.warning("switch not reachable yet (%s); carrying on, it will reconnect",
+                        self.connection.state)
+        recovered = recover(self.acd_config, self.presence, self.switch, self.runner)
+        self.shell = AcdShell(recovered.core, self.runner, self.presence, self.agents, self.clock)
+        self.live = LiveFloor(self.shell, self.runner, self.switch, self.agents, self.bus, self.clock)
+        self.services.live = self.live
+        self.shell.start()
+        for call_id in recovered.ended:
+            self.shell.channel_hung_up(call_id, "ENGINE_RESTART_LOST")
+        for channel in recovered.orphans:
+            self._adopt(channel)
+        self._sync_registrations()
+        self._greenlets = [gevent.spawn(self._dispatch), gevent.spawn(self._reload_flows),
+                           gevent.spawn(self._reconcile_forever)]
+        log.info("engine started (switch %s: %s)", self.config.switch.kind, self.connection.state)
+
+    def stop(self) -> None:
+        gevent.killall(self._greenlets, timeout=5)
+        self.inbound.stop()
+        if self.shell is not None:
+            self.shell.stop()
+        self.connection.stop()
+        log.info("engine stopped")
+
+    # --- wiring ---------------------------------------------------------------------
+    def _to_queue(self, request) -> None:
+        self.shell.enqueue(request)
+
+    def _on_connected(self) -> None:
+        if self.shell is not None:  # a reconnect: the switch may have changed meanwhile
+            self._sync_registrations()
+            self.reconcile()
+
+    def _dispatch(self) -> None:
+        from callcenter.esl import (ChannelHungUp, ChannelParked, DtmfPressed, PhoneRegistered,
+                                    PhoneUnregistered, RecordingStopped)
+        while True:
+            event = self._events.get()
+            try:
+                if isinstance(event, ChannelParked):
+                    if event.variable("cc_entry") == "hotline" and not event.variable("cc_state"):
+                        self.inbound.take(event.uuid, event.caller_number,
+                                          event.variable("cc_hotline") or event.destination)
+                elif isinstance(event, ChannelHungUp) and not event.complete:
+                    self.shell.channel_hung_up(event.uuid, event.cause)
+                    if event.variable("cc_entry") == "hotline":
+                        self._caller_gone(event.uuid, event.cause)
+                elif isinstance(event, DtmfPressed):
+                    self.shell.dtmf(event.uuid, event.digit)
+                elif isinstance(event, PhoneRegistered):
+                    self.shell.phone(event.extension, True)
+                elif isinstance(event, PhoneUnregistered):
+                    self.shell.phone(event.extension, False)
+                elif isinstance(event, RecordingStopped):
+                    gevent.spawn(self.recordings.finished, event.path)
+            except Exception:
+                log.exception("handling %s failed", type(event).__name__)
+
+    def _caller_gone(self, uuid: str, cause: str) -> None:
+        call = self.calllog.get(uuid)
+        if call is not None and call.ended_at is None:
+            from datetime import datetime, timezone
+            self.calllog.update(uuid, ended_at=datetime.now(timezone.utc), hangup_cause=cause)
+
+    def _adopt(self, channel) -> None:
+        """A hotline call the previous engine left without a record of it."""
+        from callcenter.live.inbound import QueueRequest
+        variables, info = channel.variables, channel.info
+        if variables.get("cc_state") in ("queued", "offered"):
+            priority = variables.get("cc_priority") or "0"
+            self.shell.enqueue(QueueRequest(info.uuid, info.caller_number, variables.get("cc_queue"),
+                                            int(priority) if priority.isdigit() else 0, "regular", None))
+        elif variables.get("cc_state") in (None, "ivr"):
+            self.inbound.take(info.uuid, info.caller_number,
+                              variables.get("cc_hotline") or info.destination)
+
+    def _sync_registrations(self) -> None:
+        from callcenter.esl import SwitchError
+        try:
+            registered = {r.extension for r in self.switch.registrations()}
+        except SwitchError as error:
+            log.warning("could not read registrations: %s", error)
+            return
+        for card in self.agents.call_takers():
+            self.shell.phone(card.extension, card.extension in registered)
+
+    def _reload_flows(self) -> None:
+        while True:
+            gevent.sleep(FLOW_RELOAD_SECONDS)
+            try:
+                self.flows.reload()
+            except Exception:
+                log.exception("flow reload failed")
+
+    def _reconcile_forever(self) -> None:
+        while True:
+            gevent.sleep(RECONCILE_SECONDS)
+            self.reconcile()
+
+    def reconcile(self) -> None:
+        """Repair what drifted from the switch: connected calls whose legs are gone."""
+        from callcenter.esl import SwitchError
+        try:
+            live = {channel.uuid for channel in self.switch.show_channels()}
+        except SwitchError as error:
+            log.warning("reconciliation skipped: %s", error)
+            return
+        for call_id, state in list(self.runner.calls.items()):
+            legs = [call_id] + ([state.leg.uuid] if state.leg and state.leg.answered else [])
+            if state.callback:
+                continue
+            missing = [uuid for uuid in legs if uuid not in live]
+            if missing:
+                log.warning("[%s] reconciliation: leg %s is gone on the switch; ending the call",
+                            call_id, missing[0])
+                self.shell.channel_hung_up(missing[0], "RECONCILED")

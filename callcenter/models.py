@@ -347,6 +347,7 @@ class AgentPresence(Base):
     since: Mapped[Created]
     call_uuid: Mapped[str | None] = mapped_column(String(64))
     missed_in_a_row: Mapped[int] = mapped_column(Integer, default=0)
+    details: Mapped[Json | None]  # the ACD's full record of the agent (timers, idle since ...)
 
 
 # --- calls and recordings ----------------------------------------------

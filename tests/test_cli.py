@@ -9,7 +9,13 @@ import urllib.request
 
 import pytest
 
+from pathlib import Path
+
+from callcenter import db
 from callcenter.cli import main
+
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _free_port():
@@ -32,6 +38,11 @@ database:
   url: "{database_url}"
 web:
   port: {port}
+ivr:
+  flows_directory: {ROOT / 'ivr_flows'}
+  prompts_directory: {tmp_path / 'prompts'}
+acd:
+  queues_file: {ROOT / 'acd' / 'queues.yaml'}
 """)
     return path, port
 
@@ -40,7 +51,7 @@ def test_db_upgrade_status_and_seed(config_file, capsys):
     path, _ = config_file
     assert main(["--config", str(path), "db", "status"]) == 1
     assert main(["--config", str(path), "db", "upgrade"]) == 0
-    assert "-> 0001" in capsys.readouterr().out
+    assert f"-> {db.head_revision()}" in capsys.readouterr().out
     assert main(["--config", str(path), "db", "upgrade"]) == 0
     assert "already current" in capsys.readouterr().out
     assert main(["--config", str(path), "db", "status"]) == 0
@@ -76,7 +87,7 @@ def test_run_serves_health_page(config_file):
         assert report is not None, "no health page within 30 s"
         assert report["ok"] is True
         assert report["database"] == {**report["database"], "reachable": True, "schema_current": True,
-                                      "revision": "0001"}
+                                      "revision": db.head_revision()}
         assert report["switch"]["kind"] == "simulator"
         assert report["version"]
     finally:

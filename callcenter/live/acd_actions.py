@@ -1,0 +1,383 @@
+"""Carries out what the ACD core decided: rings agents, bridges, records,
+announces, overflows; reports the outcomes back to the core through the
+shell's inbox. Slow work (ringing a phone, playing a prompt) runs in
+greenlets of its own so the ACD loop never waits on the switch."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import gevent
+
+from acd import actions as act
+from acd.core import AcdCore
+from acd.errors import AcdError
+from callcenter.esl import (CallHungUp, Endpoint, OriginateFailed, Switch, SwitchError, new_uuid)
+from callcenter.live.agents import AgentDirectory
+from callcenter.live.announcer import Announcer
+from callcenter.live.bus import EventBus
+from callcenter.live.calllog import CallLog
+from callcenter.live.inbound import QueueRequest
+from callcenter.live.recordings import RecordingStore
+from callcenter.live.states import agent_event, live_call
+
+log = logging.getLogger(__name__)
+
+NOT_REGISTERED = {"USER_NOT_REGISTERED", "SUBSCRIBER_ABSENT", "UNALLOCATED_NUMBER"}
+REJECTED = {"CALL_REJECTED", "USER_BUSY", "NORMAL_CLEARING", "USER_CHALLENGE"}
+CALLBACK_GATEWAY = "carrier"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Leg:
+    """The agent leg of a call: ringing (answered False) or connected."""
+    agent: str
+    uuid: str
+    answered: bool = False
+    recording: str | None = None
+    held: bool = False
+
+
+@dataclass
+class CallState:
+    request: QueueRequest
+    leg: Leg | None = None
+    choices: tuple[str, ...] = ()
+    callback: bool = False  # the caller chose a callback and was let go
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class ActionRunner:
+    def __init__(self, switch: Switch, calllog: CallLog, recordings: RecordingStore,
+                 agents: AgentDirectory, bus: EventBus, announcer: Announcer) -> None:
+        self.switch, self.calllog, self.recordings = switch, calllog, recordings
+        self.agents, self.bus, self.announcer = agents, bus, announcer
+        self.calls: dict[str, CallState] = {}
+        self.agent_legs: dict[str, str] = {}  # agent leg uuid -> call id
+        self.submit: Callable[[Callable[[float], list]], None] = lambda step: None  # set by the shell
+        self.core: AcdCore | None = None  # set by the shell; read only inside its loop
+
+    def remember(self, request: QueueRequest) -> None:
+        self.calls[request.uuid] = CallState(request)
+        variables = {"cc_state": "queued", "cc_queue": request.need or "general",
+                     "cc_priority": request.priority,
+                     "cc_queued_at": int(datetime.now(timezone.utc).timestamp())}
+        self._quietly(self.switch.set_variables, request.uuid, variables)
+        self.calllog.update(request.uuid, queued_at=utcnow(), queue_name=request.need or "general",
+                            priority=request.priority)
+
+    def legs(self) -> dict[str, dict[str, Any]]:
+        """What the engine must remember of each call beyond the core (for a restart)."""
+        return {call_id: {"agent_leg": s.leg.uuid if s.leg and s.leg.answered else None,
+                          "recording": s.leg.recording if s.leg else None,
+                          "request": _request_dict(s.request), "callback": s.callback}
+                for call_id, s in self.calls.items()}
+
+    # --- the dispatch table ----------------------------------------------------------
+    def execute(self, action: act.Action) -> None:
+        handler = getattr(self, f"_on_{type(action).__name__}")
+        handler(action)
+
+    def _on_OfferCall(self, action: act.OfferCall) -> None:
+        gevent.spawn(self._ring, action.call_id, action.agent, action.ring_timeout, action.reason)
+
+    def _on_StartCallback(self, action: act.StartCallback) -> None:
+        gevent.spawn(self._ring, action.call_id, action.agent, action.ring_timeout, action.reason,
+                     action.number)
+
+    def _on_CancelOffer(self, action: act.CancelOffer) -> None:
+        state = self.calls.get(action.call_id)
+        if state is None or state.leg is None or state.leg.answered:
+            return
+        leg, state.leg = state.leg, None
+        self.agent_legs.pop(leg.uuid, None)
+        log.info("[%s] offer to %s withdrawn (%s)", action.call_id, action.agent, action.reason)
+        self._quietly(self.switch.hangup, leg.uuid, "ORIGINATOR_CANCEL")
+        self.calllog.event(action.call_id, "offer_cancelled", {"agent": action.agent,
+                                                               "reason": action.reason})
+
+    def _on_PlayMusicOnHold(self, action: act.PlayMusicOnHold) -> None:
+        self._quietly(self.switch.set_variable, action.call_id, "cc_state", "queued")
+        gevent.spawn(self._quietly, self.announcer.music, action.call_id)
+
+    def _on_Announce(self, action: act.Announce) -> None:
+        language = self._language(action.call_id)
+        gevent.spawn(self._quietly, self.announcer.position, action.call_id, language,
+                     action.position, action.estimated_wait)
+        self.calllog.event(action.call_id, "announced", {"position": action.position,
+                                                         "estimated_wait": action.estimated_wait})
+
+    def _on_OfferChoices(self, action: act.OfferChoices) -> None:
+        state = self.calls.get(action.call_id)
+        if state is not None:
+            state.choices = action.options
+        gevent.spawn(self._quietly, self.announcer.choices, action.call_id,
+                     self._language(action.call_id), action.options)
+
+    def _on_Overflow(self, action: act.Overflow) -> None:
+        self.calllog.event(action.call_id, "overflow", {"from": action.from_queue,
+                                                       "to": action.queue or action.destination})
+        if action.destination == "queue":
+            self._quietly(self.switch.set_variable, action.call_id, "cc_queue", action.queue)
+            self.calllog.update(action.call_id, queue_name=action.queue)
+        elif action.destination == "callback":
+            self._let_go_for_callback(action.call_id)
+        elif action.destination == "voicemail":
+            gevent.spawn(self._voicemail, action.call_id)
+
+    def _on_CallRequeued(self, action: act.CallRequeued) -> None:
+        self.calllog.event(action.call_id, "requeued", {"reason": action.reason})
+
+    def _on_CallAbandoned(self, action: act.CallAbandoned) -> None:
+        self.calls.pop(action.call_id, None)
+        self.calllog.update(action.call_id, abandoned=True)
+        self.calllog.event(action.call_id, "abandoned", {"queue": action.queue,
+                                                         "waited_seconds": round(action.waited_seconds, 1)})
+
+    def _on_AgentStateChanged(self, action: act.AgentStateChanged) -> None:
+        record = action.record
+        card = self.agents.by_login(record.agent)
+        if card is None:
+            return
+        self.calllog.agent_state(card.id, record)
+        self.bus.publish(agent_event(card.id, record))
+
+    def _on_RouteDecisionLogged(self, action: act.RouteDecisionLogged) -> None:
+        self.calllog.event(action.call_id, "routed", dict(action.reason))
+
+    # --- ringing and connecting ---------------------------------------------------
+    def _ring(self, call_id: str, agent: str, ring_timeout: float, reason: Any,
+              callback_number: str | None = None) -> None:
+        state = self.calls.get(call_id)
+        card = self.agents.by_login(agent)
+        if state is None or card is None or not card.extension:
+            log.warning("[%s] cannot ring %s: no extension or call unknown", call_id, agent)
+            self.submit(lambda now: _safe(lambda: self.core.offer_rejected(call_id, now)))
+            return
+        leg = Leg(agent, new_uuid())
+        state.leg = leg
+        self.agent_legs[leg.uuid] = call_id
+        self.submit(lambda now: self.core.offer_ringing(call_id, now))
+        self.calllog.update(call_id, offered_at=utcnow(), agent_id=card.id)
+        self.calllog.event(call_id, "offered", {"agent": agent})
+        self.bus.publish(live_call(state, card, "offered", reason))
+        if callback_number is None:
+            self._quietly(self.switch.set_variables, call_id, {"cc_state": "offered", "cc_agent": agent})
+        try:
+            self.switch.originate(
+                Endpoint.user(card.extension), uuid=leg.uuid, timeout=int(ring_timeout) + 5,
+                caller_id_number=state.request.caller or "0",
+                variables={"cc_call_id": call_id, "cc_leg": "agent", "cc_agent": agent})
+        except OriginateFailed as failure:
+            self._offer_failed(call_id, leg, failure.cause)
+            return
+        except SwitchError as error:
+            log.warning("[%s] ringing %s failed: %s", call_id, agent, error)
+            self._offer_failed(call_id, leg, "SWITCH_ERROR")
+            return
+        if state.leg is not leg:  # withdrawn while it rang (caller hung up, ring timeout)
+            self._quietly(self.switch.hangup, leg.uuid, "ORIGINATOR_CANCEL")
+            return
+        leg.answered = True
+        self.submit(lambda now: self._answered(call_id, leg, card, callback_number, now))
+
+    def _offer_failed(self, call_id: str, leg: Leg, cause: str) -> None:
+        state = self.calls.get(call_id)
+        if state is None or state.leg is not leg:
+            return  # we cancelled it ourselves
+        state.leg = None
+        self.agent_legs.pop(leg.uuid, None)
+        log.info("[%s] offer to %s failed: %s", call_id, leg.agent, cause)
+        self.calllog.event(call_id, "offer_failed", {"agent": leg.agent, "cause": cause})
+        if cause in NOT_REGISTERED:
+            self.submit(lambda now: self.core.phone_unregistered(leg.agent, now)
+                        + self.core.offer_rejected(call_id, now))
+        elif cause in REJECTED:
+            self.submit(lambda now: self.core.offer_rejected(call_id, now))
+        else:
+            self.submit(lambda now: self.core.offer_timed_out(call_id, now))
+
+    def _answered(self, call_id: str, leg: Leg, card: Any, callback_number: str | None,
+                  now: float) -> list:
+        state = self.calls.get(call_id)
+        if state is None or state.leg is not leg:
+            self._quietly(self.switch.hangup, leg.uuid, "NORMAL_CLEARING")
+            return []
+        try:
+            actions = self.core.offer_answered(call_id, now)
+        except AcdError:
+            actions = []
+        if not actions:
+            self._quietly(self.switch.hangup, leg.uuid, "NORMAL_CLEARING")
+            return []
+        gevent.spawn(self._connect, call_id, leg, card, callback_number)
+        return actions
+
+    def _connect(self, call_id: str, leg: Leg, card: Any, callback_number: str | None) -> None:
+        state = self.calls[call_id]
+        caller_leg = call_id
+        if callback_number is not None:
+            caller_leg = self._call_back(call_id, callback_number)
+            if caller_leg is None:
+                self._quietly(self.switch.hangup, leg.uuid, "NORMAL_CLEARING")
+                return
+        try:
+            self.switch.set_variable(caller_leg, "RECORD_STEREO", "true")
+            self.switch.bridge(caller_leg, leg.uuid)
+        except SwitchError as error:
+            log.warning("[%s] bridge to %s failed: %s", call_id, leg.agent, error)
+            self._quietly(self.switch.hangup, leg.uuid, "NORMAL_CLEARING")
+            return
+        for uuid in {caller_leg, leg.uuid}:
+            self._quietly(self.switch.set_variables, uuid, {"cc_state": "bridged", "cc_agent": leg.agent})
+        leg.recording = self.recordings.path_for(call_id)
+        if self._quietly(self.switch.record_start, caller_leg, leg.recording) is not False:
+            self.recordings.started(call_id, leg.recording)
+        self.calllog.update(call_id, agent_answered_at=utcnow(), agent_id=card.id)
+        self.calllog.event(call_id, "connected", {"agent": leg.agent, "recording": leg.recording})
+        self.bus.publish(live_call(state, card, "bridged", None, kind="call_connected"))
+        log.info("[%s] connected to agent %s", call_id, leg.agent)
+
+    def _call_back(self, call_id: str, number: str) -> str | None:
+        """A callback's turn: the agent answered, now ring the customer."""
+        try:
+            return self.switch.originate(Endpoint.gateway(CALLBACK_GATEWAY, number), timeout=40,
+                                         variables={"cc_call_id": call_id, "cc_leg": "caller"})
+        except SwitchError as error:
+            log.info("[%s] callback to %s failed: %s", call_id, number, error)
+            self.calllog.event(call_id, "callback_failed", {"error": str(error)})
+            return None
+
+    # --- events from the switch --------------------------------------------------
+    def on_hangup(self, core: AcdCore, uuid: str, cause: str, now: float) -> list:
+        call_id = self.agent_legs.get(uuid, uuid)
+        state = self.calls.get(call_id)
+        if state is None:
+            return []
+        if uuid == call_id and state.callback:
+            return []  # the caller left to be called back: the place is kept
+        if state.leg is not None and state.leg.answered:
+            return self._ended(core, call_id, state, cause, now)
+        if uuid == call_id:  # the caller gave up (waiting, or while an agent's phone rang)
+            self.calllog.update(call_id, ended_at=utcnow(), hangup_cause=cause)
+            return core.call_abandoned(call_id, now) if core_has(core, call_id) else []
+        return []  # an agent leg that never answered: the originate reports it
+
+    def _ended(self, core: AcdCore, call_id: str, state: CallState, cause: str, now: float) -> list:
+        leg = state.leg
+        transfer = state.extras.pop("transfer", None)
+        if transfer is not None and leg is not None:
+            return self._transferred(core, call_id, state, transfer, now)
+        self.calls.pop(call_id, None)
+        self.agent_legs.pop(leg.uuid, None)
+        for uuid in (call_id, leg.uuid):
+            self._quietly(self.switch.hangup, uuid, "NORMAL_CLEARING")
+        self.calllog.update(call_id, ended_at=utcnow(), hangup_cause=cause)
+        self.calllog.event(call_id, "ended", {"cause": cause})
+        if leg.recording:
+            gevent.spawn_later(0.5, self.recordings.finished, leg.recording)
+        card = self.agents.by_login(leg.agent)
+        if card is not None:
+            self.bus.publish(agent_call_ended(card.id, call_id, cause))
+        try:
+            return core.call_ended(call_id, now)
+        except AcdError as error:
+            log.warning("[%s] call end not taken by the ACD: %s", call_id, error)
+            return []
+
+    def _transferred(self, core: AcdCore, call_id: str, state: CallState,
+                     transfer: dict[str, Any], now: float) -> list:
+        """The first agent left a blind transfer: they go to wrap-up, the caller
+        waits for the new need at the top priority, the note and context travel along."""
+        leg, state.leg = state.leg, None
+        self.agent_legs.pop(leg.uuid, None)
+        if leg.recording:
+            self._quietly(self.switch.record_stop, call_id, leg.recording)
+            gevent.spawn_later(0.5, self.recordings.finished, leg.recording)
+        self.calllog.event(call_id, "transferred", dict(transfer))
+        actions = core.call_ended(call_id, now)
+        old = state.request
+        context = {**dict(old.context), "transferred": True, "note": transfer["note"],
+                   "from_agent": transfer["from_agent"]}
+        request = QueueRequest(old.uuid, old.caller, transfer["need"], old.priority, old.tier,
+                               old.customer_id, context, old.record_whole_call)
+        self.remember(request)
+        return actions + core.call_enqueued(call_id, transfer["need"], now, tier=old.tier,
+                                            transferred=True, caller=old.caller, context=context)
+
+    def on_dtmf(self, core: AcdCore, uuid: str, digit: str, now: float) -> list:
+        state = self.calls.get(uuid)
+        if state is None or not state.choices or state.leg is not None:
+            return []
+        choice = {"1": "callback", "2": "voicemail"}.get(digit)
+        if choice not in state.choices:
+            return []
+        state.choices = ()
+        if choice == "callback":
+            actions = core.callback_requested(uuid, now, state.request.caller)
+            self._let_go_for_callback(uuid)
+            return actions
+        actions = core.call_removed(uuid, now, "chose voicemail")
+        gevent.spawn(self._voicemail, uuid)
+        return actions
+
+    def _let_go_for_callback(self, call_id: str) -> None:
+        state = self.calls.get(call_id)
+        if state is None:
+            return
+        state.callback = True
+        self.calllog.callback_request(call_id, state.request)
+        gevent.spawn(self._quietly, self.announcer.callback_confirmed, call_id,
+                     self._language(call_id))
+
+    def _voicemail(self, call_id: str) -> None:
+        state = self.calls.pop(call_id, None)
+        path = self.recordings.path_for(call_id, "voicemail")
+        self.recordings.started(call_id, path, kind="voicemail")
+        result = self._quietly(self.announcer.voicemail, call_id,
+                               self._language(call_id) if state else "zh", path)
+        self.recordings.finished(path, result if isinstance(result, int) else None)
+
+    # --- helpers ---------------------------------------------------------------------
+    def _language(self, call_id: str) -> str:
+        state = self.calls.get(call_id)
+        variables = state.request.context.get("variables", {}) if state else {}
+        return str(variables.get("language") or "zh")
+
+    def _quietly(self, function: Callable, *args: Any) -> Any:
+        """Switch commands on calls that may be gone by now: log, never raise."""
+        try:
+            return function(*args)
+        except CallHungUp:
+            return False
+        except SwitchError as error:
+            log.warning("%s%s failed: %s", getattr(function, "__name__", "command"), args[:1], error)
+            return False
+
+
+def core_has(core: AcdCore, call_id: str) -> bool:
+    return any(call.call_id == call_id for call in core.waiting())
+
+
+def agent_call_ended(agent_id: int, call_id: str, cause: str):
+    from web.ports import LiveEvent
+    return LiveEvent("call_ended", agent_id, {"call_uuid": call_id, "cause": cause})
+
+
+def _request_dict(request: QueueRequest) -> dict[str, Any]:
+    return {"uuid": request.uuid, "caller": request.caller, "need": request.need,
+            "priority": request.priority, "tier": request.tier, "customer_id": request.customer_id,
+            "context": dict(request.context), "record_whole_call": request.record_whole_call}
+
+
+def _safe(step: Callable[[], list]) -> list:
+    try:
+        return step()
+    except AcdError:
+        return []

@@ -1,0 +1,128 @@
+"""The ACD's imperative shell: one greenlet owns the pure AcdCore.
+
+Every input (a caller queued, a hang-up, an agent going ready, a timer) is
+put on one inbox and applied to the core in order; the actions the core
+returns are carried out by ActionRunner. Nothing else touches the core, so
+no two greenlets can race on an agent's state.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable
+
+import gevent
+from gevent.event import AsyncResult
+from gevent.queue import Empty, Queue
+
+from acd.core import AcdCore
+from acd.errors import AcdError
+from callcenter.live.acd_actions import ActionRunner
+from callcenter.live.agents import AgentDirectory
+from callcenter.live.inbound import QueueRequest
+from callcenter.live.presence import PresenceStore
+
+log = logging.getLogger(__name__)
+
+IDLE_WAKEUP = 1.0  # seconds: the loop looks at the clock at least this often
+ANSWER_TIMEOUT = 10.0  # seconds a console request waits for the loop
+
+
+class AcdShell:
+    def __init__(self, core: AcdCore, runner: ActionRunner, presence: PresenceStore,
+                 agents: AgentDirectory, clock: Callable[[], float] = time.time) -> None:
+        self.core, self.runner, self.presence, self.agents = core, runner, presence, agents
+        self.clock = clock
+        self._inbox: Queue = Queue()
+        self._loop: gevent.Greenlet | None = None
+        runner.submit = self.submit_nowait
+        runner.core = core
+
+    # --- lifecycle ------------------------------------------------------------
+    def start(self) -> None:
+        if self._loop is None or self._loop.dead:
+            self._loop = gevent.spawn(self._run)
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.kill(timeout=5)
+            self._loop = None
+
+    # --- inputs -------------------------------------------------------------------
+    def submit(self, step: Callable[[float], list], timeout: float = ANSWER_TIMEOUT) -> list:
+        """Apply ``step(now)`` to the core in the loop and wait for its actions
+        (raises the core's own error, e.g. IllegalTransition)."""
+        result = AsyncResult()
+        self._inbox.put((step, result))
+        return result.get(timeout=timeout)
+
+    def submit_nowait(self, step: Callable[[float], list]) -> None:
+        self._inbox.put((step, None))
+
+    def enqueue(self, request: QueueRequest) -> None:
+        self.runner.remember(request)
+        self.submit_nowait(lambda now: self.core.call_enqueued(
+            request.uuid, request.need, now, tier=request.tier,
+            transferred=bool(request.context.get("transferred")), caller=request.caller,
+            context=request.context))
+
+    def channel_hung_up(self, uuid: str, cause: str) -> None:
+        self.submit_nowait(lambda now: self.runner.on_hangup(self.core, uuid, cause, now))
+
+    def dtmf(self, uuid: str, digit: str) -> None:
+        self.submit_nowait(lambda now: self.runner.on_dtmf(self.core, uuid, digit, now))
+
+    def phone(self, extension: str, registered: bool) -> None:
+        card = self.agents.by_extension(extension)
+        if card is None:
+            return
+        if registered:
+            self.submit_nowait(lambda now: self.core.phone_registered(card.login, now))
+        else:
+            self.submit_nowait(lambda now: self.core.phone_unregistered(card.login, now))
+
+    # --- the loop -----------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            wake = self.core.next_timer()
+            wait = IDLE_WAKEUP if wake is None else max(0.0, min(IDLE_WAKEUP, wake - self.clock()))
+            try:
+                step, result = self._inbox.get(timeout=wait)
+            except Empty:
+                step, result = None, None
+            now = self.clock()
+            try:
+                actions = step(now) if step is not None else []
+            except (AcdError, ValueError) as error:
+                if result is not None:
+                    result.set_exception(error)
+                else:
+                    log.warning("ACD input refused: %s", error)
+                continue
+            except Exception as error:  # a bug in one input must not stop the ACD
+                log.exception("ACD input failed")
+                if result is not None:
+                    result.set_exception(error)
+                continue
+            wake = self.core.next_timer()
+            if wake is not None and wake <= now:
+                actions = list(actions or []) + self.core.tick(now)
+            self._carry_out(actions or [])
+            if result is not None:
+                result.set(actions or [])
+
+    def _carry_out(self, actions: list) -> None:
+        for action in actions:
+            try:
+                self.runner.execute(action)
+            except Exception:
+                log.exception("ACD action %s failed", type(action).__name__)
+        if actions:
+            try:
+                self.presence.save(self.core.snapshot(), self.runner.legs())
+            except Exception:
+                log.exception("could not persist the ACD's state")
+
+    # --- views for the console ------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        return self.core.snapshot()

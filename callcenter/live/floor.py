@@ -1,0 +1,193 @@
+"""The console's view of the live engine (web.ports.LivePort), on the ACD shell."""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timezone
+from typing import Iterator
+
+import gevent
+
+from acd.agent_state import AgentState
+from acd.errors import AcdError, UnknownAgent
+from callcenter.esl import CallHungUp, Endpoint, Switch, SwitchError
+from callcenter.live.acd_actions import ActionRunner, CallState
+from callcenter.live.acd_shell import AcdShell
+from callcenter.live.agents import AgentDirectory
+from callcenter.live.bus import EventBus
+from callcenter.live.states import agent_status, make_live_call
+from web.ports import (AgentStatus, FloorSnapshot, IllegalTransition, LiveCall, LiveEvent,
+                       NoSuchCall, QueueLive, SwitchUnavailable, TransferTarget)
+
+log = logging.getLogger(__name__)
+
+
+class LiveFloor:
+    def __init__(self, shell: AcdShell, runner: ActionRunner, switch: Switch,
+                 agents: AgentDirectory, bus: EventBus, clock=time.time) -> None:
+        self.shell, self.runner, self.switch = shell, runner, switch
+        self.agents, self.bus, self.clock = agents, bus, clock
+
+    @property
+    def core(self):
+        return self.shell.core
+
+    # --- agents -------------------------------------------------------------------
+    def _card(self, agent_id: int):
+        card = self.agents.by_id(agent_id)
+        if card is None:
+            raise NoSuchCall(f"no active agent {agent_id}")
+        return card
+
+    def agent_status(self, agent_id: int) -> AgentStatus:
+        card = self._card(agent_id)
+        try:
+            info = self.core.agent(card.login)
+        except UnknownAgent:
+            return AgentStatus(agent_id, "logged_out", None, datetime.now(timezone.utc))
+        return agent_status(agent_id, info.state, info.not_ready_reason, info.state_since or self.clock(),
+                            info.call_id)
+
+    def set_agent_state(self, agent_id: int, state: str, reason: str | None = None,
+                        by_agent_id: int | None = None) -> AgentStatus:
+        card = self._card(agent_id)
+        if state not in ("ready", "not_ready", "logged_out"):
+            raise IllegalTransition(f"unknown state '{state}'")
+        if state != "logged_out" and self._logged_out(card.login):
+            registered = self._phone_registered(card.extension)
+            self._apply(lambda now: self.core.agent_logged_in(card.login, card.skills, now,
+                                                               phone_registered=registered))
+        if state == "ready":
+            if self.core.agent(card.login).state is not AgentState.READY:
+                self._apply(lambda now: self.core.agent_ready(card.login, now))
+        elif state == "not_ready":
+            self._apply(lambda now: self.core.agent_not_ready(card.login, reason or "break", now))
+        elif not self._logged_out(card.login):
+            self._apply(lambda now: self.core.agent_logged_out(card.login, now))
+        return self.agent_status(agent_id)
+
+    def end_wrapup(self, agent_id: int) -> AgentStatus:
+        card = self._card(agent_id)
+        self._apply(lambda now: self.core.wrap_up_done(card.login, now))
+        return self.agent_status(agent_id)
+
+    def _logged_out(self, login: str) -> bool:
+        try:
+            return self.core.agent(login).state is AgentState.LOGGED_OUT
+        except UnknownAgent:
+            return True
+
+    def _phone_registered(self, extension: str | None) -> bool:
+        if not extension:
+            return False
+        try:
+            return self.switch.is_registered(extension)
+        except SwitchError as error:
+            raise SwitchUnavailable(str(error)) from error
+
+    def _apply(self, step) -> list:
+        try:
+            return self.shell.submit(step)
+        except AcdError as error:
+            raise IllegalTransition(str(error)) from error
+        except gevent.Timeout as error:
+            raise SwitchUnavailable("the ACD did not answer in time") from error
+
+    # --- calls ----------------------------------------------------------------------
+    def _agents_call(self, agent_id: int, call_uuid: str | None = None) -> tuple[str, CallState]:
+        login = self._card(agent_id).login
+        for call_id, state in self.runner.calls.items():
+            if state.leg is not None and state.leg.agent == login and (
+                    call_uuid is None or call_uuid == call_id):
+                return call_id, state
+        raise NoSuchCall(call_uuid or "no call")
+
+    def current_call(self, agent_id: int) -> LiveCall | None:
+        try:
+            call_id, state = self._agents_call(agent_id)
+        except NoSuchCall:
+            return None
+        return make_live_call(state, agent_id, "bridged" if state.leg.answered else "offered", None)
+
+    def hold(self, agent_id: int, call_uuid: str, held: bool) -> None:
+        _, state = self._agents_call(agent_id, call_uuid)
+        if not state.leg.answered or state.leg.held == held:
+            raise IllegalTransition("the call is not connected" if not state.leg.answered
+                                    else f"the call is {'already' if held else 'not'} on hold")
+        login = state.leg.agent
+        self._switch(self.switch.hold if held else self.switch.unhold, call_uuid)
+        self._apply(lambda now: (self.core.agent_hold if held else self.core.agent_unhold)(login, now))
+        state.leg.held = held
+        self.bus.publish(LiveEvent("call_held", agent_id, {"call_uuid": call_uuid, "held": held}))
+
+    def transfer(self, agent_id: int, call_uuid: str, target: TransferTarget, note: str) -> None:
+        _, state = self._agents_call(agent_id, call_uuid)
+        if target.need is None:
+            raise IllegalTransition("transfer to a named agent is not available yet; "
+                                    "transfer to a need instead")
+        if target.need not in self.core.config.queues:
+            raise IllegalTransition(f"unknown need '{target.need}'")
+        if not state.leg.answered:
+            raise IllegalTransition("the call is not connected")
+        self._switch(self.switch.set_variable, call_uuid, "park_after_bridge", "true")
+        state.extras["transfer"] = {"need": target.need, "note": note[:500],
+                                    "from_agent": state.leg.agent}
+        self._switch(self.switch.hangup, state.leg.uuid, "NORMAL_CLEARING")
+
+    def consult(self, agent_id: int, call_uuid: str, target: TransferTarget) -> None:
+        raise IllegalTransition("consultation calls are not available yet; use a blind transfer")
+
+    def hangup(self, agent_id: int, call_uuid: str) -> None:
+        _, state = self._agents_call(agent_id, call_uuid)
+        self._switch(self.switch.hangup, call_uuid, "NORMAL_CLEARING")
+        if not state.leg.answered:
+            raise IllegalTransition("the call was not connected yet")
+
+    def eavesdrop(self, supervisor_id: int, agent_id: int, mode: str) -> None:
+        supervisor = self._card(supervisor_id)
+        call_id, state = self._agents_call(agent_id)
+        if not supervisor.extension:
+            raise IllegalTransition("the supervisor has no SIP extension to ring")
+        if not state.leg.answered:
+            raise IllegalTransition("the agent's call is not connected yet")
+        gevent.spawn(self._eavesdrop, call_id, supervisor.extension, mode)
+
+    def _eavesdrop(self, call_id: str, extension: str, mode: str) -> None:
+        try:
+            self.switch.eavesdrop(call_id, Endpoint.user(extension), mode)
+        except SwitchError as error:
+            log.warning("[%s] eavesdrop (%s) by %s failed: %s", call_id, mode, extension, error)
+
+    def _switch(self, command, *args) -> None:
+        try:
+            command(*args)
+        except CallHungUp as error:
+            raise NoSuchCall(str(error)) from error
+        except SwitchError as error:
+            raise SwitchUnavailable(str(error)) from error
+
+    # --- the floor ---------------------------------------------------------------------
+    def floor(self) -> FloorSnapshot:
+        now = self.clock()
+        queues: dict[str, list[float]] = {name: [] for name in self.core.config.queues}
+        for call in self.core.waiting():
+            queues.setdefault(call.queue, []).append(now - call.entered_at)
+        agents = []
+        for info in self.core.agents():
+            card = self.agents.by_login(info.login)
+            if card is not None:
+                agents.append(agent_status(card.id, info.state, info.not_ready_reason,
+                                           info.state_since or now, info.call_id))
+        calls = []
+        for state in list(self.runner.calls.values()):
+            if state.leg is not None:
+                card = self.agents.by_login(state.leg.agent)
+                calls.append(make_live_call(state, card.id if card else None,
+                                            "bridged" if state.leg.answered else "offered", None))
+        return FloorSnapshot(datetime.now(timezone.utc),
+                             tuple(QueueLive(name, len(waits), max(waits, default=0.0))
+                                   for name, waits in queues.items()),
+                             tuple(agents), tuple(calls))
+
+    def subscribe(self, agent_id: int | None, timeout: float) -> Iterator[LiveEvent | None]:
+        return self.bus.subscribe(agent_id, timeout)

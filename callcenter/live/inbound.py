@@ -1,0 +1,127 @@
+"""Hotline calls from park to queue: takes each parked call, runs its IVR flow
+in a greenlet of its own and hands the outcome on (queue, transfer, hang-up)."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping
+
+import gevent
+
+from callcenter.esl import CallHungUp, Switch, SwitchError
+from callcenter.esl.call_control import SwitchCallControl
+from callcenter.ivr import CallInfo, FlowRegistry, Interpreter, IvrOutcome, PromptLibrary
+from callcenter.live.calllog import CallLog
+from callcenter.live.recordings import RecordingStore
+from callcenter.models import CallDirection
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class QueueRequest:
+    """A caller the IVR hands to the ACD."""
+    uuid: str
+    caller: str
+    need: str | None
+    priority: int
+    tier: str
+    customer_id: int | None
+    context: Mapping[str, Any] = field(default_factory=dict)  # travels with the call (screen pop)
+    record_whole_call: bool = False
+
+
+class CallEventSink:
+    """The IVR's node outcomes, into the call's event log (for the drop-off funnel)."""
+
+    def __init__(self, calllog: CallLog, uuid: str) -> None:
+        self.calllog, self.uuid = calllog, uuid
+
+    def on_node(self, node_id: str, kind: str, outcome: str, data: Mapping[str, Any]) -> None:
+        self.calllog.event(self.uuid, "ivr_node", {"node": node_id, "kind": kind,
+                                                   "outcome": outcome, **dict(data)})
+
+
+class InboundCalls:
+    def __init__(self, switch: Switch, calllog: CallLog, flows: FlowRegistry, hooks: Any,
+                 prompts: PromptLibrary, recordings: RecordingStore,
+                 on_queue: Callable[[QueueRequest], None],
+                 ivr_clock: Callable[[], datetime] | None = None) -> None:
+        self.switch, self.calllog, self.flows = switch, calllog, flows
+        self.hooks, self.prompts, self.recordings = hooks, prompts, recordings
+        self.on_queue = on_queue
+        self.ivr_clock = ivr_clock  # None: the real time (tests pin it inside opening hours)
+        self._running: dict[str, gevent.Greenlet] = {}
+
+    def take(self, uuid: str, caller: str, dialled: str) -> None:
+        """A hotline call was parked by the dialplan: start its IVR (never blocks)."""
+        if uuid in self._running:
+            return
+        self._running[uuid] = gevent.spawn(self._serve, uuid, caller, dialled)
+        self._running[uuid].link(lambda _: self._running.pop(uuid, None))
+
+    @property
+    def in_ivr(self) -> int:
+        return len(self._running)
+
+    def stop(self) -> None:
+        gevent.killall(list(self._running.values()), timeout=5)
+
+    def _serve(self, uuid: str, caller: str, dialled: str) -> None:
+        try:
+            self.switch.cancel_scheduled(uuid)  # the dialplan's fallback: the engine has the call
+            self.switch.set_variables(uuid, {"cc_call_id": uuid, "cc_state": "ivr", "cc_leg": "caller"})
+        except CallHungUp:
+            log.info("[%s] caller gone before the IVR started", uuid)
+            return
+        except SwitchError as error:
+            log.warning("[%s] could not take the call: %s", uuid, error)
+            return
+        entry = self.flows.for_number(dialled)
+        customer = self.calllog.customer_by_number(caller)
+        self.calllog.start(uuid, CallDirection.INBOUND, caller, dialled,
+                           switch_answered_at=datetime.now(timezone.utc),
+                           customer_id=customer.id if customer else None,
+                           ivr_flow=entry.flow.id if entry else None)
+        if entry is None:
+            log.error("[%s] no IVR flow for dialled number %s: straight to an agent", uuid, dialled)
+            self.on_queue(QueueRequest(uuid, caller, None, 0, customer.tier if customer else "regular",
+                                       customer.id if customer else None))
+            return
+        outcome = Interpreter(
+            entry.flow, SwitchCallControl(self.switch, uuid),
+            call=CallInfo(uuid, caller, dialled, need=entry.need,
+                          language=customer.language if customer else None,
+                          caller_tier=customer.tier if customer else None),
+            hooks=self.hooks, prompts=self.prompts, sink=CallEventSink(self.calllog, uuid),
+            calendar=self.flows.calendar, flows=self.flows.flow, clock=self.ivr_clock,
+            recordings_dir=self.recordings.directory).run()
+        self._finish(uuid, caller, customer, outcome)
+
+    def _finish(self, uuid: str, caller: str, customer: Any, outcome: IvrOutcome) -> None:
+        variables = dict(outcome.variables)
+        customer_id = variables.get("customer_id") or (customer.id if customer else None)
+        self.calllog.update(uuid, ivr_path=list(outcome.path), need=outcome.need,
+                            survey_score=outcome.survey_score,
+                            customer_id=int(customer_id) if customer_id else None)
+        self.calllog.event(uuid, "ivr_finished", {"outcome": outcome.kind, "need": outcome.need,
+                                                  "last_node": outcome.last_node,
+                                                  "error": outcome.error})
+        for message in outcome.recordings:  # complaint descriptions, voice messages
+            self.recordings.started(uuid, message.path, kind="message")
+            self.recordings.finished(message.path, message.duration_ms)
+        log.info("[%s] IVR %s ended: %s", uuid, outcome.flow_id, outcome.kind)
+        if outcome.kind == "queue":
+            tier = str(variables.get("caller_tier") or (customer.tier if customer else "regular"))
+            self.on_queue(QueueRequest(
+                uuid, caller, outcome.need, outcome.priority, tier,
+                int(customer_id) if customer_id else None,
+                context={"ivr_path": list(outcome.path), "variables": variables,
+                         "flow": outcome.flow_id},
+                record_whole_call=bool(variables.get("record_whole_call"))))
+        elif outcome.kind == "transfer" and outcome.target:
+            try:
+                self.switch.transfer(uuid, outcome.target)
+            except SwitchError as error:
+                log.warning("[%s] transfer to %s failed: %s", uuid, outcome.target, error)

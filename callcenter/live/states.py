@@ -1,0 +1,81 @@
+"""The ACD's states and calls, as the console's port describes them."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from acd.agent_state import AgentState, TransitionRecord
+from web.ports import AgentStatus, IvrStep, LiveCall, LiveEvent
+
+# the ACD's agent states -> the states the console shows
+CONSOLE_STATE = {
+    AgentState.LOGGED_OUT: "logged_out", AgentState.READY: "ready",
+    AgentState.NOT_READY: "not_ready", AgentState.RESERVED: "offered",
+    AgentState.RINGING: "offered", AgentState.ON_CALL: "on_call",
+    AgentState.ON_HOLD: "on_call", AgentState.WRAP_UP: "wrapup",
+}
+
+
+def at(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, timezone.utc)
+
+
+def agent_status(agent_id: int, state: AgentState, reason: str | None, since: float,
+                 call_id: str | None) -> AgentStatus:
+    return AgentStatus(agent_id, CONSOLE_STATE[state], reason, at(since), call_id)
+
+
+def agent_event(agent_id: int, record: TransitionRecord) -> LiveEvent:
+    return LiveEvent("agent_state", agent_id, {
+        "state": CONSOLE_STATE[record.to_state], "reason": record.reason,
+        "since": at(record.time).isoformat(), "call_uuid": record.call_id})
+
+
+def ivr_steps(context: dict[str, Any]) -> tuple[IvrStep, ...]:
+    """The IVR path for the screen pop; password digits never travel (the IVR redacts them)."""
+    variables = context.get("variables") or {}
+    steps = []
+    for node in context.get("ivr_path") or ():
+        steps.append(IvrStep(node=str(node)))
+    entered = {k: v for k, v in variables.items() if k in ("account_number", "ticket_number")}
+    for name, value in entered.items():
+        steps.append(IvrStep(node=name, label=name.replace("_", " "), entered=str(value)))
+    return tuple(steps)
+
+
+def describe_reason(reason: Any) -> str:
+    if not isinstance(reason, dict):
+        return ""
+    parts = [str(reason.get("rule", "")).replace("_", " ")]
+    if reason.get("group"):
+        parts.append(str(reason["group"]))
+    if reason.get("priority_class") and reason["priority_class"] != "regular":
+        parts.append(f"{reason['priority_class']} first")
+    if reason.get("tie_break"):
+        parts.append(str(reason["tie_break"]))
+    return "; ".join(p for p in parts if p)
+
+
+def live_call(state: Any, card: Any, call_state: str, reason: Any,
+              kind: str = "call_offered") -> LiveEvent:
+    call = make_live_call(state, card.id, call_state, reason)
+    return LiveEvent(kind, card.id, {"call": call})
+
+
+def make_live_call(state: Any, agent_id: int | None, call_state: str, reason: Any) -> LiveCall:
+    request = state.request
+    if reason is not None:
+        state.extras["reason"] = reason
+    now = datetime.now(timezone.utc)
+    if call_state == "offered":
+        state.extras["offered_at"] = now
+    if call_state == "bridged" and "answered_at" not in state.extras:
+        state.extras["answered_at"] = now
+    return LiveCall(uuid=request.uuid, caller_number=request.caller,
+                    state="held" if (state.leg and state.leg.held) else call_state,
+                    agent_id=agent_id, queue=request.need or "general", need=request.need,
+                    customer_id=request.customer_id, ivr_path=ivr_steps(dict(request.context)),
+                    routing_reason=describe_reason(state.extras.get("reason")),
+                    offered_at=state.extras.get("offered_at"),
+                    answered_at=state.extras.get("answered_at"),
+                    transferred_note=request.context.get("note"), priority=request.priority)
