@@ -26,6 +26,7 @@ class OfferCall:
     ring_timeout: float
     reason: Mapping[str, Any]  # the router's Decision.as_dict()
     context: Mapping[str, Any] = field(default_factory=dict)  # screen pop: travels with the call
+    offer_id: int = 0  # pass back with offer_* inputs so a late event of an old offer is ignored
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class StartCallback:
     ring_timeout: float
     reason: Mapping[str, Any]
     context: Mapping[str, Any] = field(default_factory=dict)
+    offer_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class CancelOffer:
     call_id: str
     agent: str
     reason: str  # caller_hung_up | ring_timeout | caller_chose_callback | call_removed
+    offer_id: int = 0
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from acd.errors import DuplicateCall, UnknownAgent, UnknownCall, UnknownQueue, W
 from acd.estimator import WaitEstimator
 from acd.model import AgentInfo, CallInfo, priority_class
 from acd.queue_config import AcdConfig
-from acd.router import AgentIndex, Decision, current_step, order_key, route, routing_table
+from acd.router import (AgentIndex, Decision, current_step, explain_waiting, order_key, route,
+                        routing_table)
 
 log = logging.getLogger(__name__)
 SNAPSHOT_VERSION = 1
@@ -102,15 +103,15 @@ class AcdCore:
         call.next_announcement = None
         return actions + self._route(now)
 
-    def offer_ringing(self, call_id: str, now: float) -> list[Action]:
-        call = self._offered_call(call_id)
+    def offer_ringing(self, call_id: str, now: float, offer_id: int | None = None) -> list[Action]:
+        call = self._offered_call(call_id, offer_id)
         if call is None:
             return []
         return self._agent_event(self._agents[call.offered_to], AgentEvent.RING, now, call_id=call_id)
 
-    def offer_answered(self, call_id: str, now: float) -> list[Action]:
+    def offer_answered(self, call_id: str, now: float, offer_id: int | None = None) -> list[Action]:
         """The agent answered the offer: the call leaves the queue and is handled."""
-        call = self._offered_call(call_id)
+        call = self._offered_call(call_id, offer_id)
         if call is None:
             return []
         agent = self._agents[call.offered_to]
@@ -120,9 +121,9 @@ class AcdCore:
         self._active[call_id] = (call, agent.login, now)
         return actions
 
-    def offer_rejected(self, call_id: str, now: float) -> list[Action]:
+    def offer_rejected(self, call_id: str, now: float, offer_id: int | None = None) -> list[Action]:
         """The agent declined: the call keeps its place and goes to the next agent at once."""
-        call = self._offered_call(call_id)
+        call = self._offered_call(call_id, offer_id)
         if call is None:
             return []
         agent = self._agents[call.offered_to]
@@ -131,9 +132,9 @@ class AcdCore:
         actions += self._requeue(call, agent, "rejected")
         return actions + self._route(now)
 
-    def offer_timed_out(self, call_id: str, now: float) -> list[Action]:
+    def offer_timed_out(self, call_id: str, now: float, offer_id: int | None = None) -> list[Action]:
         """Nobody answered within the ring timeout (also fired by ``tick``)."""
-        call = self._offered_call(call_id)
+        call = self._offered_call(call_id, offer_id)
         if call is None:
             return []
         return self._ring_timeout(call, now) + self._route(now)
@@ -298,6 +299,15 @@ class AcdCore:
         """1-based place of the call among the calls waiting in its queue."""
         return self._position(self._call(call_id))
 
+    def explain(self, call_id: str, now: float) -> dict[str, Any]:
+        """For the supervisor: why a waiting call is waiting (step, place, each agent's reason)."""
+        call = self._call(call_id)
+        index = self._agent_index()
+        reason = explain_waiting(call, index.agents, now, self.config, table=self.table, index=index)
+        reason["position"] = self._position(call)
+        reason["order"] = self._waiting.index(call)
+        return reason
+
     # ------------------------------------------------------------------ snapshot
 
     def snapshot(self) -> dict[str, Any]:
@@ -406,10 +416,15 @@ class AcdCore:
         except KeyError:
             raise UnknownCall(call_id) from None
 
-    def _offered_call(self, call_id: str) -> CallInfo | None:
+    def _offered_call(self, call_id: str, offer_id: int | None) -> CallInfo | None:
+        """The call if it is being offered now (and ``offer_id`` is that offer's, when given)."""
         call = self._call(call_id)
         if call.offered_to is None:
             log.warning("call %s: offer event ignored, the call is not offered now", call_id)
+            return None
+        if offer_id is not None and offer_id != call.offer_id:
+            log.warning("call %s: event of offer %s ignored, offer %s is current", call_id,
+                        offer_id, call.offer_id)
             return None
         return call
 
@@ -456,7 +471,7 @@ class AcdCore:
         if call.offered_to is None:
             return []
         agent = self._agents[call.offered_to]
-        actions: list[Action] = [CancelOffer(call.call_id, agent.login, reason)]
+        actions: list[Action] = [CancelOffer(call.call_id, agent.login, reason, call.offer_id)]
         if agent.state in _OFFERED:
             actions += self._agent_event(agent, event, now, reason=reason, call_id=call.call_id)
             agent.idle_since = now
@@ -476,7 +491,8 @@ class AcdCore:
         agent.missed_in_row += 1
         limit = agent.missed_in_row >= self.config.missed_offers_limit
         event = AgentEvent.MISS_LIMIT if limit else AgentEvent.MISS
-        actions: list[Action] = [CancelOffer(call.call_id, agent.login, "ring_timeout")]
+        actions: list[Action] = [CancelOffer(call.call_id, agent.login, "ring_timeout",
+                                             call.offer_id)]
         actions += self._agent_event(agent, event, now, call_id=call.call_id)
         if not limit:
             agent.idle_since = now
@@ -608,13 +624,14 @@ class AcdCore:
         actions: list[Action] = [RouteDecisionLogged(call.call_id, agent.login, reason)]
         actions += self._agent_event(agent, AgentEvent.RESERVE, now, call_id=call.call_id)
         call.offered_to, call.offered_at = agent.login, now
+        call.offer_id += 1
         log.info("call %s: offered to %s (%s, %s)", call.call_id, agent.login, decision.rule,
                  decision.tie_break)
         timeout = self.config.offer_timeout
         if call.callback:
             actions.append(StartCallback(call.call_id, agent.login, call.callback_number, call.queue,
-                                         timeout, reason, dict(call.context)))
+                                         timeout, reason, dict(call.context), call.offer_id))
         else:
             actions.append(OfferCall(call.call_id, agent.login, call.queue, timeout, reason,
-                                     dict(call.context)))
+                                     dict(call.context), call.offer_id))
         return actions

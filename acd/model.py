@@ -64,6 +64,7 @@ class CallInfo:
     step_floor: int = 0  # overflow steps reached already (never goes back)
     offered_to: str | None = None
     offered_at: float | None = None
+    offer_id: int = 0  # numbers the offers of this call; the current one is offer_id
     last_position: int | None = None  # last announced position: never announced higher
     next_announcement: float | None = None
     offers_made: int = 0  # overflow steps whose caller choices were offered already

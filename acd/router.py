@@ -432,11 +432,11 @@ def _skill_reason(agent: AgentInfo, all_groups: Sequence[Group]) -> str:
     later = next((g for g in all_groups if g.level_of(agent) is not None), None)
     if later is not None:
         return f"overflow_step_not_reached:{later.step}"
-    base = all_groups[0]
-    if all(skill in agent.skills for skill in base.skills):
-        detail = ",".join(f"{s}={agent.skills[s]}<{m}" for s, m in base.skills.items()
-                          if agent.skills[s] < m)
-        return f"level_below_minimum:{detail}"
+    for group in all_groups:  # holds the skills of some group, but too low
+        if all(skill in agent.skills for skill in group.skills):
+            detail = ",".join(f"{s}={agent.skills[s]}<{m}" for s, m in group.skills.items()
+                              if agent.skills[s] < m)
+            return f"level_below_minimum:{detail}"
     return "lacks_skill"
 
 
@@ -453,6 +453,28 @@ def _availability_reason(agent: AgentInfo, pool: _Pool) -> str:
     if state is AgentState.NOT_READY:
         return f"not_ready:{agent.not_ready_reason}"
     return _BUSY_REASON.get(state) or str(state.value)
+
+
+def explain_waiting(call: CallInfo, agents: Iterable[AgentInfo], now: float, config: AcdConfig,
+                    *, table: RoutingTable | None = None,
+                    index: AgentIndex | None = None) -> dict:
+    """Why ``call`` is still waiting: its step, and what keeps each relevant agent from it."""
+    table = table or routing_table(config)
+    index = index or AgentIndex(agents)
+    step, nobody = current_step(call, now, config, index.levels, table)
+    eligibility = index.eligibility(table, call.queue, step)
+    no_pool = _Pool(())
+    reasons = dict(eligibility.reasons)
+    for login, agent in eligibility.matched.items():
+        reasons[login] = "free" if agent.available else _availability_reason(agent, no_pool)
+    queue = config.queues[call.queue]
+    return {"call_id": call.call_id, "queue": call.queue, "step": step,
+            "step_rule": queue.overflow[step - 1].describe() if step else "no overflow step yet",
+            "nobody_logged_in": nobody, "priority_class": call.priority_class,
+            "priority": round(effective_priority(call, now, config), 3),
+            "waited": round(now - call.entered_at, 3), "offered_to": call.offered_to,
+            "callback": call.callback, "agents": reasons,
+            "others_lacking_skill": len(index.agents) - eligibility.considered}
 
 
 def _tie_break(ranked, policy: str, now: float, declined_skipped: bool) -> str:

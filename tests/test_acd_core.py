@@ -73,7 +73,7 @@ def test_ring_timeout_requeues_at_the_front_and_missed_call_after_the_limit(core
     core.call_enqueued("c2", "billing", 12)
     assert core.tick(19.9) == []  # 9.9 s of ringing: not yet
     actions = core.tick(20)
-    assert of(CancelOffer, actions) == [CancelOffer("c1", "a", "ring_timeout")]
+    assert of(CancelOffer, actions) == [CancelOffer("c1", "a", "ring_timeout", 1)]
     assert of(CallRequeued, actions) == [CallRequeued("c1", "billing", "ring_timeout")]
     assert states(actions)[0] == ("a", "miss", "ready")
     assert [c.call_id for c in core.waiting()] == ["c1", "c2"]  # back at the front
@@ -125,7 +125,7 @@ def test_caller_hangs_up_while_the_agent_phone_rings(core):
     core.call_enqueued("c1", "billing", 1, caller="1390")
     core.offer_ringing("c1", 2)
     actions = core.call_abandoned("c1", 5)
-    assert of(CancelOffer, actions) == [CancelOffer("c1", "a", "caller_hung_up")]
+    assert of(CancelOffer, actions) == [CancelOffer("c1", "a", "caller_hung_up", 1)]
     assert states(actions) == [("a", "cancel", "ready")]
     assert of(CallAbandoned, actions) == [CallAbandoned("c1", "billing", 4, "1390")]
     assert core.waiting() == []
@@ -302,7 +302,7 @@ def test_callback_requested_while_ringing_cancels_the_offer(core):
     core.agent_logged_in("a", {"billing": 5}, 0)
     core.call_enqueued("c1", "billing", 0, caller="1393")
     actions = core.callback_requested("c1", 3, number="010-555")
-    assert of(CancelOffer, actions) == [CancelOffer("c1", "a", "caller_chose_callback")]
+    assert of(CancelOffer, actions) == [CancelOffer("c1", "a", "caller_chose_callback", 1)]
     assert of(StartCallback, actions)[0].number == "010-555"
 
 
@@ -386,3 +386,42 @@ def test_next_timer_names_the_earliest_due_time(core):
     core.agent_logged_in("a", {"billing": 5}, 0)
     core.call_enqueued("c1", "billing", 100)
     assert core.next_timer() == 110  # the ring timeout
+
+
+def test_late_event_of_an_old_offer_is_ignored(core):
+    core.agent_logged_in("a", {"billing": 5}, 0)
+    [first] = of(OfferCall, core.call_enqueued("c1", "billing", 0))
+    [second] = of(OfferCall, core.tick(10))  # rang out; offered to the same agent again
+    assert (first.offer_id, second.offer_id) == (1, 2)
+    assert core.offer_timed_out("c1", 10.5, offer_id=first.offer_id) == []  # the shell's late report
+    assert core.agent("a").state is AgentState.RESERVED and core.agent("a").missed_in_row == 1
+    assert states(core.offer_answered("c1", 11, offer_id=second.offer_id)) == [("a", "answer", "on_call")]
+    assert core.active_call("c1") == ("billing", "a", 11)
+
+
+def test_transfer_back_into_a_queue_keeps_the_call_id_and_context(core):
+    core.agent_logged_in("a", {"billing": 5}, 0)
+    core.agent_logged_in("b", {"complaints": 5}, 0)
+    core.call_enqueued("c1", "billing", 0)
+    core.offer_answered("c1", 1)
+    core.call_ended("c1", 60)  # agent a transfers the caller to complaints
+    [offer] = of(OfferCall, core.call_enqueued("c1", "complaints", 60, transferred=True,
+                                               context={"ticket": "T-1"}))
+    assert (offer.agent, offer.context, offer.reason["priority_class"]) == \
+        ("b", {"ticket": "T-1"}, "transferred")
+
+
+def test_explain_says_why_a_call_waits(core):
+    core.agent_logged_in("spec", {"billing": 5}, 0)
+    core.agent_not_ready("spec", "lunch", 0)
+    core.agent_logged_in("gen", {"general": 7}, 0)
+    core.agent_on_external_call("gen", 0)
+    core.agent_logged_in("low", {"general": 2}, 0)
+    core.call_enqueued("c0", "billing", 0)
+    core.call_enqueued("c1", "billing", 1)
+    early = core.explain("c1", 10)
+    assert (early["step"], early["position"], early["order"]) == (0, 2, 1)
+    assert early["agents"] == {"spec": "not_ready:lunch", "gen": "overflow_step_not_reached:1",
+                               "low": "level_below_minimum:general=2<5"}
+    later = core.explain("c1", 40)
+    assert later["step"] == 1 and later["agents"]["gen"] == "on_non_queue_call"
