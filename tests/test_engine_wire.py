@@ -1,0 +1,69 @@
+"""A caller dials the hotline, walks the IVR and reaches an agent: the real
+engine against the switch simulator over real sockets and a real database."""
+from pathlib import Path
+
+from sqlalchemy import select
+
+from callcenter.models import AgentStateChange, Call, CallEvent, Recording
+from engine_fixtures import hotline  # noqa: F401  (fixture)
+
+REGULAR_CALLER = "13800000001"
+TO_AN_AGENT = "wait:0.5 press:1 wait:1 press:0"  # Mandarin, then 0 for an agent
+
+
+def _call(hotline, uuid):
+    with hotline.services.sessions() as session:
+        return session.scalar(select(Call).where(Call.uuid == uuid))
+
+
+def _events(hotline, uuid):
+    with hotline.services.sessions() as session:
+        call = session.scalar(select(Call).where(Call.uuid == uuid))
+        return [(e.kind, e.data) for e in session.scalars(
+            select(CallEvent).where(CallEvent.call_id == call.id).order_by(CallEvent.id))]
+
+
+def test_caller_reaches_a_ready_general_agent_and_is_recorded(hotline):
+    agent = hotline.agent_ready("agent08")
+    uuid = hotline.sim.place_call(REGULAR_CALLER, "10000", TO_AN_AGENT + " wait:20 hangup")
+    assert hotline.sim.wait_until(lambda: hotline.bridged_to(uuid), 20), "caller never bridged"
+    agent_leg = hotline.bridged_to(uuid)
+    assert hotline.sim.channel(agent_leg).variables.get("cc_agent") == "agent08"
+
+    assert hotline.sim.wait_until(lambda: _call(hotline, uuid).agent_answered_at is not None, 5)
+    call = _call(hotline, uuid)
+    assert call.agent_id == agent.id
+    assert call.queued_at is not None and call.ivr_path[0] == "start"
+    kinds = [kind for kind, _ in _events(hotline, uuid)]
+    assert kinds.index("ivr_finished") < kinds.index("routed") < kinds.index("connected")
+    routed = dict(_events(hotline, uuid))["routed"]
+    assert routed["agent"] == "agent08" and routed["rule"]
+
+    assert hotline.sim.wait_until(lambda: _call(hotline, uuid).ended_at is not None, 30)
+    with hotline.services.sessions() as session:
+        recording = session.scalar(select(Recording).join(Call).where(Call.uuid == uuid))
+    assert recording is not None and Path(recording.path).exists()
+    assert hotline.sim.wait_until(lambda: _sha(hotline, recording.id), 5)
+    assert hotline.sim.wait_until(
+        lambda: hotline.engine.live.agent_status(agent.id).state in ("wrapup", "ready"), 5)
+    with hotline.services.sessions() as session:
+        states = list(session.scalars(select(AgentStateChange.to_state).where(
+            AgentStateChange.agent_id == agent.id).order_by(AgentStateChange.id)))
+    assert states[:5] == ["ready", "reserved", "ringing", "on_call", "wrap_up"]
+
+
+def _sha(hotline, recording_id):
+    with hotline.services.sessions() as session:
+        return session.get(Recording, recording_id).sha256
+
+
+def test_caller_hanging_up_while_agent_rings_cancels_the_agent_leg(hotline):
+    hotline.agent_ready("agent08", phone="ring")
+    uuid = hotline.sim.place_call(REGULAR_CALLER, "10000", TO_AN_AGENT + " wait:3 hangup")
+    assert hotline.sim.wait_until(lambda: any(
+        c.variables.get("cc_leg") == "agent" for c in hotline.sim.channels()), 20)
+    assert hotline.sim.wait_until(lambda: _call(hotline, uuid).ended_at is not None, 20)
+    assert hotline.sim.wait_until(lambda: all(
+        c.gone for c in hotline.sim.channels() if c.variables.get("cc_leg") == "agent"), 5), \
+        "the agent's phone still rings after the caller hung up (ghost call)"
+    assert _call(hotline, uuid).abandoned is True
