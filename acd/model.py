@@ -25,7 +25,7 @@ def priority_class(tier: str | None = "regular", transferred: bool = False) -> s
     return tier
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # identity: one record per agent / call
 class AgentInfo:
     login: str
     skills: dict[str, int]
@@ -47,7 +47,7 @@ class AgentInfo:
                 and not self.on_external_call)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # identity: one record per agent / call
 class CallInfo:
     call_id: str
     queue: str
