@@ -74,8 +74,15 @@ class AcdCore:
         return actions + self._route(now)
 
     def call_abandoned(self, call_id: str, now: float) -> list[Action]:
-        """The caller hung up before an agent answered (waiting or while the agent's phone rang)."""
+        """The caller hung up before an agent answered (waiting or while the agent's phone rang).
+
+        A caller waiting for a callback hangs up on purpose: that call keeps its
+        place (use ``call_removed`` to drop a callback request).
+        """
         call = self._call(call_id)
+        if call.callback:
+            log.info("call %s: caller hung up; the callback request keeps its place", call_id)
+            return []
         actions = self._withdraw_offer(call, now, "caller_hung_up", AgentEvent.CANCEL)
         position = self._position(call)
         self._remove(call)

@@ -425,3 +425,14 @@ def test_explain_says_why_a_call_waits(core):
                                "low": "level_below_minimum:general=2<5"}
     later = core.explain("c1", 40)
     assert later["step"] == 1 and later["agents"]["gen"] == "on_non_queue_call"
+
+
+def test_hanging_up_after_choosing_a_callback_keeps_the_request(core):
+    core.agent_logged_in("a", {"billing": 5}, 0)
+    core.agent_not_ready("a", "lunch", 0)
+    core.call_enqueued("c1", "billing", 0, caller="1396")
+    core.callback_requested("c1", 5)
+    assert core.call_abandoned("c1", 6) == []  # the caller hangs up as told
+    assert [c.call_id for c in core.waiting()] == ["c1"]
+    core.call_removed("c1", 7, "customer cancelled")
+    assert core.waiting() == []
