@@ -102,7 +102,7 @@ class RealSwitch:
             "cc_sip_ip": "127.0.0.1", "cc_rtp_ip": "127.0.0.1", "cc_ext_ip": "127.0.0.1",
             "cc_agents_sip_port": str(self.ports.agents_sip), "cc_public_sip_port": str(self.ports.public_sip),
             "cc_esl_port": str(self.ports.esl), "cc_carrier_cidrs": carrier_cidrs,
-            "cc_rtp_start_port": str(rtp), "cc_rtp_end_port": str(rtp + 19),
+            "cc_rtp_start_port": str(rtp), "cc_rtp_end_port": str(rtp + 18),
             "cc_prompts_dir": str(self.prompts_dir), "cc_moh_dir": str(self.prompts_dir / "moh"),
             "cc_park_timeout": str(park_timeout), "cc_max_sessions": "50",
             **(overrides or {})}
@@ -382,7 +382,7 @@ def register_scenario(final: int) -> str:
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
       From: <sip:[service]@[remote_ip]>;tag=[pid]reg[call_number]
       To: <sip:[service]@[remote_ip]>
-      Call-ID: reg-[call_id]
+      Call-ID: [call_id]
       CSeq: {cseq} REGISTER
       Contact: <sip:[service]@[local_ip]:[local_port]>
       {auth}Expires: 300

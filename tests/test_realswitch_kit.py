@@ -17,6 +17,7 @@ from gevent.queue import Empty, Queue
 from callcenter.esl import SwitchConnection
 from callcenter.esl.events import ApplicationStarted, ChannelCreated, ChannelHungUp, ChannelParked
 from callcenter.freeswitch.directory import DirectoryUser, render_user
+from callcenter.freeswitch.kit import check_kit
 from callcenter.security import sip_a1_hash
 from realswitch import (MODULES, RealSwitch, caller_scenario, refused_call_scenario, register_scenario,
                         sipp, skip_without_freeswitch, skip_without_sipp)
@@ -91,6 +92,15 @@ def test_switch_runs_on_the_kit_with_every_module(switch):
     profiles = switch.api("sofia status")
     assert "agents" in profiles and "public" in profiles and profiles.count("RUNNING") >= 2
     assert switch.api("global_getvar cc_esl_port").strip() == str(switch.ports.esl)
+    assert "Challenge Realm  \tcallcenter" in switch.api("sofia status profile agents")
+    moh = switch.api("local_stream show moh")
+    assert f"location: {switch.prompts_dir / 'moh'}" in moh and "ready:    true" in moh
+
+
+def test_the_kit_the_switch_runs_on_passes_the_checker(switch):
+    report = check_kit(switch.conf_dir, engine_port=switch.ports.esl,
+                       environ={"CALLCENTER_ESL_PASSWORD": switch.password})
+    assert report.ok, "\n".join(p.describe() for p in report.problems)
 
 
 def test_event_socket_refuses_the_default_password_and_listens_on_loopback_only(switch):
@@ -111,10 +121,13 @@ def test_hotline_call_is_parked_with_the_entry_variables_and_stays_when_the_engi
     assert parked is not None, "no CHANNEL_PARK for the hotline call"
     assert (parked.destination, parked.variable("cc_hotline"), parked.variable("cc_entry"),
             parked.variable("cc_service_line")) == ("10001", "10001", "hotline", "billing")
-    # The engine takes the call: it cancels the scheduled fallback.
+    # The engine takes the call: it cancels the scheduled fallback, then plays music on hold.
     assert switch.api(f"sched_del {parked.uuid}").strip() == "+OK Deleted: 1"
-    fallback = next_event(events, ApplicationStarted, PARK_TIMEOUT + 2,
-                          where=lambda e: e.uuid == parked.uuid and e.application == "playback")
+    assert switch.api(f"uuid_broadcast {parked.uuid} local_stream://moh aleg").startswith("+OK")
+    music = next_event(events, ApplicationStarted, 5, where=lambda e: e.uuid == parked.uuid)
+    assert (music.application, music.argument) == ("playback", "local_stream://moh")
+    fallback = next_event(events, ApplicationStarted, PARK_TIMEOUT + 1,
+                          where=lambda e: e.uuid == parked.uuid and "engine_unavailable" in e.argument)
     assert fallback is None, "the fallback played although the engine had taken the call"
     hangup = next_event(events, ChannelHungUp, 10, where=lambda e: e.uuid == parked.uuid)
     assert hangup is not None and hangup.cause == "NORMAL_CLEARING"  # the caller hung up
