@@ -80,6 +80,7 @@ def test_a_call_from_ready_to_wrap_up_with_a_supervisor_barging_in(server, brows
     desk = log_in(browser, server, "agent01")
     desk.wait_for_url("**/desk/")
     desk.wait_for_selector("#state.logged_out")
+    desk.wait_for_selector("#conn.up")  # the event stream is open: offers will arrive
     desk.keyboard.press("F2")  # ready, from the keyboard
     desk.wait_for_selector("#state.ready")
     assert fake_live.agent_status(agent).state == "ready"
@@ -117,6 +118,12 @@ def test_a_call_from_ready_to_wrap_up_with_a_supervisor_barging_in(server, brows
     floor.click(f"#agents tr[data-agent='{agent}'] button[data-mode='barge']")
     floor.wait_for_selector("#message:has-text('Barged in')")
     assert ("eavesdrop", lead, agent, "barge") in fake_live.actions
+    reason = f"#agents tr[data-agent='{agent}'] .force-reason"
+    floor.select_option(reason, "training")
+    shown = floor.text_content("#updated")
+    floor.wait_for_function("shown => document.getElementById('updated').textContent !== shown",
+                            arg=shown)
+    assert floor.input_value(reason) == "training"  # a new snapshot keeps what was chosen
 
     desk.keyboard.press("F9")  # hang up
     desk.wait_for_selector("#state.wrapup")
@@ -133,6 +140,7 @@ def test_a_call_from_ready_to_wrap_up_with_a_supervisor_barging_in(server, brows
     desk.select_option("#language-switch", "zh")  # the agent switches to Mandarin
     desk.click("form:has(#language-switch) button")
     desk.wait_for_selector("#btn-ready:has-text('就绪')")
+    desk.wait_for_selector("#conn.up")
     fake_live.offer(agent, LiveCall(uuid="call-2", caller_number="13800000001", state="offered",
                                     agent_id=None, queue="complaints", customer_id=customer,
                                     ivr_path=(IvrStep("main", "主菜单", "3"),),
@@ -148,3 +156,14 @@ def test_a_call_from_ready_to_wrap_up_with_a_supervisor_barging_in(server, brows
     assert "Wang Fang" in admin.text_content("#agent-list")
     assert fits(admin)
     admin.screenshot(path=shots / "agent-management.png")
+    admin.click("text=New agent")
+    admin.fill("#login", "agent30")
+    admin.fill("#display_name", "Qian Li")
+    admin.fill("#password", "long enough pw")
+    admin.fill("#sip_extension", "1001")  # Wang Fang's
+    admin.fill("#skill_complaints", "7")
+    admin.click("button[type=submit].primary")
+    admin.wait_for_selector("#sip_extension-error")
+    assert admin.input_value("#display_name") == "Qian Li"  # nothing typed is lost
+    assert admin.input_value("#skill_complaints") == "7"
+    admin.screenshot(path=shots / "agent-form-error.png")

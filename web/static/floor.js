@@ -13,20 +13,35 @@
     CC.fill($("queues").tBodies[0], board.queues.map(q => CC.row([q.name, num(q.waiting, q.waiting ? "warn" : ""),
       num(CC.duration(q.longest_wait), q.longest_wait > 20 ? "bad" : ""), num(q.service_level_today),
       num(q.service_level_30min), num(q.offered), num(q.abandoned), num(q.asa), num(q.aht)])), 9);
-    CC.fill($("agents").tBodies[0], board.agents.map(a => {
-      const tools = CC.el("td"); tools.append(actions.content.cloneNode(true));
-      for (const b of tools.querySelectorAll("button.spy")) b.disabled = !a.call_uuid;
-      tools.dataset.agent = a.id;
-      const tr = CC.row([a.name + " (" + a.login + ")",
-        CC.el("td", (t[a.state] || a.state) + (a.reason ? " · " + a.reason : ""), ""),
-        num(CC.duration(a.seconds_in_state)), num(a.handled_today), tools]);
-      tr.dataset.agent = a.id; tr.firstChild.nextSibling.className = "state-" + a.state;
-      return tr;
-    }), 5);
+    renderAgents(board.agents);
     CC.fill($("calls").tBodies[0], board.calls.map(c => {
       const tr = CC.row([c.caller_number, c.queue || "", t[c.state] || c.state, c.agent || "", c.routing_reason]);
       tr.dataset.call = c.uuid; return tr;
     }), 5);
+  }
+  // Agent rows are kept and updated in place, so a button is never replaced
+  // under the pointer between mouse-down and mouse-up (the click would be lost).
+  function renderAgents(agents) {
+    const body = $("agents").tBodies[0], seen = new Set();
+    for (const a of agents) {
+      seen.add(String(a.id));
+      let tr = body.querySelector(`tr[data-agent="${a.id}"]`);
+      if (!tr) {
+        const tools = CC.el("td"); tools.append(actions.content.cloneNode(true));
+        tools.dataset.agent = a.id;
+        tr = CC.row([CC.el("td"), CC.el("td"), num(""), num(""), tools]);
+        tr.dataset.agent = a.id;
+        body.appendChild(tr);
+      }
+      const cells = tr.children;
+      cells[0].textContent = a.name + " (" + a.login + ")";
+      cells[1].textContent = (t[a.state] || a.state) + (a.reason ? " · " + a.reason : "");
+      cells[1].className = "state-" + a.state;
+      cells[2].textContent = CC.duration(a.seconds_in_state);
+      cells[3].textContent = a.handled_today;
+      for (const b of cells[4].querySelectorAll("button.spy")) b.disabled = !a.call_uuid;
+    }
+    for (const tr of [...body.children]) if (!seen.has(tr.dataset.agent)) tr.remove();
   }
   $("agents").addEventListener("click", async e => {
     const button = e.target.closest("button"); if (!button) return;
