@@ -15,6 +15,7 @@ from callcenter.db import SchemaOutOfDate
 # Modules that add sub-commands; each has register(subparsers).
 COMMAND_MODULES = [
     "callcenter.commands.run",
+    "callcenter.commands.demo",
     "callcenter.commands.db",
     "callcenter.commands.freeswitch",
     "callcenter.commands.ivr",
