@@ -53,13 +53,16 @@ class LiveFloor:
         card = self._card(agent_id)
         if state not in ("ready", "not_ready", "logged_out"):
             raise IllegalTransition(f"unknown state '{state}'")
+        logged_in_now = False
         if state != "logged_out" and self._logged_out(card.login):
             registered = self._phone_registered(card.extension)
             self._apply(lambda now: self.core.agent_logged_in(card.login, card.skills, now,
                                                                phone_registered=registered))
+            logged_in_now = True  # login makes the agent ready (and may offer a call at once)
         if state == "ready":
-            if self.core.agent(card.login).state is not AgentState.READY:
-                self._apply(lambda now: self.core.agent_ready(card.login, now))
+            if not logged_in_now:
+                self._apply(lambda now: [] if self.core.agent(card.login).state is AgentState.READY
+                            else self.core.agent_ready(card.login, now))
         elif state == "not_ready":
             self._apply(lambda now: self.core.agent_not_ready(card.login, reason or "break", now))
         elif not self._logged_out(card.login):

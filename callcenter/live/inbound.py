@@ -11,7 +11,7 @@ import gevent
 
 from callcenter.esl import CallHungUp, Switch, SwitchError
 from callcenter.esl.call_control import SwitchCallControl
-from callcenter.ivr import CallInfo, FlowRegistry, Interpreter, IvrOutcome, PromptLibrary
+from callcenter.ivr import CallInfo, FlowEntry, FlowRegistry, Interpreter, IvrOutcome, PromptLibrary
 from callcenter.live.calllog import CallLog
 from callcenter.live.recordings import RecordingStore
 from callcenter.models import CallDirection
@@ -72,13 +72,14 @@ class InboundCalls:
         try:
             self.switch.cancel_scheduled(uuid)  # the dialplan's fallback: the engine has the call
             self.switch.set_variables(uuid, {"cc_call_id": uuid, "cc_state": "ivr", "cc_leg": "caller"})
+            service_line = self.switch.get_variable(uuid, "cc_service_line")
         except CallHungUp:
             log.info("[%s] caller gone before the IVR started", uuid)
             return
         except SwitchError as error:
             log.warning("[%s] could not take the call: %s", uuid, error)
             return
-        entry = self.flows.for_number(dialled)
+        entry = self._entry(uuid, dialled, service_line)
         customer = self.calllog.customer_by_number(caller)
         self.calllog.start(uuid, CallDirection.INBOUND, caller, dialled,
                            switch_answered_at=datetime.now(timezone.utc),
@@ -98,6 +99,23 @@ class InboundCalls:
             calendar=self.flows.calendar, flows=self.flows.flow, clock=self.ivr_clock,
             recordings_dir=self.recordings.directory).run()
         self._finish(uuid, caller, customer, outcome)
+
+    def _entry(self, uuid: str, dialled: str, service_line: str | None) -> FlowEntry | None:
+        """The flow for the dialled number. A per-service number (the dialplan sets
+        cc_service_line, e.g. 10001 -> billing) that ivr.numbers does not list runs the
+        main hotline's flow with that need preselected."""
+        entry = self.flows.for_number(dialled)
+        if not service_line or (entry is not None and entry.need):
+            return entry
+        if entry is None:
+            main = next((self.flows.for_number(number) for number, settings in
+                         self.flows.numbers.items() if not settings.get("need")), None)
+            if main is None:
+                return None
+            entry = main
+            log.info("[%s] service line %s (%s): main flow %s", uuid, dialled, service_line,
+                     entry.flow.id)
+        return FlowEntry(entry.flow, service_line)
 
     def _finish(self, uuid: str, caller: str, customer: Any, outcome: IvrOutcome) -> None:
         variables = dict(outcome.variables)
