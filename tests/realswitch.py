@@ -89,9 +89,14 @@ class RealSwitch:
     """One FreeSWITCH process on a private copy of the kit."""
 
     def __init__(self, workdir: Path, *, park_timeout: int = 20, carrier_cidrs: str = "127.0.0.1/32",
-                 overrides: Mapping[str, str] | None = None, binary: str | None = None):
+                 overrides: Mapping[str, str] | None = None, binary: str | None = None,
+                 give_password: bool = True):
+        """give_password=False starts FreeSWITCH without CALLCENTER_ESL_PASSWORD (as an operator
+        who forgot it would); the helper then cannot use the event socket itself and start()
+        only waits until it accepts connections."""
         self.workdir = workdir
         self.binary = binary or freeswitch_binary()
+        self.give_password = give_password
         self.password = "test-" + secrets.token_hex(12)
         rtp = 20000 + secrets.randbelow(2000) * 20
         self.ports = Ports(free_port(), free_port(), free_port(), rtp)
@@ -144,7 +149,9 @@ class RealSwitch:
                    "-run", str(w / "run"), "-temp", str(w / "temp"), "-storage", str(w / "storage"),
                    "-cache", str(w / "cache"), "-recordings", str(w / "recordings"),
                    "-sounds", str(w / "sounds")]
-        env = {**os.environ, "CALLCENTER_ESL_PASSWORD": self.password}
+        env = {key: value for key, value in os.environ.items() if key != "CALLCENTER_ESL_PASSWORD"}
+        if self.give_password:
+            env["CALLCENTER_ESL_PASSWORD"] = self.password
         self._output = (w / "stdout.log").open("wb")
         self.process = subprocess.Popen(command, stdout=self._output, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, env=env, cwd=w, start_new_session=True)
@@ -160,6 +167,14 @@ class RealSwitch:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise SwitchFailed(f"FreeSWITCH exited with {self.process.returncode}\n{self.log_tail()}")
+            if not self.give_password:
+                try:
+                    socket.create_connection(("127.0.0.1", self.ports.esl), timeout=1).close()
+                    return
+                except OSError as error:
+                    last_error = str(error)
+                    time.sleep(0.3)
+                    continue
             try:
                 status = self.api("status", timeout=3)
                 profiles = self.api("sofia status", timeout=3)
@@ -177,9 +192,11 @@ class RealSwitch:
             return
         if process.poll() is None:
             try:
+                if not self.give_password:
+                    raise OSError("no usable event socket password")
                 self.api("fsctl shutdown", timeout=3)
             except OSError:
-                pass
+                os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:

@@ -16,9 +16,11 @@ from gevent.queue import Empty, Queue
 
 from callcenter.esl import SwitchConnection
 from callcenter.esl.events import ApplicationStarted, ChannelCreated, ChannelHungUp, ChannelParked
-from callcenter.freeswitch.directory import DirectoryUser, render_user
+from callcenter.freeswitch.directory import DirectoryUser, render_user, write_directory
 from callcenter.freeswitch.kit import check_kit
-from callcenter.security import sip_a1_hash
+from callcenter.models import Agent
+from callcenter.security import hash_password, sip_a1_hash
+from callcenter.seed import SIP_REALM
 from realswitch import (MODULES, RealSwitch, caller_scenario, refused_call_scenario, register_scenario,
                         sipp, skip_without_freeswitch, skip_without_sipp)
 
@@ -112,6 +114,19 @@ def test_event_socket_refuses_the_default_password_and_listens_on_loopback_only(
         switch.api("global_getvar cc_esl_port").strip()
 
 
+def test_without_a_configured_password_nobody_can_use_the_event_socket(tmp_path):
+    forgotten = RealSwitch(tmp_path / "nopassword", give_password=False)
+    forgotten.start()
+    try:
+        for attempt in (b"auth ClueCon\n\n", b"auth \n\n", b"auth change-me\n\n"):
+            with socket.create_connection(("127.0.0.1", forgotten.ports.esl), timeout=5) as sock:
+                assert b"auth/request" in sock.recv(1024)
+                sock.sendall(attempt)
+                assert b"-ERR invalid" in sock.recv(1024), attempt
+    finally:
+        forgotten.stop()
+
+
 def test_hotline_call_is_parked_with_the_entry_variables_and_stays_when_the_engine_takes_it(switch, events,
                                                                                               tmp_path):
     caller = gevent.spawn(sipp, tmp_path, caller_scenario(hold_ms=PARK_TIMEOUT * 1000 + 3000),
@@ -162,6 +177,34 @@ def test_agent_register_is_challenged_and_a_wrong_password_refused(switch, tmp_p
     assert right.returncode == 0, right.output
     assert right.responses() == [401, 200]
     assert "1001@callcenter" in switch.api("sofia status profile agents reg")
+
+
+def test_agents_from_the_database_register_after_users_and_reloadxml(switch, sessions, tmp_path):
+    tricky = 'Zhao $${cc_esl_password} <X-PRE-PROCESS cmd="set" data="cc_esl_ip=0.0.0.0"/>'
+    with sessions() as session:
+        session.add_all([
+            # the agent the module's fixture wrote by hand, so that the directory stays the same for other tests
+            Agent(login="wangf", display_name="Wang Fang", password_hash=hash_password("web-pass-0"),
+                  sip_extension="1001", sip_a1_hash=sip_a1_hash("1001", SIP_REALM, AGENT_PASSWORD)),
+            Agent(login="zhaol", display_name=tricky, password_hash=hash_password("web-pass-1"),
+                  sip_extension="1007", sip_a1_hash=sip_a1_hash("1007", SIP_REALM, "phone-1007")),
+            Agent(login="sunq", display_name="Sun Qiang", password_hash=hash_password("web-pass-2"),
+                  sip_extension="1008", sip_a1_hash=sip_a1_hash("1008", SIP_REALM, "phone-1008"),
+                  active=False)])
+        session.commit()
+
+    report = write_directory(sessions, switch.users_dir)
+    assert report.written == ["1001", "1007"] and report.removed == []
+    assert "+OK" in switch.api("reloadxml")
+
+    agents = f"127.0.0.1:{switch.ports.agents_sip}"
+    ok = sipp(tmp_path, register_scenario(200), agents, service="1007", credentials=("1007", "phone-1007"))
+    assert ok.responses() == [401, 200], ok.output
+    inactive = sipp(tmp_path, register_scenario(403), agents, service="1008", credentials=("1008", "phone-1008"))
+    assert inactive.responses() == [401, 403], inactive.output
+    # the name reached FreeSWITCH literally: no variable expanded, no pre-processor command run
+    assert switch.api("user_data 1007@callcenter var effective_caller_id_name").strip() == tricky
+    assert switch.api("global_getvar cc_esl_ip").strip() == "127.0.0.1"
 
 
 def test_unauthenticated_call_to_the_agents_profile_is_challenged(switch, tmp_path):
