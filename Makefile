@@ -25,7 +25,7 @@ install-test: system-deps-test $(BIN)/activate
 run: install
 	$(BIN)/callcenter db upgrade
 	$(BIN)/callcenter db seed-demo
-	$(BIN)/callcenter run
+	$(BIN)/callcenter demo
 
 test: install-test
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
