@@ -54,7 +54,8 @@ def test_an_agent_goes_ready_and_takes_a_call_with_a_screen_pop(client, sessions
     assert fake_live.current_call(agent_id).state == "held"
     assert post(client, "/api/v1/desk/calls/call-1/hold", {"held": False}).status_code == 200
     assert post(client, "/api/v1/desk/calls/call-1/hangup").status_code == 200
-    assert client.get("/api/v1/desk").json["state"] == "wrapup"
+    desk = client.get("/api/v1/desk").json
+    assert (desk["state"], desk["call"], desk["call_uuid"]) == ("wrapup", None, "call-1")
 
 
 def test_password_digits_never_reach_the_pop_even_if_the_engine_forgets(client, sessions,

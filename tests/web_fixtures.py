@@ -89,7 +89,7 @@ class FakeLive:
 
     def floor(self):
         return FloorSnapshot(now(), tuple(self.queues.values()), tuple(self.status.values()),
-                             tuple(c for c in self.calls.values() if c.state != "wrapup"))
+                             tuple(self.calls.values()))
 
     def subscribe(self, agent_id, timeout):
         return Subscription(self, agent_id, timeout)
@@ -110,8 +110,7 @@ class FakeLive:
         return status
 
     def _end(self, agent_id, cause):
-        call = self.calls[agent_id]
-        self.calls[agent_id] = replace(call, state="wrapup")
+        call = self.calls.pop(agent_id)  # gone, as in the engine; the status names it
         self.publish(LiveEvent("call_ended", agent_id, {"call_uuid": call.uuid, "cause": cause}))
         self._set(agent_id, "wrapup", None, call.uuid)
 

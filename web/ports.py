@@ -145,7 +145,9 @@ class LivePort(Protocol):
                         by_agent_id: int | None = None) -> AgentStatus:
         """state: "ready" | "not_ready" (with a NOT_READY_REASONS reason) | "logged_out"."""
 
-    def current_call(self, agent_id: int) -> LiveCall | None: ...
+    def current_call(self, agent_id: int) -> LiveCall | None:
+        """The offered, bridged or held call; None once it has ended (during
+        wrap-up, ``agent_status(...).call_uuid`` names the call just ended)."""
 
     def hold(self, agent_id: int, call_uuid: str, held: bool) -> None: ...
 

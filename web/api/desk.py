@@ -24,7 +24,7 @@ def desk_status():
         with sessions()() as db:
             pop = data.screen_pop(db, call)
     return jsonify(state=status.state, reason=status.reason, since=status.since.isoformat(),
-                   call=pop)
+                   call_uuid=status.call_uuid, call=pop)
 
 
 @bp.post("/desk/state")
@@ -89,14 +89,17 @@ def desk_wrapup(uuid: str):
     ``end`` (the default) also end wrap-up early. Works on the agent's current
     call, or on one of its own past calls once the engine's wrap-up time ran out."""
     payload, user = body(), current_user()
+    status = live().agent_status(user.id)
     current = live().current_call(user.id)
+    engine_says_mine = (current is not None and current.uuid == uuid) or (
+        status.state == "wrapup" and status.call_uuid == uuid)
     try:
         with transaction(sessions()) as db:
             data.wrap_up(db, call_uuid=uuid, agent_id=user.id,
                          disposition=str(payload.get("disposition", "")),
                          notes=str(payload.get("notes", "")),
                          callback_at=payload.get("callback_at") or None,
-                         live=current is not None and current.uuid == uuid,
+                         live=engine_says_mine,
                          zone=local_zone())
     except data.FormError as exc:
         return jsonify(error=exc.message, field=exc.field), 400
@@ -113,10 +116,11 @@ def desk_wrapup(uuid: str):
 def desk_end_wrapup():
     """End wrap-up early; refused (409) until the call's disposition is recorded."""
     user = current_user()
-    call = live().current_call(user.id)
-    if call is not None:
+    call, status = live().current_call(user.id), live().agent_status(user.id)
+    uuid = call.uuid if call is not None else status.call_uuid
+    if uuid is not None:
         with sessions()() as db:
-            if not data.has_disposition(db, call.uuid):
+            if not data.has_disposition(db, uuid):
                 return jsonify(error="record the call's disposition first",
                                field="disposition"), 409
     status = live().end_wrapup(user.id)

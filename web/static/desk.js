@@ -4,9 +4,11 @@
   const $ = id => document.getElementById(id);
   const t = CC.t;
   let state = "logged_out", since = new Date(), pop = null, held = false;
+  let wrapUuid = null;  // the call being wrapped up (the engine forgets it at hang-up)
 
   function showState(s) {
     state = s.state; since = new Date(s.since);
+    if (state === "wrapup") wrapUuid = s.call_uuid || (pop && pop.call.uuid) || wrapUuid;
     $("state").textContent = t[state] || state;
     $("state").className = "pill " + state;
     $("state-reason").textContent = s.reason ? "· " + (t[s.reason] || s.reason) : "";
@@ -17,7 +19,7 @@
     $("btn-not-ready").disabled = onCall || state === "wrapup";
     $("btn-hold").disabled = state !== "on_call";
     $("btn-hangup").disabled = !onCall;
-    $("btn-wrapup").disabled = !(state === "wrapup" && pop);
+    $("btn-wrapup").disabled = !(state === "wrapup" && wrapUuid);
     if (state === "ready" || state === "not_ready") { if (pop && state === "ready") clearPop(); }
   }
   function tick() { $("state-time").textContent = CC.duration((Date.now() - since) / 1000); }
@@ -58,14 +60,13 @@
     CC.fill($("contacts"), p.contacts.map(x => CC.row([CC.when(x.at),
       x.need || "", x.agent || "", x.abandoned ? t.abandoned : (t["disp." + x.disposition] || x.disposition || "")])), 4);
     $("hold-label").textContent = held ? t.unhold : t.hold;
-    $("btn-wrapup").disabled = state !== "wrapup";
   }
   function cell(text) { return CC.el("td", text, "num"); }
 
   async function act(fn) { try { await fn(); } catch (e) { CC.say(e.message, true); } }
   async function refresh() {
     const d = await CC.call("GET", "/api/v1/desk");
-    if (d.call) showPop(d.call); else clearPop();
+    if (d.call) showPop(d.call); else if (d.state !== "wrapup") clearPop();  // keep the pop to wrap up
     showState(d);
   }
   const callUrl = verb => "/api/v1/desk/calls/" + encodeURIComponent(pop.call.uuid) + "/" + verb;
@@ -101,9 +102,9 @@
       CC.say(t.noted); f.note.value = ""; }); };
   $("wrapup-form").onsubmit = e => { e.preventDefault(); const f = e.target;
     act(async () => {
-      await CC.call("POST", callUrl("wrapup"), {disposition: f.disposition.value, notes: f.notes.value,
-        callback_at: f.callback_at.value || null});
-      CC.say(t.wrapped); f.reset(); clearPop(); await refresh(); }); };
+      await CC.call("POST", "/api/v1/desk/calls/" + encodeURIComponent(wrapUuid) + "/wrapup",
+        {disposition: f.disposition.value, notes: f.notes.value, callback_at: f.callback_at.value || null});
+      CC.say(t.wrapped); f.reset(); wrapUuid = null; clearPop(); await refresh(); }); };
 
   CC.stream("/events/desk", {
     agent_state: s => showState(s),
