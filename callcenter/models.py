@@ -541,6 +541,7 @@ class CallbackRequest(Base):
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
     need: Mapped[str | None] = mapped_column(String(40))
     requested_at: Mapped[Created]
+    scheduled_for: Mapped[Timestamp | None]  # when the customer wants the call; None: as soon as possible
     status: Mapped[CallbackStatus] = mapped_column(_enum(CallbackStatus),
                                                    default=CallbackStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
