@@ -390,9 +390,11 @@ def refused_call_scenario(expected: int) -> str:
   <send>{ack}</send>""")
 
 
-def register_scenario(final: int) -> str:
+def register_scenario(final: int, contact_port: int | None = None) -> str:
     """REGISTER user [service] without credentials (expects 401), then with digest
-    credentials from SIPp's -au/-ap options, expecting the final response `final`."""
+    credentials from SIPp's -au/-ap options, expecting the final response `final`.
+    contact_port: where calls to the user should go (default: this SIPp's own port)."""
+    contact = str(contact_port) if contact_port else "[local_port]"
     def register(cseq: int, auth: str) -> str:
         return f"""<![CDATA[
       REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
@@ -401,7 +403,7 @@ def register_scenario(final: int) -> str:
       To: <sip:[service]@[remote_ip]>
       Call-ID: [call_id]
       CSeq: {cseq} REGISTER
-      Contact: <sip:[service]@[local_ip]:[local_port]>
+      Contact: <sip:[service]@[local_ip]:{contact}>
       {auth}Expires: 300
       Max-Forwards: 70
       Content-Length: 0
@@ -411,3 +413,67 @@ def register_scenario(final: int) -> str:
   <recv response="401" auth="true"/>
   <send retrans="500">{register(2, "[authentication]" + chr(10) + "      ")}</send>
   <recv response="{final}"/>""")
+
+
+class AgentPhone:
+    """An agent's registered SIP phone that answers every call: a SIPp UAS on its own
+    port (SIPp's built-in `uas` scenario: 180, 200 OK, waits for the BYE), registered
+    as `extension` with digest credentials, so `originate user/<extension> ...` rings it.
+
+        phone = AgentPhone(tmp_path, switch, "1001", "password").start()
+        ...
+        phone.stop()
+    """
+
+    def __init__(self, workdir: Path, switch: RealSwitch, extension: str, password: str):
+        self.workdir, self.switch = workdir / f"phone-{extension}", switch
+        self.extension, self.password = extension, password
+        self.port = free_port(socket.SOCK_DGRAM)
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> AgentPhone:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._log = (self.workdir / "uas.log").open("wb")
+        self.process = subprocess.Popen(
+            ["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(self.port), "-nostdin",
+             "-mp", str(free_port(socket.SOCK_DGRAM)), "-trace_msg",
+             "-message_file", str(self.workdir / "uas_messages.log")],
+            cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
+        result = sipp(self.workdir, register_scenario(200, contact_port=self.port),
+                      f"127.0.0.1:{self.switch.ports.agents_sip}", service=self.extension,
+                      credentials=(self.extension, self.password), timeout=20)
+        if result.responses() != [401, 200]:
+            self.stop()
+            raise SwitchFailed(f"agent phone {self.extension} could not register: {result.responses()}\n"
+                               f"{result.output[-2000:]}")
+        return self
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+        if getattr(self, "_log", None) is not None:
+            self._log.close()
+            self._log = None
+
+    def answered_calls(self) -> int:
+        """How many INVITEs the phone answered (200 OK sent), from its SIP trace."""
+        trace = self.workdir / "uas_messages.log"
+        if not trace.exists():
+            return 0
+        lines = trace.read_text(errors="replace").splitlines()
+        return sum(1 for index, line in enumerate(lines) if "message sent" in line
+                   and next((text for text in lines[index + 1:] if text.strip()), "").startswith("SIP/2.0 200")
+                   and "INVITE" in _cseq_after(lines, index))
+
+
+def _cseq_after(lines: list[str], index: int) -> str:
+    for text in lines[index + 1:index + 15]:
+        if text.lower().startswith("cseq:"):
+            return text
+    return ""

@@ -21,7 +21,7 @@ from callcenter.freeswitch.kit import check_kit
 from callcenter.models import Agent
 from callcenter.security import hash_password, sip_a1_hash
 from callcenter.seed import SIP_REALM
-from realswitch import (MODULES, RealSwitch, caller_scenario, refused_call_scenario, register_scenario,
+from realswitch import (MODULES, AgentPhone, RealSwitch, caller_scenario, refused_call_scenario, register_scenario,
                         sipp, skip_without_freeswitch, skip_without_sipp)
 
 pytestmark = [pytest.mark.realswitch, skip_without_freeswitch, skip_without_sipp]
@@ -205,6 +205,21 @@ def test_agents_from_the_database_register_after_users_and_reloadxml(switch, ses
     # the name reached FreeSWITCH literally: no variable expanded, no pre-processor command run
     assert switch.api("user_data 1007@callcenter var effective_caller_id_name").strip() == tricky
     assert switch.api("global_getvar cc_esl_ip").strip() == "127.0.0.1"
+
+
+def test_registered_agent_phone_is_reached_as_user_extension(switch, events, tmp_path):
+    phone = AgentPhone(tmp_path, switch, "1001", AGENT_PASSWORD).start()
+    try:
+        reply = switch.api("originate {origination_caller_id_number=10000,originate_timeout=10}"
+                           "user/1001 &park()", timeout=15)
+        assert reply.startswith("+OK "), reply
+        uuid = reply.split()[1]
+        answered = next_event(events, ChannelParked, 5, where=lambda e: e.uuid == uuid)
+        assert answered is not None and answered.direction == "outbound"
+        assert switch.api(f"uuid_kill {uuid}").startswith("+OK")
+        assert phone.answered_calls() == 1
+    finally:
+        phone.stop()
 
 
 def test_unauthenticated_call_to_the_agents_profile_is_challenged(switch, tmp_path):
