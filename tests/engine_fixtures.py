@@ -18,7 +18,7 @@ from werkzeug.security import generate_password_hash
 from callcenter import seed
 from callcenter.config import load_config
 from callcenter.engine import Engine, build_services
-from callcenter.models import Agent, Call, CallEvent
+from callcenter.models import Agent, Call, CallEvent, QueueMember
 from callcenter.sim import Simulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,6 +104,13 @@ class Hotline:
     def waiting(self) -> list[str]:
         """Call ids waiting in the ACD, in the one waiting order."""
         return [call.call_id for call in self.engine.shell.core.waiting()]
+
+    def persisted_waiting(self) -> list[str]:
+        """Call ids the database holds as waiting (QueueMember rows), in the saved order."""
+        with self.services.sessions() as session:
+            rows = [m.context for m in session.scalars(select(QueueMember)) if m.context]
+        waiting = sorted((c for c in rows if c.get("state") == "waiting"), key=lambda c: c["order"])
+        return [c["acd"]["call_id"] for c in waiting]
 
     def call(self, uuid: str) -> Call | None:
         with self.services.sessions() as session:

@@ -112,16 +112,24 @@ class AcdShell:
                 result.set(actions or [])
 
     def _carry_out(self, actions: list) -> None:
+        if not actions:
+            return
+        # Persist first: the actions talk to the switch and may block; an engine that dies
+        # meanwhile must find the queue as the core left it. Persist again after them for
+        # what the runner learnt (agent legs, recording paths).
+        self._persist()
         for action in actions:
             try:
                 self.runner.execute(action)
             except Exception:
                 log.exception("ACD action %s failed", type(action).__name__)
-        if actions:
-            try:
-                self.presence.save(self.core.snapshot(), self.runner.legs())
-            except Exception:
-                log.exception("could not persist the ACD's state")
+        self._persist()
+
+    def _persist(self) -> None:
+        try:
+            self.presence.save(self.core.snapshot(), self.runner.legs())
+        except Exception:
+            log.exception("could not persist the ACD's state")
 
     # --- views for the console ------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:

@@ -1,0 +1,146 @@
+"""What happens to a call once it is in the ACD, at the wire level: blind
+transfer to a need, hold, callback, abandon and calling again, reconciliation
+of legs that vanished, position announcements."""
+from sqlalchemy import select
+
+from callcenter.models import CallbackRequest
+from engine_fixtures import hotline, hotline_with  # noqa: F401  (fixtures)
+from web.ports import TransferTarget
+
+REGULAR = "13800000001"
+OTHER_REGULAR = "13800000002"
+VIP = "13800000004"
+TO_AN_AGENT = "wait:0.5 press:1 wait:1 press:0"  # Mandarin, then 0 for an agent
+
+
+def _connect(hotline, login, caller=REGULAR, script=TO_AN_AGENT + " wait:60 hangup"):
+    agent = hotline.agent_ready(login)
+    uuid = hotline.sim.place_call(caller, "10000", script)
+    hotline.wait(lambda: hotline.agent_on(uuid) == login, 20, f"the caller never reached {login}")
+    hotline.wait(lambda: hotline.state_of(login) == "on_call", 5, f"{login} is not on the call")
+    return agent, uuid
+
+
+def test_a_blind_transfer_to_a_need_keeps_the_caller_and_brings_the_note_to_the_next_agent(hotline):
+    specialist = hotline.agent_ready("agent02")  # billing only: not for the general queue
+    first, uuid = _connect(hotline, "agent08")
+    first_leg = hotline.bridged_to(uuid)
+
+    hotline.engine.live.transfer(first.id, uuid, TransferTarget(need="billing"),
+                                 "disputes the roaming charge of 12 November")
+    hotline.wait(lambda: hotline.agent_on(uuid) == "agent02", 20,
+                 "the transferred caller never reached the billing agent")
+    assert not hotline.sim.channel(uuid).gone, "the caller was cut by the transfer"
+    assert hotline.sim.channel(first_leg).gone
+    routed = [data for kind, data in hotline.events(uuid) if kind == "routed"][-1]
+    assert routed["agent"] == "agent02" and routed["priority_class"] == "transferred"
+    hotline.wait(lambda: hotline.engine.live.current_call(specialist.id) is not None, 5, "no screen pop")
+    pop = hotline.engine.live.current_call(specialist.id)
+    assert pop.uuid == uuid and pop.transferred_note == "disputes the roaming charge of 12 November"
+    assert hotline.state_of("agent08") == "wrap_up"
+    assert hotline.event(uuid, "transferred")["from_agent"] == "agent08"
+
+
+def test_hold_and_unhold_reach_the_switch_and_the_agent_state(hotline):
+    agent, uuid = _connect(hotline, "agent08")
+
+    hotline.engine.live.hold(agent.id, uuid, True)
+    hotline.wait(lambda: hotline.sim.channel(uuid).held, 5, "the caller is not held on the switch")
+    assert hotline.state_of("agent08") == "on_hold"
+    assert hotline.engine.live.current_call(agent.id).state == "held"
+
+    hotline.engine.live.hold(agent.id, uuid, False)
+    hotline.wait(lambda: not hotline.sim.channel(uuid).held, 5, "the caller is still held")
+    assert hotline.state_of("agent08") == "on_call"
+    assert hotline.bridged_to(uuid) is not None
+
+
+def test_a_waiting_caller_who_chooses_a_callback_is_let_go_and_called_back_by_the_next_free_agent(
+        hotline_with):
+    hotline = hotline_with(queues={"general": {"overflow": [
+        {"after": 1, "offer": ["callback", "voicemail"]}]}})
+    hotline.sim.add_external_party(REGULAR, "answer:1 hangup:60")
+    # nobody is logged in: the callback choice is offered at once; the caller presses 1
+    uuid = hotline.sim.place_call(REGULAR, "10000", TO_AN_AGENT + " wait:4 press:1 wait:60 hangup")
+    hotline.wait(lambda: hotline.sim.channel(uuid).gone, 20, "the caller was not let go")
+    with hotline.services.sessions() as session:
+        request = session.scalar(select(CallbackRequest))
+    assert request is not None and request.phone.endswith(REGULAR) and request.need == "general"
+    assert hotline.waiting() == [uuid], "the callback lost its place"
+    assert hotline.engine.shell.core.waiting()[0].callback
+
+    hotline.agent_ready("agent10")
+    hotline.wait(lambda: _customer_leg(hotline), 20, "the customer was never called back")
+    customer = _customer_leg(hotline)
+    agent_leg = hotline.sim.channel(customer.bridged_to)
+    assert agent_leg.variables.get("cc_agent") == "agent10"
+    assert hotline.state_of("agent10") == "on_call"
+
+
+def _customer_leg(hotline):
+    for channel in hotline.sim.channels():
+        if (channel.direction == "outbound" and channel.variables.get("cc_leg") == "caller"
+                and channel.bridged_to and not channel.gone):
+            return channel
+    return None
+
+
+def test_a_caller_who_hangs_up_while_waiting_is_abandoned_and_keeps_the_place_when_calling_again(
+        hotline):
+    gone = hotline.sim.place_call(REGULAR, "10000", TO_AN_AGENT + " wait:6 hangup")
+    hotline.wait(lambda: hotline.waiting() == [gone], 15, "the first caller never queued")
+    later = hotline.sim.place_call(OTHER_REGULAR, "10000", TO_AN_AGENT + " wait:60 hangup")
+    hotline.wait(lambda: later in hotline.waiting(), 15, "the second caller never queued")
+
+    hotline.wait(lambda: hotline.call(gone).abandoned, 15, "the hang-up was not an abandon")
+    abandoned = hotline.event(gone, "abandoned")
+    assert abandoned["queue"] == "general" and abandoned["waited_seconds"] > 0
+    assert hotline.waiting() == [later]
+
+    again = hotline.sim.place_call(REGULAR, "10000", TO_AN_AGENT + " wait:60 hangup")
+    hotline.wait(lambda: again in hotline.waiting(), 15, "the caller calling again never queued")
+    assert hotline.waiting() == [again, later], "the earlier place was not given back"
+
+
+def test_reconciliation_ends_a_call_whose_legs_vanished_while_the_engine_was_disconnected(hotline):
+    agent, uuid = _connect(hotline, "agent08")
+    agent_leg = hotline.bridged_to(uuid)
+
+    hotline.sim.drop_connections()
+    hotline.sim.hangup_call(uuid)  # the hang-up events go nowhere
+    hotline.wait(lambda: hotline.sim.channel(agent_leg).gone, 5, "the agent leg is still up")
+    hotline.wait(lambda: hotline.engine.connection.connected, 10, "the engine never reconnected")
+    hotline.engine.reconcile()
+
+    hotline.wait(lambda: hotline.state_of("agent08") != "on_call", 5, "the agent is stuck on_call")
+    assert hotline.state_of("agent08") in ("wrap_up", "ready")
+    hotline.wait(lambda: hotline.call(uuid).ended_at is not None, 5, "the call was never ended")
+    assert uuid not in hotline.engine.runner.calls
+
+
+def test_waiting_callers_hear_their_place_and_the_announced_place_never_goes_up(hotline_with):
+    hotline = hotline_with(queues={"general": {"announcements": {
+        "first_after": 1, "every": 1, "position": True, "estimated_wait": False}}})
+    first = hotline.sim.place_call(REGULAR, "10000", TO_AN_AGENT + " wait:30 hangup")
+    hotline.wait(lambda: hotline.waiting() == [first], 15, "the first caller never queued")
+    second = hotline.sim.place_call(OTHER_REGULAR, "10000", TO_AN_AGENT + " wait:60 hangup")
+    hotline.wait(lambda: _announced(hotline, second), 15, "the second caller heard no position")
+    assert _announced(hotline, second)[0] == 2
+
+    vip = hotline.sim.place_call(VIP, "10000", "wait:60 hangup")  # goes ahead of both
+    hotline.wait(lambda: hotline.waiting()[:1] == [vip], 15, "the VIP never queued")
+    heard = len(_announced(hotline, second))
+    hotline.wait(lambda: len(_announced(hotline, second)) >= heard + 2, 10, "no more announcements")
+    hotline.sim.hangup_call(first)
+    hotline.sim.hangup_call(vip)
+    hotline.wait(lambda: 1 in _announced(hotline, second), 10, "the place never moved up to 1")
+
+    positions = _announced(hotline, second)
+    assert positions == sorted(positions, reverse=True), positions  # never goes up
+    assert 3 not in positions
+    prompt = hotline.engine.runner.announcer._path("queue_position_is", "zh")
+    assert prompt in hotline.sim.channel(second).files_played
+
+
+def _announced(hotline, uuid):
+    return [data["position"] for kind, data in hotline.events(uuid) if kind == "announced"]

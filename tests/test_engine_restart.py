@@ -1,0 +1,42 @@
+"""The engine dies while callers wait and agents talk; a new engine starts on
+the same switch and database: every waiting caller still reaches an agent in
+the original order, and no talking pair is cut."""
+from engine_fixtures import hotline  # noqa: F401  (fixture)
+
+TO_AN_AGENT = "wait:0.5 press:1 wait:1 press:0"  # Mandarin, then 0 for an agent
+TALKING = "13800000001"
+WAITING = ["13800000002", "13800000003", "13800000004"]  # the last one is a VIP: first in line
+
+
+def test_a_crashed_engine_restarts_without_losing_a_waiting_caller_or_cutting_a_call(hotline):
+    hotline.agent_ready("agent08")
+    talking = hotline.sim.place_call(TALKING, "10000", TO_AN_AGENT + " wait:120 hangup")
+    hotline.wait(lambda: hotline.agent_on(talking) == "agent08", 20, "the first caller never talked")
+    agent_leg = hotline.bridged_to(talking)
+    waiting = []
+    for number in WAITING:
+        waiting.append(hotline.sim.place_call(number, "10000", TO_AN_AGENT + " wait:120 hangup"))
+        hotline.wait(lambda: waiting[-1] in hotline.waiting(), 15, f"{number} never queued")
+    order = hotline.waiting()
+    assert sorted(order) == sorted(waiting) and order[0] == waiting[-1]  # the VIP leads
+    hotline.wait(lambda: hotline.state_of("agent08") == "on_call", 5, "agent08 not on the call")
+    hotline.wait(lambda: hotline.persisted_waiting() == order, 5, "the queue was never saved")
+
+    hotline.restart_engine()
+
+    assert hotline.bridged_to(talking) == agent_leg, "the talking pair was cut by the restart"
+    assert hotline.waiting() == order, "the waiting order changed across the restart"
+    assert hotline.state_of("agent08") == "on_call"
+    for login, caller in zip(["agent10", "agent11", "agent12"], order):
+        hotline.agent_ready(login)
+        hotline.wait(lambda: hotline.agent_on(caller) == login, 20,
+                     f"the caller at the front did not reach {login}")
+        assert not any(hotline.bridged_to(other) for other in order[order.index(caller) + 1:])
+    assert hotline.bridged_to(talking) == agent_leg
+
+    hotline.sim.hangup_call(talking)  # the first conversation ends normally
+    hotline.wait(lambda: hotline.state_of("agent08") == "wrap_up", 10,
+                 "agent08 did not go to wrap-up after the call")
+    hotline.wait(lambda: hotline.call(talking).ended_at is not None, 5, "the call never ended")
+    assert hotline.event(talking, "ended") is not None
+    assert not hotline.call(talking).abandoned
