@@ -2,6 +2,9 @@
 tickets, wrap-up; the port is the in-memory FakeLive."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 
 from callcenter.db import transaction
@@ -123,16 +126,22 @@ def test_wrap_up_needs_a_disposition_and_can_book_a_callback(client, sessions, f
     early = post(client, "/api/v1/desk/wrapup/end")
     assert early.status_code == 409 and early.json["field"] == "disposition"
     assert fake_live.agent_status(agent_id).state == "wrapup"
+    past = post(client, "/api/v1/desk/calls/call-1/wrapup",
+                {"disposition": "callback", "notes": "x", "callback_at": "2020-01-01T10:00"})
+    assert past.status_code == 400 and past.json["field"] == "callback_at"
+    shanghai = ZoneInfo("Asia/Shanghai")  # the centre's local time (config general.timezone)
+    local = (datetime.now(shanghai) + timedelta(days=1)).replace(hour=10, minute=30,
+                                                                  second=0, microsecond=0)
     done = post(client, "/api/v1/desk/calls/call-1/wrapup",
                 {"disposition": "callback", "notes": "wants a call about the bill",
-                 "callback_at": "2026-11-22T10:30"})  # the centre's local time (Asia/Shanghai)
+                 "callback_at": local.strftime("%Y-%m-%dT%H:%M")})
     assert done.status_code == 200 and done.json["state"] == "ready"
     with sessions() as db:
         call = db.scalar(select(Call).where(Call.uuid == "call-1"))
         assert call.disposition == "callback"
-        assert call.wrapup_notes == ("wants a call about the bill\n"
-                                     "callback at 2026-11-22T02:30:00+00:00")
+        assert call.wrapup_notes == "wants a call about the bill"  # the time is not in the notes
         callback = db.scalar(select(CallbackRequest))
+        assert callback.scheduled_for == local.astimezone(timezone.utc)
         assert callback.phone == "13800000001" and callback.customer_id == customer_id
         assert callback.call_id == call.id
 

@@ -6,10 +6,11 @@ import re
 
 from sqlalchemy import select
 
+from callcenter.config import load_config
 from callcenter.models import Agent, AgentSkill, AuditLog, Role, Skill
 from web.ports import LiveCall, QueueLive
 from web_fixtures import *  # noqa: F401,F403
-from web_fixtures import add_agent, add_call, add_customer, csrf_of, login
+from web_fixtures import QUEUES, add_agent, add_call, add_customer, csrf_of, login
 
 
 def post(client, url, body=None):
@@ -42,6 +43,38 @@ def test_the_board_shows_queues_agents_and_calls_with_their_routing_reason(clien
     assert (row["name"], row["state"], row["handled_today"], row["call_uuid"]) == \
         ("Wang Fang", "offered", 3, "live-1")
     assert board["calls"][0]["routing_reason"] == "billing level 9, longest idle"
+
+
+def test_the_service_level_counts_each_queues_own_threshold_from_the_queues_file(
+        client, sessions, fake_live, web_services, tmp_path, write_config):
+    import yaml
+    document = yaml.safe_load(QUEUES.read_text(encoding="utf-8"))
+    document["queues"]["billing"]["service_level"] = {"percent": 80, "seconds": 45}
+    queues = tmp_path / "queues-45.yaml"
+    queues.write_text(yaml.safe_dump(document), encoding="utf-8")
+    web_services.config = load_config(write_config(
+        f"switch:\n  password: x\nacd:\n  queues_file: {queues}\n", "sl.yaml"))
+    add_agent(sessions, "lead1", role=Role.SUPERVISOR)
+    add_call(sessions, "a", "1", None, queue="billing", queued_ago=300, wait=40)
+    add_call(sessions, "b", "2", None, queue="complaints", queued_ago=300, wait=40)
+    login(client, "lead1")
+    board = {q["name"]: q for q in client.get("/api/v1/floor").json["queues"]}
+    assert board["billing"]["service_level_seconds"] == 45
+    assert board["billing"]["service_level_today"] == "100%"  # 40 s is within billing's 45 s
+    assert board["complaints"]["service_level_seconds"] == 20
+    assert board["complaints"]["service_level_today"] == "0%"  # but not within complaints' 20 s
+
+
+def test_a_simulated_switch_is_said_plainly_on_every_page(client, sessions, web_services,
+                                                         write_config):
+    add_agent(sessions, "lead1", role=Role.SUPERVISOR)
+    assert web_services.config.switch.kind == "simulator"
+    assert 'id="sim-banner"' in client.get("/login").get_data(as_text=True)
+    login(client, "lead1")
+    assert "Simulated switch" in client.get("/floor/").get_data(as_text=True)
+    web_services.config = load_config(write_config(
+        "switch:\n  kind: freeswitch\n  password: a-real-secret\n", "real.yaml"))
+    assert 'id="sim-banner"' not in client.get("/floor/").get_data(as_text=True)
 
 
 def test_a_supervisor_forces_a_state_and_barges_in_audited(client, sessions, fake_live):

@@ -4,6 +4,7 @@ switch simulator). Import with ``from web_fixtures import *``."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -21,6 +22,7 @@ from web.ports import (AgentStatus, FloorSnapshot, IllegalTransition, LiveCall, 
                        NoSuchCall, QueueLive)
 
 PASSWORD = "correct horse 1"
+QUEUES = Path(__file__).resolve().parent.parent / "acd" / "queues.yaml"  # billing: 20 s
 
 
 def now() -> datetime:
@@ -223,7 +225,7 @@ def fake_live():
 
 @pytest.fixture
 def web_services(db_engine, sessions, write_config, fake_live):
-    config = load_config(write_config("switch:\n  password: x\n"))
+    config = load_config(write_config(f"switch:\n  password: x\nacd:\n  queues_file: {QUEUES}\n"))
     return Services(config=config, db_engine=db_engine, sessions=sessions,
                     secret_key="test-secret-key-0123456789", extras={"live": fake_live})
 

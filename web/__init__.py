@@ -38,7 +38,8 @@ def create_app(services: Any, test_config: dict[str, Any] | None = None) -> Flas
     csrf.init_app(app)
     live.init_app(app)
     app.after_request(_security_headers)
-    app.jinja_env.globals.update(current_user=auth.current_user, get_locale=get_locale)
+    app.jinja_env.globals.update(current_user=auth.current_user, get_locale=get_locale,
+                                  services_config=lambda: services.config)
     app.register_blueprint(health_bp)
     for module in (auth, desk, floor, admin, api, events):
         app.register_blueprint(module.bp)

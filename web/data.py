@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any
+from typing import Any, Mapping
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -43,8 +43,12 @@ def _iso(value: datetime | None) -> str | None:
 # --- screen pop ---------------------------------------------------------------
 
 def recent_bills(db: Session, customer_id: int, limit: int = 3) -> list[dict[str, Any]]:
-    """The customer's latest bills. Read through the models directly until the
-    bill hook (callcenter/hooks.py) lands; then this becomes a call to it."""
+    """The customer's latest bills, one row each (period, due, paid, balance, status).
+
+    A direct read, on purpose: the bill hook (callcenter.hooks ``bill_summary``)
+    answers the IVR's question "what do I owe" with one flat record (latest
+    period, total open balance, due date) as call variables; it has no list of
+    bills, no paid amounts and no statuses, which is what the screen pop shows."""
     rows = db.scalars(select(Bill).join(Account).where(Account.customer_id == customer_id)
                       .order_by(Bill.period.desc(), Bill.id.desc()).limit(limit))
     return [{"account": bill.account.number, "period": bill.period,
@@ -174,14 +178,11 @@ def add_ticket_note(db: Session, number: str, agent_id: int, note: str) -> Ticke
 
 def wrap_up(db: Session, *, call_uuid: str, agent_id: int, disposition: str, notes: str,
             callback_at: str | None = None, live: bool = False,
-            zone: tzinfo = timezone.utc) -> Call:
+            zone: tzinfo = timezone.utc, now: datetime | None = None) -> Call:
     """``live``: the call is the agent's current call (the engine said so);
     otherwise it must be recorded as this agent's call in the database.
-    ``callback_at`` is the agent's local time (``zone``) unless it names its offset.
-
-    CallbackRequest has no column for the time the customer wants yet
-    (requested_at is when it was asked for): until it has, that time is written
-    into the wrap-up notes as "callback at <ISO time>"."""
+    ``callback_at`` is the agent's local time (``zone``) unless it names its offset;
+    it becomes a CallbackRequest with ``scheduled_for`` set (and must lie ahead)."""
     if disposition not in DISPOSITIONS:
         raise FormError("disposition", "choose a disposition code")
     call = db.scalar(select(Call).where(Call.uuid == call_uuid))
@@ -190,13 +191,13 @@ def wrap_up(db: Session, *, call_uuid: str, agent_id: int, disposition: str, not
     if call.agent_id != agent_id and not (live and call.agent_id is None):
         raise PermissionError("not this agent's call")
     when = _parse_when(callback_at, zone) if callback_at else None
-    notes = (notes or "").strip()
     if when is not None:
-        notes = f"{notes}\ncallback at {when.isoformat()}".strip()
+        if when <= (now or datetime.now(timezone.utc)):
+            raise FormError("callback_at", "the callback time has already passed")
         db.add(CallbackRequest(phone=call.caller_number, customer_id=call.customer_id,
-                               call_id=call.id, need=call.need))
+                               call_id=call.id, need=call.need, scheduled_for=when))
     call.disposition = disposition
-    call.wrapup_notes = notes or None
+    call.wrapup_notes = (notes or "").strip() or None
     return call
 
 
@@ -218,7 +219,9 @@ def _parse_when(text: str, zone: tzinfo) -> datetime:
 # --- KPIs over Call rows ---------------------------------------------------------
 
 def queue_kpis(db: Session, now: datetime, day_start: datetime,
-               threshold: float = kpi.DEFAULT_THRESHOLD_SECONDS) -> dict[str, dict[str, Any]]:
+               thresholds: Mapping[str, float] | None = None) -> dict[str, dict[str, Any]]:
+    """Per queue since ``day_start``; ``thresholds`` maps a queue to its
+    service-level seconds (the queues file), else kpi.DEFAULT_THRESHOLD_SECONDS."""
     rows = db.execute(select(Call.queue_name, Call.queued_at, Call.agent_answered_at,
                              Call.ended_at, Call.abandoned)
                       .where(Call.queued_at >= day_start, Call.queue_name.is_not(None)))
@@ -229,6 +232,7 @@ def queue_kpis(db: Session, now: datetime, day_start: datetime,
     out = {}
     for name, calls in per_queue.items():
         recent = [c for c in calls if c.queued_at >= recent_from]
+        threshold = (thresholds or {}).get(name, kpi.DEFAULT_THRESHOLD_SECONDS)
         out[name] = {"offered": len(calls), "abandoned": sum(c.abandoned for c in calls),
                      "service_level_today": kpi.service_level(calls, threshold),
                      "service_level_30min": kpi.service_level(recent, threshold),

@@ -2,16 +2,21 @@
 and the floor board (live snapshot + KPIs over today's Call rows)."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, abort, jsonify, render_template, request
+from flask import Flask, abort, current_app, jsonify, render_template, request
 
+from acd.queue_config import QueueConfigError, load_queues
 from web import data, kpi
 from web.auth import current_user, services, sessions
 from web.ports import (IllegalTransition, LiveCall, LiveError, LivePort, NoSuchCall,
                        SwitchUnavailable)
+
+log = logging.getLogger(__name__)
 
 STATUS = {NoSuchCall: 404, IllegalTransition: 409, SwitchUnavailable: 503}
 
@@ -73,11 +78,41 @@ def day_start(now: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
 
 
+def service_level_seconds() -> dict[str, float]:
+    """Each queue's service-level threshold (``service_level.seconds``) from the
+    ACD queues file (config ``acd.queues_file``), re-read when the file changes.
+    A queue the file does not name (or an unreadable file, logged) gets
+    kpi.DEFAULT_THRESHOLD_SECONDS."""
+    path = Path(services().config.acd.queues_file)
+    cached = current_app.extensions.get("callcenter.service_levels")
+    try:
+        stamp = (str(path), path.stat().st_mtime_ns)
+    except OSError as error:
+        if cached is None or cached[0] is not None:
+            log.warning("queues file %s unreadable (%s); service level counts %g s",
+                        path, error.strerror, kpi.DEFAULT_THRESHOLD_SECONDS)
+        current_app.extensions["callcenter.service_levels"] = (None, {})
+        return {}
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    try:
+        queues = load_queues(path).queues
+    except QueueConfigError as error:
+        log.warning("queues file %s is invalid, service level counts %g s: %s",
+                    path, kpi.DEFAULT_THRESHOLD_SECONDS, error)
+        levels: dict[str, float] = {}
+    else:
+        levels = {name: queue.service_level.seconds for name, queue in queues.items()}
+    current_app.extensions["callcenter.service_levels"] = (stamp, levels)
+    return levels
+
+
 def floor_board() -> dict[str, Any]:
     snapshot = live().floor()
     now = snapshot.at
+    thresholds = service_level_seconds()
     with sessions()() as db:
-        kpis = data.queue_kpis(db, now, day_start(now))
+        kpis = data.queue_kpis(db, now, day_start(now), thresholds)
         handled = data.calls_handled_today(db, day_start(now))
         names = data.agent_names(db)
     queue_names = sorted({q.name for q in snapshot.queues} | set(kpis))
@@ -86,6 +121,8 @@ def floor_board() -> dict[str, Any]:
     for name in queue_names:
         k, q = kpis.get(name, {}), live_queues.get(name)
         queues.append({"name": name, "waiting": q.waiting if q else 0,
+                       "service_level_seconds": thresholds.get(name,
+                                                               kpi.DEFAULT_THRESHOLD_SECONDS),
                        "longest_wait": round(q.longest_wait_seconds) if q else 0,
                        "service_level_today": kpi.percent(k.get("service_level_today")),
                        "service_level_30min": kpi.percent(k.get("service_level_30min")),

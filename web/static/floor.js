@@ -6,13 +6,17 @@
   const actions = document.getElementById("agent-actions");
 
   function num(text, cls) { return CC.el("td", text, "num" + (cls ? " " + cls : "")); }
+  function slCell(text, q) {  // the queue's own threshold (queues file), shown on hover
+    const td = num(text); td.title = (t["sl.within"] || "answered within {s} s").replace("{s}", q.service_level_seconds);
+    return td;
+  }
   function render(board) {
     $("updated").textContent = board.at.slice(11, 19);
     $("by-state").replaceChildren(...Object.entries(board.agents_by_state).map(([s, n]) =>
       CC.el("span", (t[s] || s) + " " + n, "pill " + s)));
     CC.fill($("queues").tBodies[0], board.queues.map(q => CC.row([q.name, num(q.waiting, q.waiting ? "warn" : ""),
-      num(CC.duration(q.longest_wait), q.longest_wait > 20 ? "bad" : ""), num(q.service_level_today),
-      num(q.service_level_30min), num(q.offered), num(q.abandoned), num(q.asa), num(q.aht)])), 9);
+      num(CC.duration(q.longest_wait), q.longest_wait > q.service_level_seconds ? "bad" : ""),
+      slCell(q.service_level_today, q), slCell(q.service_level_30min, q), num(q.offered), num(q.abandoned), num(q.asa), num(q.aht)])), 9);
     renderAgents(board.agents);
     CC.fill($("calls").tBodies[0], board.calls.map(c => {
       const tr = CC.row([c.caller_number, c.queue || "", t[c.state] || c.state, c.agent || "", c.routing_reason]);
