@@ -134,6 +134,11 @@ class RealSwitch:
         self._copied = True
         return self.conf_dir
 
+    def engine_config(self) -> str:
+        """The `switch:` section of a callcenter configuration for this switch (YAML)."""
+        return (f"switch:\n  kind: freeswitch\n  host: 127.0.0.1\n  port: {self.ports.esl}\n"
+                f"  password: {self.password}\n")
+
     @property
     def users_dir(self) -> Path:
         return self.conf_dir / "directory" / "users"

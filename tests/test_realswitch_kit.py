@@ -14,6 +14,7 @@ import gevent
 import pytest
 from gevent.queue import Empty, Queue
 
+from callcenter import cli
 from callcenter.esl import SwitchConnection
 from callcenter.esl.events import ApplicationStarted, ChannelCreated, ChannelHungUp, ChannelParked
 from callcenter.freeswitch.directory import DirectoryUser, render_user, write_directory
@@ -99,10 +100,15 @@ def test_switch_runs_on_the_kit_with_every_module(switch):
     assert f"location: {switch.prompts_dir / 'moh'}" in moh and "ready:    true" in moh
 
 
-def test_the_kit_the_switch_runs_on_passes_the_checker(switch):
+def test_the_kit_the_switch_runs_on_passes_the_checker(switch, write_config, monkeypatch, capsys):
     report = check_kit(switch.conf_dir, engine_port=switch.ports.esl,
                        environ={"CALLCENTER_ESL_PASSWORD": switch.password})
     assert report.ok, "\n".join(p.describe() for p in report.problems)
+
+    monkeypatch.setenv("CALLCENTER_ESL_PASSWORD", switch.password)
+    config = write_config(switch.engine_config())
+    assert cli.main(["--config", str(config), "freeswitch", "check", "--kit", str(switch.conf_dir)]) == 0
+    assert f"event socket port {switch.ports.esl} (engine: {switch.ports.esl})" in capsys.readouterr().out
 
 
 def test_event_socket_refuses_the_default_password_and_listens_on_loopback_only(switch):
