@@ -133,6 +133,8 @@ def floor_board() -> dict[str, Any]:
     calls = {c.agent_id: c for c in snapshot.calls if c.agent_id is not None}
     for status in snapshot.agents:
         by_state[status.state] = by_state.get(status.state, 0) + 1
+        if status.state == "logged_out":
+            continue  # counted, not listed: the board is for people at work
         who = names.get(status.agent_id, {"login": str(status.agent_id), "name": ""})
         call = calls.get(status.agent_id)
         agents.append({"id": status.agent_id, **who, "state": status.state,
