@@ -93,6 +93,7 @@ def test_a_caller_who_hangs_up_while_waiting_is_abandoned_and_keeps_the_place_wh
     hotline.wait(lambda: later in hotline.waiting(), 15, "the second caller never queued")
 
     hotline.wait(lambda: hotline.call(gone).abandoned, 15, "the hang-up was not an abandon")
+    hotline.wait(lambda: hotline.event(gone, "abandoned"), 5, "no abandoned event")
     abandoned = hotline.event(gone, "abandoned")
     assert abandoned["queue"] == "general" and abandoned["waited_seconds"] > 0
     assert hotline.waiting() == [later]

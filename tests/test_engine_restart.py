@@ -37,6 +37,6 @@ def test_a_crashed_engine_restarts_without_losing_a_waiting_caller_or_cutting_a_
     hotline.sim.hangup_call(talking)  # the first conversation ends normally
     hotline.wait(lambda: hotline.state_of("agent08") == "wrap_up", 10,
                  "agent08 did not go to wrap-up after the call")
-    hotline.wait(lambda: hotline.call(talking).ended_at is not None, 5, "the call never ended")
-    assert hotline.event(talking, "ended") is not None
+    hotline.wait(lambda: hotline.event(talking, "ended"), 5, "the call never ended")
+    assert hotline.call(talking).ended_at is not None
     assert not hotline.call(talking).abandoned
