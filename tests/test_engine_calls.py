@@ -3,7 +3,7 @@ transfer to a need, hold, callback, abandon and calling again, reconciliation
 of legs that vanished, position announcements."""
 from sqlalchemy import select
 
-from callcenter.models import CallbackRequest
+from callcenter.models import CallbackRequest, CallbackStatus
 from engine_fixtures import hotline, hotline_with  # noqa: F401  (fixtures)
 from web.ports import TransferTarget
 
@@ -75,6 +75,18 @@ def test_a_waiting_caller_who_chooses_a_callback_is_let_go_and_called_back_by_th
     agent_leg = hotline.sim.channel(customer.bridged_to)
     assert agent_leg.variables.get("cc_agent") == "agent10"
     assert hotline.state_of("agent10") == "on_call"
+    hotline.wait(lambda: _callback(hotline).status is CallbackStatus.DONE, 5,
+                 "the callback request was not marked done")
+    assert _callback(hotline).attempts == 1
+
+    hotline.sim.hangup_call(customer.uuid)  # the customer and the agent say goodbye
+    hotline.wait(lambda: hotline.state_of("agent10") == "wrap_up", 10, "agent10 not in wrap-up")
+    assert hotline.waiting() == [] and uuid not in hotline.engine.runner.calls
+
+
+def _callback(hotline):
+    with hotline.services.sessions() as session:
+        return session.scalar(select(CallbackRequest))
 
 
 def _customer_leg(hotline):

@@ -22,6 +22,7 @@ from callcenter.live.calllog import CallLog
 from callcenter.live.inbound import QueueRequest
 from callcenter.live.recordings import RecordingStore
 from callcenter.live.states import agent_event, live_call
+from callcenter.models import CallbackStatus
 
 log = logging.getLogger(__name__)
 
@@ -241,17 +242,21 @@ class ActionRunner:
             self.recordings.started(call_id, leg.recording)
         self.calllog.update(call_id, agent_answered_at=utcnow(), agent_id=card.id)
         self.calllog.event(call_id, "connected", {"agent": leg.agent, "recording": leg.recording})
+        if callback_number is not None:
+            self.calllog.callback_progress(call_id, CallbackStatus.DONE)
         self.bus.publish(live_call(state, card, "bridged", None, kind="call_connected"))
         log.info("[%s] connected to agent %s", call_id, leg.agent)
 
     def _call_back(self, call_id: str, number: str) -> str | None:
         """A callback's turn: the agent answered, now ring the customer."""
+        self.calllog.callback_progress(call_id, CallbackStatus.DIALING, attempt=True)
         try:
             return self.switch.originate(Endpoint.gateway(CALLBACK_GATEWAY, number), timeout=40,
                                          variables={"cc_call_id": call_id, "cc_leg": "caller"})
         except SwitchError as error:
             log.info("[%s] callback to %s failed: %s", call_id, number, error)
             self.calllog.event(call_id, "callback_failed", {"error": str(error)})
+            self.calllog.callback_progress(call_id, CallbackStatus.FAILED)
             return None
 
     # --- events from the switch --------------------------------------------------

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.db import transaction
-from callcenter.models import (AgentStateChange, Call, CallbackRequest, CallDirection, CallEvent,
-                               Customer, CustomerPhone)
+from callcenter.models import (AgentStateChange, Call, CallbackRequest, CallbackStatus,
+                               CallDirection, CallEvent, Customer, CustomerPhone)
 from callcenter.phone import InvalidPhoneNumber, normalize_phone
 
 log = logging.getLogger(__name__)
@@ -101,3 +101,15 @@ class CallLog:
             if call_id is not None:
                 session.add(CallEvent(call_id=call_id, kind="callback_requested",
                                       data={"need": request.need}))
+
+    def callback_progress(self, uuid: str, status: CallbackStatus, attempt: bool = False) -> None:
+        """The queue callback of call ``uuid``: dialling (one more attempt), done or failed."""
+        with transaction(self.sessions) as session:
+            request = session.scalar(select(CallbackRequest).join(Call, CallbackRequest.call_id == Call.id)
+                                     .where(Call.uuid == uuid).order_by(CallbackRequest.id.desc()))
+            if request is None:
+                log.warning("[%s] no callback request to mark %s", uuid, status.value)
+                return
+            request.status = status
+            if attempt:
+                request.attempts = (request.attempts or 0) + 1
