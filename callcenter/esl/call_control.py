@@ -6,11 +6,13 @@ which FreeSWITCH application, say type and media URL does each job.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime, time, timezone
 from typing import Sequence
 
 from callcenter.esl.commands import Switch
 from callcenter.esl.errors import CallHungUp, SwitchError
+from callcenter.esl.results import Collected
 from callcenter.ivr.control import (CallControlError, CallerHungUp, CollectResult, PromptAudio,
                                     RecordingResult)
 
@@ -51,19 +53,44 @@ class SwitchCallControl:
                 invalid_prompt: PromptAudio | None, digit_timeout: float | None = None,
                 secret: bool = False) -> CollectResult:
         variable = SECRET_VARIABLE if secret else DIGITS_VARIABLE
-        result = self._run(
-            self.switch.collect, self.uuid, prompt.path, min_digits=min_digits,
-            max_digits=max_digits, tries=tries, timeout_ms=int(timeout * 1000),
-            terminators=terminators or "none",
-            invalid_prompt=invalid_prompt.path if invalid_prompt else SILENCE,
-            variable=variable, regex=pattern or r"\d+",
-            digit_timeout_ms=int(digit_timeout * 1000) if digit_timeout else None,
-            timeout=tries * (timeout + 30))
-        if secret:  # do not leave a password in the channel's variables (CDRs, uuid_dump)
-            self._run(self.switch.set_variable, self.uuid, SECRET_VARIABLE, "")
-        if result.digits:
-            return CollectResult(result.digits)
-        return CollectResult(None, "" if secret else result.invalid)
+        regex = pattern or r"\d+"
+        try:
+            result = self._run(
+                self.switch.collect, self.uuid, prompt.path, min_digits=min_digits,
+                max_digits=max_digits, tries=tries, timeout_ms=int(timeout * 1000),
+                terminators=terminators or "none",
+                invalid_prompt=invalid_prompt.path if invalid_prompt else SILENCE,
+                variable=variable, regex=regex,
+                digit_timeout_ms=int(digit_timeout * 1000) if digit_timeout else None,
+                timeout=tries * (timeout + 30))
+        finally:
+            if secret:
+                self._forget_secret()
+        return self._judge(result, min_digits, max_digits, regex, secret)
+
+    def _forget_secret(self) -> None:
+        """Do not leave a password in the channel's variables (CDRs, uuid_dump): FreeSWITCH
+        keeps the digits in <var> and, after a regex mismatch, in <var>_invalid."""
+        for name in (SECRET_VARIABLE, SECRET_VARIABLE + "_invalid"):
+            try:
+                self.switch.set_variable(self.uuid, name, "")
+            except CallHungUp:
+                return
+            except SwitchError as error:
+                log.warning("[%s] could not clear %s: %s", self.uuid, name, error)
+
+    @staticmethod
+    def _judge(result: Collected, min_digits: int, max_digits: int, regex: str,
+               secret: bool) -> CollectResult:
+        """play_and_get_digits leaves <var> set after a failed last try when the input was
+        too short (switch_ivr_read stores whatever was read; only a regex mismatch clears
+        it), so the digits count only when they fit the limits and the pattern again."""
+        digits = result.digits
+        if digits and min_digits <= len(digits) <= max_digits and re.search(regex, digits):
+            return CollectResult(digits)
+        if secret or result.result == "timeout":  # the last try heard nothing (or: secret)
+            return CollectResult(None, "")
+        return CollectResult(None, result.invalid or digits)
 
     def say(self, kind: str, value: str, language: str) -> None:
         if kind not in SAY_TYPES:
