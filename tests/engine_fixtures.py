@@ -105,12 +105,10 @@ class Hotline:
         """Call ids waiting in the ACD, in the one waiting order."""
         return [call.call_id for call in self.engine.shell.core.waiting()]
 
-    def persisted_waiting(self) -> list[str]:
-        """Call ids the database holds as waiting (QueueMember rows), in the saved order."""
+    def persisted_waiting(self) -> set[str]:
+        """Call ids the database holds as waiting (QueueMember rows)."""
         with self.services.sessions() as session:
-            rows = [m.context for m in session.scalars(select(QueueMember)) if m.context]
-        waiting = sorted((c for c in rows if c.get("state") == "waiting"), key=lambda c: c["order"])
-        return [c["acd"]["call_id"] for c in waiting]
+            return {m.call_uuid for m in session.scalars(select(QueueMember))}
 
     def call(self, uuid: str) -> Call | None:
         with self.services.sessions() as session:

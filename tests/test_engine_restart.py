@@ -20,7 +20,7 @@ def test_a_crashed_engine_restarts_without_losing_a_waiting_caller_or_cutting_a_
     order = hotline.waiting()
     assert sorted(order) == sorted(waiting) and order[0] == waiting[-1]  # the VIP leads
     hotline.wait(lambda: hotline.state_of("agent08") == "on_call", 5, "agent08 not on the call")
-    hotline.wait(lambda: hotline.persisted_waiting() == order, 5, "the queue was never saved")
+    hotline.wait(lambda: hotline.persisted_waiting() == set(order), 5, "the queue was never saved")
 
     hotline.restart_engine()
 

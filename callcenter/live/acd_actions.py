@@ -20,6 +20,7 @@ from callcenter.live.announcer import Announcer
 from callcenter.live.bus import EventBus
 from callcenter.live.calllog import CallLog
 from callcenter.live.inbound import QueueRequest
+from callcenter.live.presence import call_record
 from callcenter.live.recordings import RecordingStore
 from callcenter.live.states import agent_event, live_call
 from callcenter.models import CallbackStatus
@@ -52,6 +53,7 @@ class CallState:
     choices: tuple[str, ...] = ()
     callback: bool = False  # the caller chose a callback and was let go
     extras: dict[str, Any] = field(default_factory=dict)
+    acd_record: dict[str, Any] | None = None  # the core's record of the call when it was answered
 
 
 class ActionRunner:
@@ -69,7 +71,7 @@ class ActionRunner:
         variables = {"cc_state": "queued", "cc_queue": request.need or "general",
                      "cc_priority": request.priority,
                      "cc_queued_at": int(datetime.now(timezone.utc).timestamp())}
-        self._quietly(self.switch.set_variables, request.uuid, variables)
+        self._later(self.switch.set_variables, request.uuid, variables)
         self.calllog.update(request.uuid, queued_at=utcnow(), queue_name=request.need or "general",
                             priority=request.priority)
 
@@ -79,6 +81,11 @@ class ActionRunner:
                           "recording": s.leg.recording if s.leg else None,
                           "request": _request_dict(s.request), "callback": s.callback}
                 for call_id, s in self.calls.items()}
+
+    def answered_records(self) -> dict[str, dict[str, Any]]:
+        """Call id -> the core's record of each answered call (for the saved picture)."""
+        return {call_id: s.acd_record for call_id, s in self.calls.items()
+                if s.acd_record is not None and s.leg is not None and s.leg.answered}
 
     # --- the dispatch table ----------------------------------------------------------
     def execute(self, action: act.Action) -> None:
@@ -99,13 +106,12 @@ class ActionRunner:
         leg, state.leg = state.leg, None
         self.agent_legs.pop(leg.uuid, None)
         log.info("[%s] offer to %s withdrawn (%s)", action.call_id, action.agent, action.reason)
-        self._quietly(self.switch.hangup, leg.uuid, "ORIGINATOR_CANCEL")
+        self._later(self.switch.hangup, leg.uuid, "ORIGINATOR_CANCEL")
         self.calllog.event(action.call_id, "offer_cancelled", {"agent": action.agent,
                                                                "reason": action.reason})
 
     def _on_PlayMusicOnHold(self, action: act.PlayMusicOnHold) -> None:
-        self._quietly(self.switch.set_variable, action.call_id, "cc_state", "queued")
-        gevent.spawn(self._quietly, self.announcer.music, action.call_id)
+        gevent.spawn(self._music, action.call_id)
 
     def _on_Announce(self, action: act.Announce) -> None:
         language = self._language(action.call_id)
@@ -125,7 +131,7 @@ class ActionRunner:
         self.calllog.event(action.call_id, "overflow", {"from": action.from_queue,
                                                        "to": action.queue or action.destination})
         if action.destination == "queue":
-            self._quietly(self.switch.set_variable, action.call_id, "cc_queue", action.queue)
+            self._later(self.switch.set_variable, action.call_id, "cc_queue", action.queue)
             self.calllog.update(action.call_id, queue_name=action.queue)
         elif action.destination == "callback":
             self._let_go_for_callback(action.call_id)
@@ -208,14 +214,17 @@ class ActionRunner:
                   now: float) -> list:
         state = self.calls.get(call_id)
         if state is None or state.leg is not leg:
-            self._quietly(self.switch.hangup, leg.uuid, "NORMAL_CLEARING")
+            self._later(self.switch.hangup, leg.uuid, "NORMAL_CLEARING")
             return []
+        info = next((c for c in self.core.waiting() if c.call_id == call_id), None)
         try:
             actions = self.core.offer_answered(call_id, now)
         except AcdError:
             actions = []
+        if actions and info is not None:
+            state.acd_record = call_record(info)
         if not actions:
-            self._quietly(self.switch.hangup, leg.uuid, "NORMAL_CLEARING")
+            self._later(self.switch.hangup, leg.uuid, "NORMAL_CLEARING")
             return []
         gevent.spawn(self._connect, call_id, leg, card, callback_number)
         return actions
@@ -282,7 +291,7 @@ class ActionRunner:
         self.calls.pop(call_id, None)
         self.agent_legs.pop(leg.uuid, None)
         for uuid in (call_id, leg.uuid):
-            self._quietly(self.switch.hangup, uuid, "NORMAL_CLEARING")
+            self._later(self.switch.hangup, uuid, "NORMAL_CLEARING")
         self.calllog.update(call_id, ended_at=utcnow(), hangup_cause=cause)
         self.calllog.event(call_id, "ended", {"cause": cause})
         if leg.recording:
@@ -301,9 +310,10 @@ class ActionRunner:
         """The first agent left a blind transfer: they go to wrap-up, the caller
         waits for the new need at the top priority, the note and context travel along."""
         leg, state.leg = state.leg, None
+        state.acd_record = None
         self.agent_legs.pop(leg.uuid, None)
         if leg.recording:
-            self._quietly(self.switch.record_stop, call_id, leg.recording)
+            self._later(self.switch.record_stop, call_id, leg.recording)
             gevent.spawn_later(0.5, self.recordings.finished, leg.recording)
         self.calllog.event(call_id, "transferred", dict(transfer))
         actions = core.call_ended(call_id, now)
@@ -354,6 +364,15 @@ class ActionRunner:
         state = self.calls.get(call_id)
         variables = state.request.context.get("variables", {}) if state else {}
         return str(variables.get("language") or "zh")
+
+    def _music(self, call_id: str) -> None:
+        self._quietly(self.switch.set_variable, call_id, "cc_state", "queued")
+        self._quietly(self.announcer.music, call_id)
+
+    def _later(self, function: Callable, *args: Any) -> None:
+        """A switch command from inside the ACD loop: in a greenlet of its own, so the loop
+        never waits on the switch (errors are logged, as with _quietly)."""
+        gevent.spawn(self._quietly, function, *args)
 
     def _quietly(self, function: Callable, *args: Any) -> Any:
         """Switch commands on calls that may be gone by now: log, never raise."""

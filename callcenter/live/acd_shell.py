@@ -20,7 +20,7 @@ from acd.errors import AcdError
 from callcenter.live.acd_actions import ActionRunner
 from callcenter.live.agents import AgentDirectory
 from callcenter.live.inbound import QueueRequest
-from callcenter.live.presence import PresenceStore
+from callcenter.live.presence import PresenceStore, picture
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,8 @@ class AcdShell:
 
     def _persist(self) -> None:
         try:
-            self.presence.save(self.core.snapshot(), self.runner.legs())
+            self.presence.save(picture(self.core, self.runner.answered_records()),
+                               self.runner.legs())
         except Exception:
             log.exception("could not persist the ACD's state")
 

@@ -50,7 +50,7 @@ def recover(config: AcdConfig, presence: PresenceStore, switch: Switch,
             _remember(runner, uuid, shell, None)
         elif saved["state"] == "active" and shell.get("agent_leg"):
             active.append({"call": call, "agent": saved["agent"], "answered_at": saved["answered_at"]})
-            _remember(runner, uuid, shell, saved["agent"])
+            _remember(runner, uuid, shell, saved["agent"]).acd_record = call
             if not (alive(uuid) and alive(shell["agent_leg"])):
                 ended.append(uuid)
         else:
@@ -73,7 +73,8 @@ def recover(config: AcdConfig, presence: PresenceStore, switch: Switch,
     return Recovered(core, ended, orphans)
 
 
-def _remember(runner: ActionRunner, uuid: str, shell: dict[str, Any], agent: str | None) -> None:
+def _remember(runner: ActionRunner, uuid: str, shell: dict[str, Any],
+              agent: str | None) -> CallState:
     request = QueueRequest(**shell["request"]) if shell.get("request") else QueueRequest(
         uuid, "", None, 0, "regular", None)
     state = CallState(request, callback=bool(shell.get("callback")))
@@ -81,6 +82,7 @@ def _remember(runner: ActionRunner, uuid: str, shell: dict[str, Any], agent: str
         state.leg = Leg(agent, shell["agent_leg"], answered=True, recording=shell.get("recording"))
         runner.agent_legs[state.leg.uuid] = uuid
     runner.calls[uuid] = state
+    return state
 
 
 def _tidy_switch(switch: Switch, channels: dict[str, ControlledChannel],

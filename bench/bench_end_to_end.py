@@ -1,0 +1,287 @@
+"""End-to-end engine figures (prints numbers; not a test).
+
+Callers dial 10000, walk the IVR (Mandarin, then 0 for an agent), wait in the
+general queue, talk to an agent and hang up, against the switch simulator in
+fast-media mode. For each offered rate it prints the calls completed per
+second, the wait for an agent (p50 / p95) and the engine process's CPU
+milliseconds per call (time.process_time around the phase).
+
+The simulator (switch, callers and agents' phones) runs in a SUBPROCESS
+(`bench/bench_end_to_end.py --child`, a Simulator driven over a pipe), so the
+engine's CPU figure is the engine's alone: ESL parsing, IVR, ACD, and the
+database writes (SQLite in the same process). The child's CPU per call is
+printed beside it.
+
+Run: .venv/bin/python bench/bench_end_to_end.py [--rates 2,5,10,20] [--seconds 10]
+     [--agents 40] [--speed 10]
+"""
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from datetime import datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+
+import gevent  # noqa: E402
+import yaml  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PASSWORD_ENV = "CALLCENTER_BENCH_ESL_PASSWORD"
+OPEN_HOURS = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+SCRIPT = "wait:0.5 press:1 wait:1 press:0 wait:600 hangup"  # Mandarin, 0, then patience
+PHONE = "answer:0.5 hangup:{talk}"  # the agent answers and ends the call after the talk
+FIRST_EXTRA_EXTENSION = 2001
+
+
+# --- the child: switch simulator, callers and phones ------------------------------------
+def child(args: argparse.Namespace) -> int:
+    from gevent.fileobject import FileObjectThread
+
+    from callcenter.sim import Simulator
+
+    sim = Simulator(os.environ[PASSWORD_ENV], port=args.port, speed=args.speed, fast_media=True,
+                    dialplan_dir=str(ROOT / "dialplans"))
+    sim.start()
+    for extension in filter(None, args.phones.split(",")):
+        sim.register_phone(extension, PHONE.format(talk=args.talk))
+    commands, replies = FileObjectThread(sys.stdin, "r"), sys.stdout
+    replies.write("ready\n")
+    replies.flush()
+    for line in commands:
+        word, *rest = line.split()
+        if word == "burst":  # burst <prefix> <calls per second> <count>
+            prefix, rate, count = rest[0], float(rest[1]), int(rest[2])
+            started = time.monotonic()
+            for n in range(count):
+                gevent.sleep(max(0.0, started + n / rate - time.monotonic()))
+                sim.place_call(f"{prefix}{n:06d}", "10000", SCRIPT)
+            replies.write(f"placed {count}\n")
+        elif word == "cpu":
+            replies.write(f"cpu {time.process_time()}\n")
+        elif word == "quit":
+            break
+        replies.flush()
+    sim.close()
+    return 0
+
+
+# --- the parent: the engine -----------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def prepare(workdir: Path, agents: int) -> tuple[str, Path]:
+    from sqlalchemy import select
+    from werkzeug.security import generate_password_hash
+
+    from callcenter import db, seed
+    from callcenter.db import transaction
+    from callcenter.models import Agent, AgentSkill, Role, Skill
+
+    url = f"sqlite:///{workdir / 'bench.db'}"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    cheap = lambda secret: generate_password_hash(secret, method="pbkdf2:sha256:1000")  # noqa: E731
+    seed.hash_password = seed.hash_service_password = cheap
+    sessions = db.session_factory(engine)
+    seed.seed_demo(sessions, customers=10)
+    with transaction(sessions) as session:
+        general = session.scalar(select(Skill).where(Skill.name == "general"))
+        for n in range(agents):
+            agent = Agent(login=f"bench{n:03d}", display_name=f"Bench {n}", password_hash="x",
+                          role=Role.AGENT, sip_extension=str(FIRST_EXTRA_EXTENSION + n))
+            agent.skills = [AgentSkill(skill=general, level=5)]
+            session.add(agent)
+    engine.dispose()
+    queues = yaml.safe_load((ROOT / "acd" / "queues.yaml").read_text(encoding="utf-8"))
+    for queue in queues["queues"].values():  # no after-call work, no announcements: pure flow
+        queue["wrap_up"] = 0
+        queue["announcements"] = {"first_after": 3600, "every": 3600, "position": False,
+                                  "estimated_wait": False}
+    path = workdir / "queues.yaml"
+    path.write_text(yaml.safe_dump(queues, sort_keys=False), encoding="utf-8")
+    return url, path
+
+
+def start_engine(workdir: Path, url: str, queues: Path, port: int, password: str):
+    from callcenter.config import load_config
+    from callcenter.engine import Engine, build_services
+
+    config = workdir / "callcenter.yaml"
+    config.write_text(f"""\
+general:
+  data_directory: {workdir / 'data'}
+switch:
+  kind: simulator
+  password: {password}
+  port: {port}
+  api_timeout: 5
+database:
+  url: "{url}"
+ivr:
+  flows_directory: {ROOT / 'ivr_flows'}
+  prompts_directory: {workdir / 'prompts'}
+recordings:
+  directory: {workdir / 'recordings'}
+acd:
+  queues_file: {queues}
+""")
+    services = build_services(load_config(config, environ={}))
+    engine = Engine(services, ivr_clock=lambda: OPEN_HOURS)
+    engine.start()
+    return engine
+
+
+def phase_calls(engine, prefix: str):
+    from sqlalchemy import select
+
+    from callcenter.models import Call
+
+    with engine.services.sessions() as session:
+        return session.scalars(select(Call).where(Call.caller_number.like(f"{prefix}%"))).all()
+
+
+class Child:
+    def __init__(self, port: int, speed: float, phones: list[str], talk: float,
+                 password: str) -> None:
+        env = {**os.environ, PASSWORD_ENV: password}
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--child", "--port", str(port), "--speed", str(speed),
+             "--phones", ",".join(phones), "--talk", str(talk)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True, env=env, cwd=str(ROOT))
+        assert self.process.stdout.readline().strip() == "ready", "the simulator did not start"
+
+    def ask(self, line: str) -> str:
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+        return self.process.stdout.readline().strip()
+
+    def close(self) -> None:
+        try:
+            self.process.stdin.write("quit\n")
+            self.process.stdin.flush()
+            self.process.wait(timeout=10)
+        except Exception:
+            self.process.kill()
+
+
+def run_phase(engine, child: Child, number: int, rate: float, seconds: float, talk: float,
+              speed: float) -> dict:
+    prefix = f"139{number:02d}"
+    count = max(1, int(rate * seconds))
+    cpu_engine, cpu_child = time.process_time(), float(child.ask("cpu").split()[1])
+    started = time.monotonic()
+    reply = gevent.spawn(child.ask, f"burst {prefix} {rate} {count}")
+    deadline = started + seconds + 60 + talk / speed
+    done = []
+    while time.monotonic() < deadline:
+        gevent.sleep(0.5)
+        calls = phase_calls(engine, prefix)
+        done = [c for c in calls if c.ended_at is not None]
+        if len(done) >= count and reply.ready():
+            break
+    elapsed = time.monotonic() - started
+    cpu_engine = time.process_time() - cpu_engine
+    cpu_child = float(child.ask("cpu").split()[1]) - cpu_child
+    answered = [c for c in done if c.agent_answered_at is not None]
+    waits = sorted((c.agent_answered_at - c.queued_at).total_seconds()
+                   for c in answered if c.queued_at is not None)
+    last_end = max((c.ended_at for c in done), default=None)
+    first_start = min((c.switch_answered_at for c in done if c.switch_answered_at), default=None)
+    span = (last_end - first_start).total_seconds() if last_end and first_start else elapsed
+    others = [c for c in done if c.agent_answered_at is None and not c.abandoned]
+    if others:
+        from collections import Counter
+        print("   not answered, not abandoned:", dict(Counter(
+            (c.hangup_cause, (c.ivr_path or ["-"])[-1], c.queue_name) for c in others)))
+        if os.environ.get("BENCH_DEBUG"):
+            from sqlalchemy import select
+
+            from callcenter.models import CallEvent
+            with engine.services.sessions() as session:
+                for c in others[:3]:
+                    kinds = session.scalars(select(CallEvent).where(CallEvent.call_id == c.id)
+                                            .order_by(CallEvent.id)).all()
+                    print("  ", c.uuid, [(e.kind, e.at.strftime("%S.%f")[:6] if e.at else "",
+                                          {k: v for k, v in (e.data or {}).items()
+                                           if k in ("agent", "reason", "cause", "rule")})
+                                         for e in kinds if e.kind != "ivr_node"])
+    return {"rate": rate, "placed": count, "ended": len(done), "answered": len(answered),
+            "abandoned": sum(1 for c in done if c.abandoned), "span": span,
+            "completed_per_s": len(answered) / span if span else 0.0,
+            "wait_p50": statistics.median(waits) if waits else float("nan"),
+            "wait_p95": waits[int(0.95 * (len(waits) - 1))] if waits else float("nan"),
+            "engine_cpu_ms": 1000 * cpu_engine / max(1, len(done)),
+            "child_cpu_ms": 1000 * cpu_child / max(1, len(done))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--phones", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--speed", type=float, default=10.0, help="simulator speed factor")
+    parser.add_argument("--rates", default="2,5,10,20", help="offered calls per second, per phase")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
+    parser.add_argument("--agents", type=int, default=40, help="extra general agents (level 5)")
+    parser.add_argument("--talk", type=float, default=10.0,
+                        help="simulated seconds an agent talks before hanging up")
+    args = parser.parse_args(argv)
+    if args.child:
+        return child(args)
+    logging.basicConfig(level=logging.ERROR)
+    password = os.urandom(12).hex()
+    with tempfile.TemporaryDirectory(prefix="cc-bench-") as tmp:
+        workdir = Path(tmp)
+        url, queues = prepare(workdir, args.agents)
+        port = free_port()
+        phones = [str(FIRST_EXTRA_EXTENSION + n) for n in range(args.agents)]
+        simulator = Child(port, args.speed, phones, args.talk, password)
+        engine = start_engine(workdir, url, queues, port, password)
+        try:
+            for card in engine.agents.call_takers():
+                if card.extension in phones:
+                    engine.live.set_agent_state(card.id, "ready")
+            print(f"engine + {args.agents} agents (general 5, answer after {0.5 / args.speed:.2f} s), "
+                  f"simulator x{args.speed:g} fast media in a subprocess; SQLite; "
+                  f"caller: IVR -> general queue -> agent, who hangs up after {args.talk / args.speed:.1f} s")
+            print(f"{'offered/s':>9} {'placed':>6} {'ended':>5} {'answered':>8} {'abandon':>7} "
+                  f"{'done/s':>7} {'wait p50':>8} {'wait p95':>8} {'engine ms/call':>14} "
+                  f"{'sim ms/call':>11}")
+            for number, rate in enumerate(float(r) for r in args.rates.split(",")):
+                profile = None
+                if os.environ.get("BENCH_PROFILE"):  # where the engine's CPU goes
+                    import cProfile
+                    profile = cProfile.Profile(time.process_time)
+                    profile.enable()
+                row = run_phase(engine, simulator, number, rate, args.seconds, args.talk, args.speed)
+                if profile is not None:
+                    import pstats
+                    profile.disable()
+                    pstats.Stats(profile).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "tottime")).print_stats(os.environ.get("BENCH_PROFILE_FILTER", ""), 40)
+                print(f"{row['rate']:>9g} {row['placed']:>6} {row['ended']:>5} {row['answered']:>8} "
+                      f"{row['abandoned']:>7} {row['completed_per_s']:>7.2f} {row['wait_p50']:>8.2f} "
+                      f"{row['wait_p95']:>8.2f} {row['engine_cpu_ms']:>14.1f} {row['child_cpu_ms']:>11.1f}",
+                      flush=True)
+        finally:
+            engine.stop()
+            simulator.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
