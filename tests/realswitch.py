@@ -430,17 +430,28 @@ class AgentPhone:
         phone.stop()
     """
 
-    def __init__(self, workdir: Path, switch: RealSwitch, extension: str, password: str):
+    def __init__(self, workdir: Path, switch: RealSwitch, extension: str, password: str,
+                 behaviour: str = "answer"):
+        """behaviour: "answer" (SIPp's built-in uas), "reject" (603 Decline) or "ring"
+        (180 Ringing, never answers; accepts the CANCEL)."""
+        if behaviour not in PHONE_BEHAVIOURS:
+            raise ValueError(f"phone behaviour {behaviour!r}: one of {sorted(PHONE_BEHAVIOURS)}")
         self.workdir, self.switch = workdir / f"phone-{extension}", switch
         self.extension, self.password = extension, password
+        self.behaviour = behaviour
         self.port = free_port(socket.SOCK_DGRAM)
         self.process: subprocess.Popen | None = None
 
     def start(self) -> AgentPhone:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._log = (self.workdir / "uas.log").open("wb")
+        scenario = ["-sn", "uas"]
+        if PHONE_BEHAVIOURS[self.behaviour]:
+            path = self.workdir / f"uas-{self.behaviour}.xml"
+            path.write_text(PHONE_BEHAVIOURS[self.behaviour])
+            scenario = ["-sf", str(path)]
         self.process = subprocess.Popen(
-            ["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(self.port), "-nostdin",
+            ["sipp", *scenario, "-i", "127.0.0.1", "-p", str(self.port), "-nostdin",
              "-mp", str(free_port(socket.SOCK_DGRAM)), "-trace_msg",
              "-message_file", str(self.workdir / "uas_messages.log")],
             cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
@@ -482,3 +493,69 @@ def _cseq_after(lines: list[str], index: int) -> str:
         if text.lower().startswith("cseq:"):
             return text
     return ""
+
+
+def _digit_name(digit: str) -> str:
+    names = {"*": "star", "#": "pound"}
+    if digit not in names and not (len(digit) == 1 and digit.isdigit()):
+        raise ValueError(f"DTMF digit {digit!r}: 0-9, * or #")
+    return names.get(digit, digit)
+
+
+def dtmf_caller_scenario(presses: list[tuple[int, str]], hold_ms: int) -> str:
+    """A caller (13800000001) dials [service], is answered, then for each (pause_ms, digits)
+    waits pause_ms and presses the digits as RFC 2833 events (SIPp plays Debian's
+    /usr/share/sip-tester/dtmf_2833_<digit>.pcap, 300 ms apart), then stays up to hold_ms
+    and hangs up (or accepts the switch's BYE if the switch hangs up first).
+
+    The pcaps are cut from one recording: their RTP sequence numbers rise in the order
+    1..9, *, #, 0, and FreeSWITCH drops a digit whose packets go back in sequence as late
+    packets. So one caller's digits must follow that order (ValueError otherwise)."""
+    pressed = "".join(digits for _, digits in presses)
+    ranks = [DTMF_PCAP_ORDER.index(digit) for digit in pressed if digit in DTMF_PCAP_ORDER]
+    if ranks != sorted(set(ranks)) or len(ranks) != len(pressed):
+        raise ValueError(f"DTMF {pressed!r}: one caller's digits must follow the pcaps' order "
+                         f"{DTMF_PCAP_ORDER!r} without repeats")
+    steps = []
+    for pause_ms, digits in presses:
+        steps.append(f'  <pause milliseconds="{int(pause_ms)}"/>')
+        for index, digit in enumerate(digits):
+            if index:
+                steps.append('  <pause milliseconds="300"/>')
+            steps.append('  <nop><action><exec play_pcap_audio="'
+                         f'{DTMF_PCAPS}/dtmf_2833_{_digit_name(digit)}.pcap"/></action></nop>')
+    base = caller_scenario(hold_ms)
+    marker = '  <recv request="BYE" timeout='
+    assert marker in base
+    return base.replace(marker, "\n".join(steps) + "\n" + marker, 1)
+
+
+DTMF_PCAPS = "/usr/share/sip-tester"
+DTMF_PCAP_ORDER = "123456789*#0"  # by the RTP sequence numbers in the pcaps
+
+_UAS_REPLY = """<![CDATA[
+      SIP/2.0 {status}
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]uas[call_number]
+      [last_Call-ID:]
+      {cseq}
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Length: 0
+    ]]>"""
+
+# SIPp server scenarios of a phone that does not answer (None: SIPp's built-in uas answers).
+PHONE_BEHAVIOURS: dict[str, str | None] = {
+    "answer": None,
+    "reject": _scenario("phone rejects every call (603)", f"""
+  <recv request="INVITE"/>
+  <send>{_UAS_REPLY.format(status="603 Decline", cseq="[last_CSeq:]")}</send>
+  <recv request="ACK"/>"""),
+    "ring": _scenario("phone rings and never answers", f"""
+  <recv request="INVITE"/>
+  <send>{_UAS_REPLY.format(status="180 Ringing", cseq="[last_CSeq:]")}</send>
+  <recv request="CANCEL"/>
+  <send>{_UAS_REPLY.format(status="200 OK", cseq="[last_CSeq:]")}</send>
+  <send>{_UAS_REPLY.format(status="487 Request Terminated", cseq="CSeq: [last_cseq_number] INVITE")}</send>
+  <recv request="ACK"/>"""),
+}
