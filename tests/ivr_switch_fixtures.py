@@ -47,7 +47,7 @@ from sqlalchemy.engine import make_url
 
 from callcenter import db, seed
 from callcenter.esl import Switch, SwitchConnection
-from callcenter.esl.call_control import SwitchCallControl
+from callcenter.esl.call_control import MUSIC_ON_HOLD, SAY_TYPES, SILENCE, SwitchCallControl
 from callcenter.hooks import HOOKS, HookRunner
 from callcenter.ivr.control import CallerHungUp, CollectResult, RecordingResult
 from callcenter.ivr.interpreter import CallInfo, Interpreter, IvrOutcome
@@ -91,6 +91,15 @@ class TracingControl(ScriptedControl):
         super().__init__(*args, **kwargs)
         self.windows: list[Window] = []
         self.groups: list[list[Window]] = []  # the windows of each collect / record call
+        self.played: list[str] = []  # what the caller heard: '<lang>/<prompt>', 'say <kind>'
+
+    def play(self, prompts, interruptible: bool = True) -> None:
+        self.played += [f"{prompt.language}/{prompt.id}" for prompt in prompts]
+        super().play(prompts, interruptible)
+
+    def say(self, kind: str, value: str, language: str) -> None:
+        self.played.append(f"say {kind}")
+        super().say(kind, value, language)
 
     def collect(self, prompt, **options) -> CollectResult:
         self.groups.append([])
@@ -236,6 +245,8 @@ class Case:
     error: str | None = None
     control: WatchedControl | None = None
     sink_rows: list[tuple[str, str, dict]] = field(default_factory=list)
+    heard: list[str] = field(default_factory=list)  # scripted: what the caller heard
+    files_played: tuple[str, ...] = ()  # switch: what the channel played
     channel_variables: dict[str, str] = field(default_factory=dict)
     parked_variables: dict[str, str] = field(default_factory=dict)  # before the IVR ran
     dtmf_heard: str = ""
@@ -289,8 +300,10 @@ def run_reference(name: str, spec: dict, registry: FlowRegistry, hooks: Any,
     outcome = interpreter.run()
     passwords = [re.sub(r"[^0-9*]", "", step) for window in control.windows if window.secret
                  for step in window.steps if re.fullmatch(r"[0-9*#]+", step)]
-    return Case(name, spec, Run(outcome, sink.events, call_id, recordings), control.windows,
+    case = Case(name, spec, Run(outcome, sink.events, call_id, recordings), control.windows,
                 [translate(group) for group in control.groups], [p for p in passwords if p])
+    case.heard = control.played
+    return case
 
 
 def run_on_switch(case: Case, sim: Simulator, switch: Switch, registry: FlowRegistry, hooks: Any,
@@ -321,6 +334,7 @@ def run_on_switch(case: Case, sim: Simulator, switch: Switch, registry: FlowRegi
         channel = sim.channel(uuid)
         if channel is not None:
             case.channel_variables = dict(channel.variables)
+            case.files_played = channel.files_played
             case.dtmf_heard = channel.dtmf_heard
         try:
             switch.hangup(uuid)
@@ -342,25 +356,50 @@ class _Both:
             sink.on_node(node_id, kind, outcome, data)
 
 
+# --- what the caller heard ---
+
+SAID = {(say_type, method): kind for kind, (say_type, method) in SAY_TYPES.items()}
+
+
+def heard_on_switch(files: tuple[str, ...], prompts: PromptLibrary) -> list[str]:
+    """The same from the simulator's list of what the channel played (silence and music
+    on hold left out: the hold music may be broken before it starts)."""
+    heard = []
+    for item in files:
+        if item.startswith("say:"):
+            _, _, say_type, method, _ = item.split(":", 4)
+            heard.append(f"say {SAID.get((say_type, method), say_type + '/' + method)}")
+        elif item.startswith(str(prompts.directory)):
+            heard.append(str(Path(item).relative_to(prompts.directory).with_suffix("")))
+        elif item not in (SILENCE, MUSIC_ON_HOLD):
+            heard.append(item)
+    return heard
+
+
 # --- comparison -------------------------------------------------------------------------
 
 def comparable(run: Run) -> dict[str, Any]:
-    """What must agree between the two runs. The call id and the recordings directory
-    differ by construction; values a writing hook mints (a new ticket's number, a
-    callback id) differ too, as each run creates its own, so they are compared by shape."""
+    """What must agree between the two runs: the outcome and every node's outcome. The
+    call id and the recordings directory differ by construction; so do values a writing
+    hook mints (a new ticket's number, a callback id: each run creates its own), compared
+    by shape, and how long a recording lasted (the simulator has no silence detection)."""
     minted = any(kind == "lookup" and result == "found" and data.get("hook") in WRITE_HOOKS
                  for _, kind, result, data in run.events)
-    variables = {}
-    for key, value in run.outcome.variables.items():
+
+    def same(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: same(v, k) for k, v in value.items() if k != "duration_ms"}
         if isinstance(value, str):
             value = value.replace(str(run.recordings_dir), "<recordings>").replace(run.call_id, "<call>")
         if minted and key in MINTED and value:
             value = f"<minted {'digits' if str(value).isdigit() else value!r}>"
-        variables[key] = value
+        return value
+
     return {"kind": run.outcome.kind, "need": run.outcome.need,
             "priority": run.outcome.priority, "path": list(run.outcome.path),
             "last_node": run.outcome.last_node, "error": run.outcome.error,
-            "survey_score": run.outcome.survey_score, "variables": variables}
+            "survey_score": run.outcome.survey_score, "variables": same(dict(run.outcome.variables)),
+            "nodes": [(node, kind, result, same(data)) for node, kind, result, data in run.events]}
 
 
 # --- the whole set, once per module --------------------------------------------------------
@@ -449,6 +488,7 @@ class LogKeeper(logging.Handler):
 @dataclass
 class SwitchRuns:
     cases: dict[str, Case]
+    prompts: PromptLibrary
     logs: list[str]
     sim: Simulator
     seconds: float
@@ -495,7 +535,7 @@ def switch_runs(tmp_path_factory) -> SwitchRuns:
             if not greenlet.dead:
                 greenlet.kill()
                 cases[name].error = cases[name].error or "the call did not finish within 120 s"
-        yield SwitchRuns(cases, keeper.lines, sim, seconds)
+        yield SwitchRuns(cases, prompts, keeper.lines, sim, seconds)
     finally:
         root.removeHandler(keeper)
         callcenter_log.setLevel(old_level)

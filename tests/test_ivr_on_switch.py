@@ -13,9 +13,10 @@ import re
 
 import pytest
 
-from callcenter.esl.call_control import SECRET_VARIABLE, SwitchCallControl
+from callcenter.esl.call_control import SECRET_VARIABLE, SILENCE, SwitchCallControl
+from callcenter.esl.results import Collected
 from callcenter.ivr.control import PromptAudio
-from ivr_switch_fixtures import (EXTRA_SCRIPTS, Window, comparable, script_names, switch_runs,  # noqa: F401
+from ivr_switch_fixtures import (EXTRA_SCRIPTS, Window, comparable, heard_on_switch, script_names, switch_runs,  # noqa: F401
                                  translate)
 
 # script -> why the switch run cannot agree (xfail strict: fixing the cause turns it red)
@@ -36,6 +37,14 @@ def test_script_on_the_switch_ends_as_scripted(switch_runs, name):  # noqa: F811
     expected, actual = comparable(case.reference), comparable(case.switch)
     assert actual == expected, (f"{name}: the switch run differs\n  script: {case.spec['script']}\n"
                                 f"  simulator caller: {case.caller()}")
+
+
+@pytest.mark.parametrize("name", list(_cases()))
+def test_the_caller_hears_what_the_scripted_caller_heard(switch_runs, name):  # noqa: F811
+    case = switch_runs.cases[name]
+    assert case.switch is not None, case.error
+    on_switch = heard_on_switch(case.files_played, switch_runs.prompts)
+    assert on_switch == case.heard, f"{name}: script {case.spec['script']!r}"
 
 
 def test_passwords_never_leave_the_collect(switch_runs):  # noqa: F811
@@ -90,44 +99,73 @@ def test_translate_talk_while_recording_ends_with_hash():
 # --- SwitchCallControl on play_and_get_digits' leftovers ------------------------------------
 
 class _Switch:
-    """A switch whose play_and_get_digits returns a given result (unit level)."""
+    """A switch whose play_and_get_digits returns given results, one per execute (unit level)."""
 
-    def __init__(self, collected):
-        self.collected, self.cleared = collected, []
+    def __init__(self, *collected):
+        self.collected, self.cleared = list(collected), []
+        self.executed: list[tuple[str, dict]] = []
 
     def collect(self, uuid, prompt, **options):
-        return self.collected
+        self.executed.append((prompt, options))
+        return self.collected.pop(0)
+
+    def playback(self, uuid, path):
+        self.executed.append((path, {}))
 
     def set_variable(self, uuid, name, value):
         self.cleared.append((name, value))
 
 
 PROMPT = PromptAudio("enter_account", "en", "", "/p/en/enter_account.wav")
+AGAIN = PromptAudio("account_invalid", "en", "", "/p/en/account_invalid.wav")
 
 
-def _collect(collected, **options):
-    switch = _Switch(collected)
+def _collect(*collected, **options):
+    switch = _Switch(*collected)
     control = SwitchCallControl(switch, "2f1e1c3a-0000-4000-8000-000000000001")
-    defaults = dict(min_digits=6, max_digits=12, tries=3, timeout=8, terminators="#",
-                    pattern=r"^\d{6,12}$", invalid_prompt=None)
+    defaults = dict(min_digits=6, max_digits=12, tries=1, timeout=8, terminators="#",
+                    pattern=r"^\d{6,12}$", invalid_prompt=AGAIN)
     defaults.update(options)
     return control.collect(PROMPT, **defaults), switch
 
 
 def test_too_short_input_left_in_the_variable_is_not_accepted():
-    from callcenter.esl.results import Collected
     # FreeSWITCH's switch_ivr_read stores "12" even when it is too short, and only a
-    # regex mismatch clears the variable: after three "12#" the variable still says 12
+    # regex mismatch clears the variable: after "12#" the variable still says 12
     result, _ = _collect(Collected("12", "", "failure"))
     assert result.digits is None and result.invalid == "12"
     result, _ = _collect(Collected("1000002", "", "success"))
     assert result.digits == "1000002"
+    result, _ = _collect(Collected("1234567890123", "", "success"))  # 13 > max_digits
+    assert result.digits is None
+
+
+def test_one_execute_per_try_and_the_invalid_prompt_only_between_tries():
+    result, switch = _collect(Collected("12", "", "failure"), Collected("", "", "timeout"),
+                              Collected("", "9x", "success"), tries=3)
+    assert result.digits is None and result.invalid == "9x"
+    played = [what if isinstance(what, str) else what.id for what, _ in switch.executed]
+    assert played == ["/p/en/enter_account.wav", "/p/en/account_invalid.wav",
+                      "/p/en/enter_account.wav", "/p/en/account_invalid.wav",
+                      "/p/en/enter_account.wav"]  # nothing after the last try
+    options = [o for _, o in switch.executed if o]
+    assert all(o["tries"] == 1 and o["invalid_prompt"] == SILENCE for o in options)
+
+
+def test_a_terminated_input_reads_one_key_past_max_digits():
+    # "111111#" for a 6-digit password: the '#' ends this input instead of staying
+    # queued for the next menu
+    _, switch = _collect(Collected("111111", "", "success"), min_digits=6, max_digits=6,
+                         pattern=r"^\d{6}$")
+    assert switch.executed[0][1]["max_digits"] == 7 and switch.executed[0][1]["terminators"] == "#"
+    _, switch = _collect(Collected("1", "", "success"), min_digits=1, max_digits=1,
+                         terminators="", pattern="^[12]$")
+    assert switch.executed[0][1]["max_digits"] == 1 and switch.executed[0][1]["terminators"] == "none"
 
 
 def test_silence_on_the_last_try_is_a_timeout():
-    from callcenter.esl.results import Collected
-    result, _ = _collect(Collected("", "99", "timeout"), min_digits=1, max_digits=1,
-                         pattern="^[12]$")
+    result, _ = _collect(Collected("", "9", "success"), Collected("", "9", "timeout"), tries=2,
+                         min_digits=1, max_digits=1, pattern="^[12]$")
     assert result.timed_out
     result, _ = _collect(Collected("", "9", "success"), min_digits=1, max_digits=1,
                          pattern="^[12]$")
@@ -135,7 +173,6 @@ def test_silence_on_the_last_try_is_a_timeout():
 
 
 def test_a_secret_collect_clears_both_variables():
-    from callcenter.esl.results import Collected
     result, switch = _collect(Collected("", "1234*6", "success"), min_digits=6, max_digits=6,
                               pattern=r"^\d{6}$", secret=True)
     assert result.digits is None and result.invalid == ""

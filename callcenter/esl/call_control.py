@@ -52,20 +52,38 @@ class SwitchCallControl:
                 timeout: float, terminators: str, pattern: str,
                 invalid_prompt: PromptAudio | None, digit_timeout: float | None = None,
                 secret: bool = False) -> CollectResult:
-        variable = SECRET_VARIABLE if secret else DIGITS_VARIABLE
+        """One play_and_get_digits per try (see _attempt); the invalid prompt is played
+        here, only before another try: FreeSWITCH would also play it after the last one
+        ("please enter it again", then the caller is sent elsewhere)."""
         regex = pattern or r"\d+"
+        last_invalid = ""
         try:
-            result = self._run(
-                self.switch.collect, self.uuid, prompt.path, min_digits=min_digits,
-                max_digits=max_digits, tries=tries, timeout_ms=int(timeout * 1000),
-                terminators=terminators or "none",
-                invalid_prompt=invalid_prompt.path if invalid_prompt else SILENCE,
-                variable=variable, regex=regex,
-                digit_timeout_ms=int(digit_timeout * 1000) if digit_timeout else None,
-                timeout=tries * (timeout + 30))
+            for attempt in range(1, tries + 1):
+                result = self._attempt(prompt, min_digits, max_digits, timeout, terminators,
+                                       regex, digit_timeout, secret)
+                if result.digits is not None:
+                    return result
+                last_invalid = result.invalid
+                if attempt < tries and invalid_prompt is not None:
+                    self.play([invalid_prompt])
+            return CollectResult(None, last_invalid)
         finally:
             if secret:
                 self._forget_secret()
+
+    def _attempt(self, prompt: PromptAudio, min_digits: int, max_digits: int, timeout: float,
+                 terminators: str, regex: str, digit_timeout: float | None,
+                 secret: bool) -> CollectResult:
+        """One try. With terminators, FreeSWITCH may read one key more than max_digits: it
+        stops reading at max_digits, so the '#' the caller is asked to press after the
+        last digit would stay queued and become the next menu's (wrong) choice."""
+        result = self._run(
+            self.switch.collect, self.uuid, prompt.path, min_digits=min_digits,
+            max_digits=max_digits + 1 if terminators else max_digits, tries=1,
+            timeout_ms=int(timeout * 1000), terminators=terminators or "none",
+            invalid_prompt=SILENCE, variable=SECRET_VARIABLE if secret else DIGITS_VARIABLE,
+            regex=regex, digit_timeout_ms=int(digit_timeout * 1000) if digit_timeout else None,
+            timeout=timeout * 2 + 30)
         return self._judge(result, min_digits, max_digits, regex, secret)
 
     def _forget_secret(self) -> None:
@@ -82,9 +100,9 @@ class SwitchCallControl:
     @staticmethod
     def _judge(result: Collected, min_digits: int, max_digits: int, regex: str,
                secret: bool) -> CollectResult:
-        """play_and_get_digits leaves <var> set after a failed last try when the input was
-        too short (switch_ivr_read stores whatever was read; only a regex mismatch clears
-        it), so the digits count only when they fit the limits and the pattern again."""
+        """play_and_get_digits leaves <var> set when the input was too short
+        (switch_ivr_read stores whatever was read; only a regex mismatch clears it), so
+        the digits count only when they fit the limits and the pattern again."""
         digits = result.digits
         if digits and min_digits <= len(digits) <= max_digits and re.search(regex, digits):
             return CollectResult(digits)
