@@ -52,6 +52,8 @@ def test_passwords_never_leave_the_collect(switch_runs):  # noqa: F811
     at the end, not in the call's event data, not in the outcome, not in any log line."""
     typing = [case for case in switch_runs.cases.values() if case.passwords]
     assert len(typing) >= 5, sorted(switch_runs.cases)
+    # the logs were kept down to DEBUG, ESL commands included
+    assert any("execute play_and_get_digits" in line for line in switch_runs.logs)
     for case in typing:
         assert case.switch is not None, case.error
         assert case.control.after_secret, f"{case.name}: no secret collect on the switch"
@@ -72,6 +74,14 @@ def _no_leak(case, logs) -> None:
         assert not typed.search(json.dumps(comparable(case.switch), default=str))
         leaked = [line for line in logs if typed.search(line)]
         assert not leaked, leaked[:3]
+
+
+def test_recordings_end_on_the_key_and_leave_the_terminators_as_they_were(switch_runs):  # noqa: F811
+    recorded = [c for c in switch_runs.cases.values() if c.switch and c.switch.outcome.recordings]
+    assert len(recorded) >= 5
+    for case in recorded:
+        assert case.switch.outcome.recordings[0].duration_ms > 0, case.name
+        assert "playback_terminators" not in case.channel_variables, case.name
 
 
 def test_the_calls_ran_at_once(switch_runs):  # noqa: F811
@@ -177,3 +187,32 @@ def test_a_secret_collect_clears_both_variables():
                               pattern=r"^\d{6}$", secret=True)
     assert result.digits is None and result.invalid == ""
     assert switch.cleared == [(SECRET_VARIABLE, ""), (SECRET_VARIABLE + "_invalid", "")]
+
+
+class _Recorded:
+    def variable(self, name):
+        return {"record_ms": "4200"}.get(name)
+
+
+def test_any_key_ends_a_recording_then_the_channel_setting_comes_back():
+    # FreeSWITCH's record ends on a key only if it is in playback_terminators ('*' when
+    # unset); the complaint prompt asks for '#'
+    calls = []
+
+    class Switch(_Switch):
+        def get_variable(self, uuid, name):
+            calls.append(("get", name))
+            return "*"
+
+        def set_variable(self, uuid, name, value):
+            calls.append(("set", name, value))
+
+        def record(self, uuid, path, **options):
+            calls.append(("record", path, options["max_seconds"], options["silence_seconds"]))
+            return _Recorded()
+
+    control = SwitchCallControl(Switch(), "2f1e1c3a-0000-4000-8000-000000000001")
+    result = control.record("/rec/a.wav", 120, 4)
+    assert result.duration_ms == 4200
+    assert calls == [("get", "playback_terminators"), ("set", "playback_terminators", "0123456789*#"),
+                     ("record", "/rec/a.wav", 120, 4), ("set", "playback_terminators", "*")]

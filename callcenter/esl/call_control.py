@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 MUSIC_ON_HOLD = "local_stream://moh"
 SILENCE = "silence_stream://250"
+TERMINATORS_VARIABLE = "playback_terminators"
+ANY_KEY = "0123456789*#"
 DIGITS_VARIABLE = "cc_digits"
 SECRET_VARIABLE = "cc_secret_digits"
 # kind -> (say type, say method) of mod_say
@@ -90,12 +92,7 @@ class SwitchCallControl:
         """Do not leave a password in the channel's variables (CDRs, uuid_dump): FreeSWITCH
         keeps the digits in <var> and, after a regex mismatch, in <var>_invalid."""
         for name in (SECRET_VARIABLE, SECRET_VARIABLE + "_invalid"):
-            try:
-                self.switch.set_variable(self.uuid, name, "")
-            except CallHungUp:
-                return
-            except SwitchError as error:
-                log.warning("[%s] could not clear %s: %s", self.uuid, name, error)
+            self._restore(name, "")
 
     @staticmethod
     def _judge(result: Collected, min_digits: int, max_digits: int, regex: str,
@@ -127,10 +124,26 @@ class SwitchCallControl:
         self._run(self.switch.break_media, self.uuid, True)
 
     def record(self, path: str, max_seconds: int, silence_seconds: int) -> RecordingResult:
-        done = self._run(self.switch.record, self.uuid, path, max_seconds=max_seconds,
-                         silence_seconds=silence_seconds)
+        """FreeSWITCH's record stops on a key only if it is in playback_terminators (unset:
+        '*' alone), and the prompts ask for '#': any key ends the recording here, then
+        the channel's own setting comes back."""
+        before = self._run(self.switch.get_variable, self.uuid, TERMINATORS_VARIABLE)
+        self._run(self.switch.set_variable, self.uuid, TERMINATORS_VARIABLE, ANY_KEY)
+        try:
+            done = self._run(self.switch.record, self.uuid, path, max_seconds=max_seconds,
+                             silence_seconds=silence_seconds)
+        finally:
+            self._restore(TERMINATORS_VARIABLE, before or "")
         milliseconds = done.variable("record_ms") or "0"
         return RecordingResult(path, int(milliseconds) if milliseconds.isdigit() else 0)
+
+    def _restore(self, name: str, value: str) -> None:
+        try:
+            self.switch.set_variable(self.uuid, name, value)
+        except CallHungUp:
+            pass
+        except SwitchError as error:
+            log.warning("[%s] could not restore %s: %s", self.uuid, name, error)
 
     def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
         try:
