@@ -2,7 +2,9 @@
 WSGIServer in this process; the live engine is the in-memory FakeLive.
 
 Screenshots go to a temporary folder, or to $CALLCENTER_SCREENSHOTS (e.g.
-docs/screenshots) when set."""
+docs/screenshots) when set: agent-desk-zh.png, agent-management.png and
+agent-form-error.png. The login, desk and floor shots in docs come from the run
+on the real engine (test_web_live_browser.py); this test's go to a scratch folder."""
 from __future__ import annotations
 
 import os
@@ -50,6 +52,11 @@ def shots(tmp_path):
     return folder
 
 
+@pytest.fixture
+def scratch(tmp_path):
+    return tmp_path
+
+
 def log_in(browser, base, login):
     page = browser.new_page(viewport=VIEWPORT, locale="en-US", timezone_id="Asia/Shanghai")
     page.goto(base + "/login")
@@ -64,7 +71,7 @@ def fits(page) -> bool:
 
 
 def test_a_call_from_ready_to_wrap_up_with_a_supervisor_barging_in(server, browser, shots,
-                                                                   sessions, fake_live):
+                                                                   scratch, sessions, fake_live):
     agent = add_agent(sessions, "agent01", skills={"billing": 9}, extension="1001",
                       name="Wang Fang")
     lead = add_agent(sessions, "lead1", role=Role.SUPERVISOR, name="Ma Jun")
@@ -75,7 +82,7 @@ def test_a_call_from_ready_to_wrap_up_with_a_supervisor_barging_in(server, brows
 
     login_page = browser.new_page(viewport=VIEWPORT, locale="en-US", timezone_id="Asia/Shanghai")
     login_page.goto(server + "/login")
-    login_page.screenshot(path=shots / "login.png")
+    login_page.screenshot(path=scratch / "login.png")
 
     desk = log_in(browser, server, "agent01")
     desk.wait_for_url("**/desk/")
@@ -100,7 +107,7 @@ def test_a_call_from_ready_to_wrap_up_with_a_supervisor_barging_in(server, brows
     fake_live.connect(agent)
     desk.wait_for_selector("#state.on_call")
     assert fits(desk)
-    desk.screenshot(path=shots / "agent-desk.png")
+    desk.screenshot(path=scratch / "agent-desk.png")
 
     desk.select_option("#ticket-category", "complaint")
     desk.fill("#ticket-description", "Billed twice for September roaming")
@@ -114,7 +121,7 @@ def test_a_call_from_ready_to_wrap_up_with_a_supervisor_barging_in(server, brows
     assert "Wang Fang" in floor.text_content("#agents")
     floor.wait_for_selector("#queues td:has-text('billing')")
     assert fits(floor)
-    floor.screenshot(path=shots / "supervisor-floor.png")
+    floor.screenshot(path=scratch / "supervisor-floor.png")
     floor.click(f"#agents tr[data-agent='{agent}'] button[data-mode='barge']")
     floor.wait_for_selector("#message:has-text('Barged in')")
     assert ("eavesdrop", lead, agent, "barge") in fake_live.actions

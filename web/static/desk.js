@@ -5,8 +5,14 @@
   const t = CC.t;
   let state = "logged_out", since = new Date(), pop = null, held = false;
   let wrapUuid = null;  // the call being wrapped up (the engine forgets it at hang-up)
+  // Answers and events can arrive out of order (a slow GET /desk with a screen pop may
+  // land after the event that ended the call): a state older than the shown one is stale.
+  let shownSince = 0;
+  const stale = s => Date.parse(s.since) < shownSince;
 
   function showState(s) {
+    if (stale(s)) return;
+    shownSince = Date.parse(s.since);
     state = s.state; since = new Date(s.since);
     if (state === "wrapup") wrapUuid = s.call_uuid || (pop && pop.call.uuid) || wrapUuid;
     $("state").textContent = t[state] || state;
@@ -66,6 +72,7 @@
   async function act(fn) { try { await fn(); } catch (e) { CC.say(e.message, true); } }
   async function refresh() {
     const d = await CC.call("GET", "/api/v1/desk");
+    if (stale(d)) return;  // overtaken by a newer state
     if (d.call) showPop(d.call); else if (d.state !== "wrapup") clearPop();  // keep the pop to wrap up
     showState(d);
   }
