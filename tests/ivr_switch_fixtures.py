@@ -365,7 +365,7 @@ def heard_on_switch(files: tuple[str, ...], prompts: PromptLibrary) -> list[str]
     """The same from the simulator's list of what the channel played (silence and music
     on hold left out: the hold music may be broken before it starts)."""
     heard = []
-    for item in files:
+    for item in (part for entry in files for part in entry.removeprefix("file_string://").split("!")):
         if item.startswith("say:"):
             _, _, say_type, method, _ = item.split(":", 4)
             heard.append(f"say {SAID.get((say_type, method), say_type + '/' + method)}")

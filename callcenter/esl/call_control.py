@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 MUSIC_ON_HOLD = "local_stream://moh"
 SILENCE = "silence_stream://250"
+PROMPT_ALLOWANCE = 60.0  # seconds a collect's prompt may take, in its execute timeout
 TERMINATORS_VARIABLE = "playback_terminators"
 ANY_KEY = "0123456789*#"
 DIGITS_VARIABLE = "cc_digits"
@@ -54,38 +55,40 @@ class SwitchCallControl:
                 timeout: float, terminators: str, pattern: str,
                 invalid_prompt: PromptAudio | None, digit_timeout: float | None = None,
                 secret: bool = False) -> CollectResult:
-        """One play_and_get_digits per try (see _attempt); the invalid prompt is played
-        here, only before another try: FreeSWITCH would also play it after the last one
-        ("please enter it again", then the caller is sent elsewhere)."""
+        """One play_and_get_digits per try (see _attempt). The invalid prompt is heard only
+        before another try, as the start of that try's prompt (file_string://), so a key
+        pressed during it counts; FreeSWITCH's own bad-input file would also be played
+        after the last try ("please enter it again", then the caller is sent elsewhere)."""
         regex = pattern or r"\d+"
         last_invalid = ""
         try:
             for attempt in range(1, tries + 1):
-                result = self._attempt(prompt, min_digits, max_digits, timeout, terminators,
+                again = invalid_prompt if attempt > 1 else None
+                path = f"file_string://{again.path}!{prompt.path}" if again else prompt.path
+                result = self._attempt(path, min_digits, max_digits, timeout, terminators,
                                        regex, digit_timeout, secret)
                 if result.digits is not None:
                     return result
                 last_invalid = result.invalid
-                if attempt < tries and invalid_prompt is not None:
-                    self.play([invalid_prompt])
             return CollectResult(None, last_invalid)
         finally:
             if secret:
                 self._forget_secret()
 
-    def _attempt(self, prompt: PromptAudio, min_digits: int, max_digits: int, timeout: float,
+    def _attempt(self, path: str, min_digits: int, max_digits: int, timeout: float,
                  terminators: str, regex: str, digit_timeout: float | None,
                  secret: bool) -> CollectResult:
         """One try. With terminators, FreeSWITCH may read one key more than max_digits: it
         stops reading at max_digits, so the '#' the caller is asked to press after the
         last digit would stay queued and become the next menu's (wrong) choice."""
+        keys = max_digits + 1 if terminators else max_digits
+        between = digit_timeout or timeout
         result = self._run(
-            self.switch.collect, self.uuid, prompt.path, min_digits=min_digits,
-            max_digits=max_digits + 1 if terminators else max_digits, tries=1,
+            self.switch.collect, self.uuid, path, min_digits=min_digits, max_digits=keys, tries=1,
             timeout_ms=int(timeout * 1000), terminators=terminators or "none",
             invalid_prompt=SILENCE, variable=SECRET_VARIABLE if secret else DIGITS_VARIABLE,
             regex=regex, digit_timeout_ms=int(digit_timeout * 1000) if digit_timeout else None,
-            timeout=timeout * 2 + 30)
+            timeout=PROMPT_ALLOWANCE + timeout + keys * between)  # a slow typist still fits
         return self._judge(result, min_digits, max_digits, regex, secret)
 
     def _forget_secret(self) -> None:
