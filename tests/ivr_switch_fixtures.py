@@ -33,7 +33,7 @@ import os
 import re
 import time
 import uuid as uuidlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping
@@ -82,6 +82,7 @@ class Window:
     timeout: float  # keys: the attempt's timeout; record: max seconds
     steps: list[str] = field(default_factory=list)  # script steps read in this window
     secret: bool = False
+    prompts: int = 1  # prompt files played first (a retry: the invalid prompt, then the prompt)
 
 
 class TracingControl(ScriptedControl):
@@ -103,6 +104,7 @@ class TracingControl(ScriptedControl):
 
     def collect(self, prompt, **options) -> CollectResult:
         self.groups.append([])
+        self.retry_prompt = options.get("invalid_prompt") is not None
         return super().collect(prompt, **options)
 
     def _next(self, timeout: float) -> str:
@@ -112,7 +114,8 @@ class TracingControl(ScriptedControl):
         return super()._next(timeout)
 
     def _await_keys(self, timeout: float, secret: bool = False) -> str | None:
-        self.windows.append(Window("keys", timeout, secret=secret))
+        retry = bool(self.groups[-1]) and self.retry_prompt
+        self.windows.append(Window("keys", timeout, secret=secret, prompts=2 if retry else 1))
         self.groups[-1].append(self.windows[-1])
         return super()._await_keys(timeout, secret)
 
@@ -130,14 +133,18 @@ class Plan:
     opens: list[float]  # model: when each window opens (simulated seconds from the call)
 
 
-def translate(windows: list[Window], margin: float = MARGIN) -> Plan:
-    """The simulator caller script doing what the scripted caller did in each window."""
+def translate(windows: list[Window], margin: float = MARGIN, prompt: float = 0.0,
+              barge_in: bool = False) -> Plan:
+    """The simulator caller script doing what the scripted caller did in each window.
+    ``prompt``: how long one prompt lasts on the simulator (0 with fast_media);
+    ``barge_in``: a key (or hang-up) that starts a window comes halfway through the prompt
+    instead of after it."""
     actions: list[tuple[float, str]] = []
     opens: list[float] = []
-    cursor = 0.0  # model time: when the IVR starts waiting next
+    cursor = 0.0  # model time: when the IVR starts the next window (its prompt, then silence)
     for window in windows:
         opens.append(cursor)
-        cursor = _window_actions(window, cursor, margin, actions)
+        cursor = _window_actions(window, cursor, margin, prompt, barge_in, actions)
     script, clock = [], 0.0
     for at, action in actions:
         if at > clock:
@@ -149,11 +156,10 @@ def translate(windows: list[Window], margin: float = MARGIN) -> Plan:
     return Plan(" ".join(script), opens)
 
 
-def _window_actions(window: Window, cursor: float, margin: float,
-                    actions: list[tuple[float, str]]) -> float:
-    """Append this window's caller actions; returns when the model's IVR waits next."""
-    act = min(margin, 0.4 * window.timeout)
-    if window.kind == "record":
+def _window_actions(window: Window, cursor: float, margin: float, prompt: float,
+                    barge_in: bool, actions: list[tuple[float, str]]) -> float:
+    """Append this window's caller actions; returns when the model's IVR listens next."""
+    if window.kind == "record":  # its prompt was played before: the recording starts now
         step = window.steps[0] if window.steps else "hangup"
         if step == "hangup":
             actions.append((cursor + margin, "hangup"))
@@ -163,20 +169,42 @@ def _window_actions(window: Window, cursor: float, margin: float,
         at = cursor + margin + spoken
         actions.append((at, f"press:{key}"))
         return at + PRESS_GAP * len(key)
+    heard = cursor + prompt * window.prompts  # the prompt is over: the timeout starts
+    act = min(margin, 0.4 * window.timeout)
     waited = 0.0
     for step in window.steps:
-        if step == "hangup":
-            actions.append((cursor + waited + act, "hangup"))
-            return cursor + waited + act
         if step.startswith(("wait:", "talk:")):
             waited += float(step.split(":", 1)[1])
             if waited >= window.timeout:
-                return cursor + window.timeout  # silence: the attempt times out
+                return heard + window.timeout  # silence: the attempt times out
             continue
-        at = cursor + waited + act
+        at = heard + waited + act
+        if barge_in and waited == 0 and heard > cursor:
+            at = cursor + (heard - cursor) / 2  # while the prompt plays
+        if step == "hangup":
+            actions.append((at, "hangup"))
+            return at
         actions.append((at, f"press:{step}"))
         return at + PRESS_GAP * len(step)
-    return cursor + window.timeout
+    return heard + window.timeout
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How the calls are placed: keys after each prompt on instant prompts (what the
+    scripted caller does), or keys (and hang-ups) while a real-length prompt plays."""
+    name: str
+    fast_media: bool
+    prompt: float  # seconds one prompt lasts on the simulator
+    barge_in: bool
+
+    def plans(self, groups: list[list[Window]]) -> list[Plan]:
+        return [translate(group, MARGIN, self.prompt, self.barge_in) for group in groups]
+
+
+AFTER_PROMPT = Variant("after_prompt", True, 0.0, False)
+BARGE_IN = Variant("barge_in", False, 2.0, True)
+VARIANTS = (AFTER_PROMPT, BARGE_IN)
 
 
 # --- one call on the switch -------------------------------------------------------------
@@ -239,6 +267,7 @@ class Case:
     spec: dict
     reference: Run
     windows: list[Window]
+    groups: list[list[Window]]  # the windows of each collect / record call
     plans: list[Plan]  # the caller's script for each collect / record call
     passwords: list[str]  # digits the caller typed into secret collects
     switch: Run | None = None
@@ -301,7 +330,7 @@ def run_reference(name: str, spec: dict, registry: FlowRegistry, hooks: Any,
     passwords = [re.sub(r"[^0-9*]", "", step) for window in control.windows if window.secret
                  for step in window.steps if re.fullmatch(r"[0-9*#]+", step)]
     case = Case(name, spec, Run(outcome, sink.events, call_id, recordings), control.windows,
-                [translate(group) for group in control.groups], [p for p in passwords if p])
+                control.groups, [], [p for p in passwords if p])
     case.heard = control.played
     return case
 
@@ -490,57 +519,68 @@ class SwitchRuns:
     cases: dict[str, Case]
     prompts: PromptLibrary
     logs: list[str]
-    sim: Simulator
     seconds: float
 
 
-@pytest.fixture(scope="module")
-def switch_runs(tmp_path_factory) -> SwitchRuns:
-    tmp = tmp_path_factory.mktemp("ivr_switch")
-    url, drop = _database_url(tmp)
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    sessions = db.session_factory(engine)
-    _seed(sessions)
-    registry = FlowRegistry(FLOWS, NUMBERS, QUEUES_FILE)
-    report = registry.reload()
-    assert not report.refused, report.refused
-    prompts = PromptLibrary(tmp / "prompts")
-    hooks = SerialWrites(HookRunner(sessions))
-
-    keeper = LogKeeper()
-    root = logging.getLogger()
-    callcenter_log = logging.getLogger("callcenter")
-    old_level = callcenter_log.level
-    root.addHandler(keeper)
-    callcenter_log.setLevel(logging.DEBUG)
-    sim = Simulator(PASSWORD, speed=SPEED, fast_media=True, dialplan_dir=str(_dialplans(tmp / "dialplans")))
+def run_variant(variant: Variant, references: dict[str, Case], tmp: Path, registry: FlowRegistry,
+                hooks: Any, prompts: PromptLibrary, keeper: LogKeeper) -> SwitchRuns:
+    """Every script as a call at once on one simulator, through one ESL connection."""
+    sim = Simulator(PASSWORD, speed=SPEED, fast_media=variant.fast_media,
+                    default_prompt_seconds=variant.prompt or 2.0,
+                    dialplan_dir=str(_dialplans(tmp / "dialplans")))
     connection = None
+    first_log = len(keeper.lines)
     try:
-        cases = {}
-        for name in script_names() + sorted(EXTRA_SCRIPTS):
-            spec = load_spec(name)
-            cases[name] = run_reference(name, spec, registry, hooks, prompts, tmp / "scripted")
         port = sim.start()
         connection = SwitchConnection("127.0.0.1", port, PASSWORD, api_timeout=5)
         connection.start()
         assert connection.wait_connected(5), connection.state
         switch = Switch(connection)
+        cases = {name: replace(case, plans=variant.plans(case.groups))
+                 for name, case in references.items()}
         started = time.monotonic()
         calls = [gevent.spawn(run_on_switch, case, sim, switch, registry, hooks, prompts,
-                              tmp / "switch") for case in cases.values()]
+                              tmp / variant.name) for case in cases.values()]
         gevent.joinall(calls, timeout=120)
         seconds = time.monotonic() - started
         for name, greenlet in zip(cases, calls):
             if not greenlet.dead:
                 greenlet.kill()
                 cases[name].error = cases[name].error or "the call did not finish within 120 s"
-        yield SwitchRuns(cases, prompts, keeper.lines, sim, seconds)
+        return SwitchRuns(cases, prompts, keeper.lines[first_log:], seconds)
     finally:
-        root.removeHandler(keeper)
-        callcenter_log.setLevel(old_level)
         if connection is not None:
             connection.stop()
         sim.close()
+
+
+@pytest.fixture(scope="module")
+def switch_runs(tmp_path_factory) -> dict[str, SwitchRuns]:
+    """variant name -> the runs of every script (the scripted reference runs once)."""
+    tmp = tmp_path_factory.mktemp("ivr_switch")
+    url, drop = _database_url(tmp)
+    engine = db.make_engine(url)
+    keeper = LogKeeper()
+    root, callcenter_log = logging.getLogger(), logging.getLogger("callcenter")
+    old_level = callcenter_log.level
+    root.addHandler(keeper)
+    callcenter_log.setLevel(logging.DEBUG)
+    try:
+        db.upgrade(engine)
+        sessions = db.session_factory(engine)
+        _seed(sessions)
+        registry = FlowRegistry(FLOWS, NUMBERS, QUEUES_FILE)
+        report = registry.reload()
+        assert not report.refused, report.refused
+        prompts = PromptLibrary(tmp / "prompts")
+        hooks = SerialWrites(HookRunner(sessions))
+        references = {name: run_reference(name, load_spec(name), registry, hooks, prompts,
+                                          tmp / "scripted")
+                      for name in script_names() + sorted(EXTRA_SCRIPTS)}
+        yield {variant.name: run_variant(variant, references, tmp, registry, hooks, prompts,
+                                         keeper) for variant in VARIANTS}
+    finally:
+        root.removeHandler(keeper)
+        callcenter_log.setLevel(old_level)
         engine.dispose()
         drop()
