@@ -115,6 +115,8 @@ class Hotline:
             return session.scalar(select(Call).where(Call.uuid == uuid))
 
     def events(self, uuid: str) -> list[tuple[str, dict]]:
+        """The call's event log, after writing what the engine holds back for batching."""
+        self.engine.calllog.flush()
         with self.services.sessions() as session:
             call = session.scalar(select(Call).where(Call.uuid == uuid))
             if call is None:

@@ -17,6 +17,7 @@ def _call(hotline, uuid):
 
 
 def _events(hotline, uuid):
+    hotline.engine.calllog.flush()  # the log is written behind, in batches
     with hotline.services.sessions() as session:
         call = session.scalar(select(Call).where(Call.uuid == uuid))
         return [(e.kind, e.data) for e in session.scalars(
@@ -34,6 +35,7 @@ def test_caller_reaches_a_ready_general_agent_and_is_recorded(hotline):
     call = _call(hotline, uuid)
     assert call.agent_id == agent.id
     assert call.queued_at is not None and call.ivr_path[0] == "start"
+    assert hotline.sim.wait_until(lambda: "connected" in dict(_events(hotline, uuid)), 5)
     kinds = [kind for kind, _ in _events(hotline, uuid)]
     assert kinds.index("ivr_finished") < kinds.index("routed") < kinds.index("connected")
     routed = dict(_events(hotline, uuid))["routed"]
@@ -46,10 +48,16 @@ def test_caller_reaches_a_ready_general_agent_and_is_recorded(hotline):
     assert hotline.sim.wait_until(lambda: _sha(hotline, recording.id), 5)
     assert hotline.sim.wait_until(
         lambda: hotline.engine.live.agent_status(agent.id).state in ("wrapup", "ready"), 5)
+    assert hotline.sim.wait_until(lambda: len(_states(hotline, agent.id)) >= 5, 5)
+    assert _states(hotline, agent.id)[:5] == ["ready", "reserved", "ringing", "on_call", "wrap_up"]
+
+
+def _states(hotline, agent_id):
+    """The agent's state log (written behind, in batches)."""
+    hotline.engine.calllog.flush()
     with hotline.services.sessions() as session:
-        states = list(session.scalars(select(AgentStateChange.to_state).where(
-            AgentStateChange.agent_id == agent.id).order_by(AgentStateChange.id)))
-    assert states[:5] == ["ready", "reserved", "ringing", "on_call", "wrap_up"]
+        return list(session.scalars(select(AgentStateChange.to_state).where(
+            AgentStateChange.agent_id == agent_id).order_by(AgentStateChange.id)))
 
 
 def _sha(hotline, recording_id):
