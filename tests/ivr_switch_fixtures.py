@@ -1,18 +1,22 @@
 """The IVR caller scripts (tests/ivr_scripts) on the switch simulator.
 
-Each script runs twice: through the scripted CallControl (the reference), and
-as a real call in the simulator driven by the Interpreter through the real
-SwitchCallControl over a real ESL connection. `translate` turns the scripted
-caller into a simulator caller script with the same meaning:
+Each script runs through the scripted CallControl (the reference), then as a
+real call in the simulator driven by the Interpreter through the real
+SwitchCallControl over a real ESL connection, in two variants (VARIANTS).
+`translate` turns the scripted caller into simulator caller scripts with the
+same meaning:
 
 * The scripted caller is read only while the IVR waits for input (a collect
   attempt or a recording); prompts take no time there, so every key comes
-  after its prompt. The simulator runs with fast_media (prompts last 0 s), so
-  a key also lands after its prompt: same meaning, and fast.
-* `wait:N` inside a collect attempt is N seconds of silence; once the silence
-  reaches the node's timeout the attempt times out (the rest of the wait is
-  dropped, as ScriptedControl does). In the simulator: no key for longer than
-  the timeout.
+  after its prompt. Variant after_prompt runs the simulator with fast_media
+  (prompts last 0 s), so a key also lands after its prompt: same meaning, and
+  fast. Variant barge_in gives every prompt 2 s and sends the first key (or
+  the hang-up) of an attempt halfway through its prompt, which FreeSWITCH
+  semantics say must not change anything (the key stops the prompt and counts).
+* `wait:N` inside a collect attempt is N seconds of silence after the prompt;
+  once the silence reaches the node's timeout the attempt times out (the rest
+  of the wait is dropped, as ScriptedControl does). In the simulator: no key
+  for longer than the timeout.
 * digits (`1`, `123456#`) are one `press:` (the simulator sends them 0.1 s
   apart); `hangup` (or the end of the script while the IVR waits) is `hangup`.
 * `talk:N` while recording: the caller speaks N seconds and ends with `#`, as
@@ -22,8 +26,9 @@ caller into a simulator caller script with the same meaning:
   simulator). So the caller script is cut at each time the IVR starts to
   listen (one collect, with all its tries, or one recording) and that part
   starts when the Interpreter asks the switch to listen; every action comes a
-  margin after the moment the attempt opens. Within one play_and_get_digits the
-  tries follow each other inside the simulator, on its own clock.
+  margin after the moment the attempt's silence starts. Within one collect the
+  tries follow each other on the simulator's clock.
+"""
 """
 from __future__ import annotations
 
@@ -34,7 +39,7 @@ import re
 import time
 import uuid as uuidlib
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -49,7 +54,7 @@ from callcenter import db, seed
 from callcenter.esl import Switch, SwitchConnection
 from callcenter.esl.call_control import MUSIC_ON_HOLD, SAY_TYPES, SILENCE, SwitchCallControl
 from callcenter.hooks import HOOKS, HookRunner
-from callcenter.ivr.control import CallerHungUp, CollectResult, RecordingResult
+from callcenter.ivr.control import CollectResult, RecordingResult
 from callcenter.ivr.interpreter import CallInfo, Interpreter, IvrOutcome
 from callcenter.ivr.prompts import PromptLibrary
 from callcenter.ivr.registry import FlowRegistry
@@ -394,7 +399,8 @@ def heard_on_switch(files: tuple[str, ...], prompts: PromptLibrary) -> list[str]
     """The same from the simulator's list of what the channel played (silence and music
     on hold left out: the hold music may be broken before it starts)."""
     heard = []
-    for item in (part for entry in files for part in entry.removeprefix("file_string://").split("!")):
+    parts = (part for entry in files for part in entry.removeprefix("file_string://").split("!"))
+    for item in parts:
         if item.startswith("say:"):
             _, _, say_type, method, _ = item.split(":", 4)
             heard.append(f"say {SAID.get((say_type, method), say_type + '/' + method)}")
@@ -419,7 +425,8 @@ def comparable(run: Run) -> dict[str, Any]:
         if isinstance(value, dict):
             return {k: same(v, k) for k, v in value.items() if k != "duration_ms"}
         if isinstance(value, str):
-            value = value.replace(str(run.recordings_dir), "<recordings>").replace(run.call_id, "<call>")
+            value = value.replace(str(run.recordings_dir), "<recordings>")
+            value = value.replace(run.call_id, "<call>")
         if minted and key in MINTED and value:
             value = f"<minted {'digits' if str(value).isdigit() else value!r}>"
         return value
@@ -427,7 +434,8 @@ def comparable(run: Run) -> dict[str, Any]:
     return {"kind": run.outcome.kind, "need": run.outcome.need,
             "priority": run.outcome.priority, "path": list(run.outcome.path),
             "last_node": run.outcome.last_node, "error": run.outcome.error,
-            "survey_score": run.outcome.survey_score, "variables": same(dict(run.outcome.variables)),
+            "survey_score": run.outcome.survey_score,
+            "variables": same(dict(run.outcome.variables)),
             "nodes": [(node, kind, result, same(data)) for node, kind, result, data in run.events]}
 
 
@@ -490,7 +498,6 @@ def _seed(sessions) -> None:
         patch.setattr(seed, "hash_service_password", _cheap_hash)
         seed.seed_demo(sessions, customers=10)
     now = datetime.now(OPEN_TIME.tzinfo)
-    from datetime import timedelta
     with db.transaction(sessions) as session:  # as tests/test_ivr_cli.py's coverage test
         for number, customer, status in (("2601010001", 1, TicketStatus.IN_PROGRESS),
                                          ("2601010002", 2, TicketStatus.CLOSED)):
@@ -519,7 +526,8 @@ class SwitchRuns:
     cases: dict[str, Case]
     prompts: PromptLibrary
     logs: list[str]
-    seconds: float
+    seconds: float  # wall-clock time of all the calls (shown with -s; not asserted)
+    peak_calls: int  # most calls the simulator held at once
 
 
 def run_variant(variant: Variant, references: dict[str, Case], tmp: Path, registry: FlowRegistry,
@@ -547,7 +555,9 @@ def run_variant(variant: Variant, references: dict[str, Case], tmp: Path, regist
             if not greenlet.dead:
                 greenlet.kill()
                 cases[name].error = cases[name].error or "the call did not finish within 120 s"
-        return SwitchRuns(cases, prompts, keeper.lines[first_log:], seconds)
+        print(f"\n{variant.name}: {len(cases)} calls in {seconds:.1f} s, "
+              f"at most {sim.peak_sessions} at once")
+        return SwitchRuns(cases, prompts, keeper.lines[first_log:], seconds, sim.peak_sessions)
     finally:
         if connection is not None:
             connection.stop()

@@ -85,7 +85,7 @@ def _no_leak(case, logs) -> None:
 
 
 @pytest.mark.parametrize("variant", [v.name for v in VARIANTS])
-def test_recordings_end_on_the_key_and_leave_the_terminators_as_they_were(switch_runs, variant):  # noqa: F811,E501
+def test_recordings_end_on_a_key_and_restore_the_terminators(switch_runs, variant):  # noqa: F811
     runs = switch_runs[variant]
     recorded = [c for c in runs.cases.values() if c.switch and c.switch.outcome.recordings]
     assert len(recorded) >= 5
@@ -100,7 +100,7 @@ def test_the_calls_ran_at_once(switch_runs, variant):  # noqa: F811
     runs = switch_runs[variant]
     assert len(runs.cases) == len(script_names()) + len(EXTRA_SCRIPTS)
     assert len(script_names()) >= 54
-    assert runs.seconds < 45, f"{runs.seconds:.1f} s"
+    assert runs.peak_calls >= len(runs.cases) * 3 // 4, runs.peak_calls
 
 
 # --- the translation, on its own --------------------------------------------------------
@@ -186,10 +186,12 @@ def test_a_terminated_input_reads_one_key_past_max_digits():
     # queued for the next menu
     _, switch = _collect(Collected("111111", "", "success"), min_digits=6, max_digits=6,
                          pattern=r"^\d{6}$")
-    assert switch.executed[0][1]["max_digits"] == 7 and switch.executed[0][1]["terminators"] == "#"
+    options = switch.executed[0][1]
+    assert options["max_digits"] == 7 and options["terminators"] == "#"
     _, switch = _collect(Collected("1", "", "success"), min_digits=1, max_digits=1,
                          terminators="", pattern="^[12]$")
-    assert switch.executed[0][1]["max_digits"] == 1 and switch.executed[0][1]["terminators"] == "none"
+    options = switch.executed[0][1]
+    assert options["max_digits"] == 1 and options["terminators"] == "none"
 
 
 def test_silence_on_the_last_try_is_a_timeout():
@@ -233,5 +235,6 @@ def test_any_key_ends_a_recording_then_the_channel_setting_comes_back():
     control = SwitchCallControl(Switch(), "2f1e1c3a-0000-4000-8000-000000000001")
     result = control.record("/rec/a.wav", 120, 4)
     assert result.duration_ms == 4200
-    assert calls == [("get", "playback_terminators"), ("set", "playback_terminators", "0123456789*#"),
+    assert calls == [("get", "playback_terminators"),
+                     ("set", "playback_terminators", "0123456789*#"),
                      ("record", "/rec/a.wav", 120, 4), ("set", "playback_terminators", "*")]
