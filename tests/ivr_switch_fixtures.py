@@ -29,7 +29,6 @@ same meaning:
   margin after the moment the attempt's silence starts. Within one collect the
   tries follow each other on the simulator's clock.
 """
-"""
 from __future__ import annotations
 
 import json
