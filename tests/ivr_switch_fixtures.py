@@ -440,12 +440,20 @@ def comparable(run: Run) -> dict[str, Any]:
 
 # --- the whole set, once per module --------------------------------------------------------
 
-# Callers of this file's own, beside tests/ivr_scripts: a password keyed with a star
-# (six keys that fail the pattern: FreeSWITCH keeps them in <var>_invalid), then right.
+# Callers of this file's own, beside tests/ivr_scripts.
 EXTRA_SCRIPTS = {
+    # a password keyed with a star: six keys that fail the pattern, which FreeSWITCH
+    # keeps in <var>_invalid; then the right one
     "x_password_with_star": {"flow": "main", "caller": "8613800000000",
                              "time": "2026-11-23T10:00:00+08:00",
                              "script": "1 1 1234*6# 111111# 2"},
+    # no '#' after the password: the switch takes it when the digit timeout passes
+    "x_password_without_hash": {"flow": "main", "caller": "8613800000000",
+                                "time": "2026-11-23T10:00:00+08:00",
+                                "script": "1 1 111111 2"},
+    # two keys on a one-key menu (see KNOWN_DIFFERENCES in tests/test_ivr_on_switch.py)
+    "x_two_keys_on_a_one_key_menu": {"flow": "main", "caller": "8613800000000",
+                                     "time": "2026-11-23T10:00:00+08:00", "script": "12 4"},
 }
 
 

@@ -23,7 +23,11 @@ from ivr_switch_fixtures import (EXTRA_SCRIPTS, VARIANTS, Window, comparable,  #
 
 # (variant, script) -> why the switch run cannot agree (xfail strict: fixing the cause
 # turns the test red, so the entry goes with it)
-KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {}
+TWO_KEYS = ("ScriptedControl (callcenter/ivr/scripted.py) reads the step '12' as one input, "
+            "wrong for a one-key menu; FreeSWITCH's play_and_get_digits with max_digits=1 "
+            "takes '1' and leaves '2' queued for the next menu")
+KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
+    (variant.name, "x_two_keys_on_a_one_key_menu"): TWO_KEYS for variant in VARIANTS}
 
 
 def _cases():
