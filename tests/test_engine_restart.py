@@ -40,3 +40,19 @@ def test_a_crashed_engine_restarts_without_losing_a_waiting_caller_or_cutting_a_
     hotline.wait(lambda: hotline.event(talking, "ended"), 5, "the call never ended")
     assert hotline.call(talking).ended_at is not None
     assert not hotline.call(talking).abandoned
+
+
+def test_an_offer_ringing_when_the_engine_dies_is_withdrawn_and_made_again_after_the_restart(hotline):
+    agent = hotline.agent_ready("agent08", phone="ring")
+    caller = hotline.sim.place_call(TALKING, "10000", TO_AN_AGENT + " wait:120 hangup")
+    hotline.wait(lambda: hotline.ringing_agents() == ["agent08"], 20, "agent08's phone never rang")
+    old_leg = next(c.uuid for c in hotline.sim.channels() if c.variables.get("cc_leg") == "agent")
+    hotline.wait(lambda: hotline.persisted_waiting() == {caller}, 5, "the queue was never saved")
+    hotline.sim.set_phone_behaviour(agent.sip_extension, "answer:1")  # the next ring is answered
+
+    hotline.restart_engine()
+
+    assert hotline.sim.channel(old_leg).gone, "the previous engine's ringing leg was left ringing"
+    hotline.wait(lambda: hotline.agent_on(caller) == "agent08", 20,
+                 "the call was not offered again after the restart")
+    assert hotline.bridged_to(caller) != old_leg

@@ -44,6 +44,7 @@ class Leg:
     answered: bool = False
     recording: str | None = None
     held: bool = False
+    offer_id: int | None = None  # the core's number of the offer this leg rings for
 
 
 @dataclass
@@ -93,11 +94,12 @@ class ActionRunner:
         handler(action)
 
     def _on_OfferCall(self, action: act.OfferCall) -> None:
-        gevent.spawn(self._ring, action.call_id, action.agent, action.ring_timeout, action.reason)
+        gevent.spawn(self._ring, action.call_id, action.agent, action.ring_timeout, action.reason,
+                     None, action.offer_id)
 
     def _on_StartCallback(self, action: act.StartCallback) -> None:
         gevent.spawn(self._ring, action.call_id, action.agent, action.ring_timeout, action.reason,
-                     action.number)
+                     action.number, action.offer_id)
 
     def _on_CancelOffer(self, action: act.CancelOffer) -> None:
         state = self.calls.get(action.call_id)
@@ -160,17 +162,17 @@ class ActionRunner:
 
     # --- ringing and connecting ---------------------------------------------------
     def _ring(self, call_id: str, agent: str, ring_timeout: float, reason: Any,
-              callback_number: str | None = None) -> None:
+              callback_number: str | None = None, offer_id: int | None = None) -> None:
         state = self.calls.get(call_id)
         card = self.agents.by_login(agent)
         if state is None or card is None or not card.extension:
             log.warning("[%s] cannot ring %s: no extension or call unknown", call_id, agent)
-            self.submit(lambda now: _safe(lambda: self.core.offer_rejected(call_id, now)))
+            self.submit(lambda now: _safe(lambda: self.core.offer_rejected(call_id, now, offer_id)))
             return
-        leg = Leg(agent, new_uuid())
+        leg = Leg(agent, new_uuid(), offer_id=offer_id)
         state.leg = leg
         self.agent_legs[leg.uuid] = call_id
-        self.submit(lambda now: self.core.offer_ringing(call_id, now))
+        self.submit(lambda now: self.core.offer_ringing(call_id, now, offer_id))
         self.calllog.update(call_id, offered_at=utcnow(), agent_id=card.id)
         self.calllog.event(call_id, "offered", {"agent": agent})
         self.bus.publish(live_call(state, card, "offered", reason))
@@ -204,11 +206,11 @@ class ActionRunner:
         self.calllog.event(call_id, "offer_failed", {"agent": leg.agent, "cause": cause})
         if cause in NOT_REGISTERED:
             self.submit(lambda now: self.core.phone_unregistered(leg.agent, now)
-                        + self.core.offer_rejected(call_id, now))
+                        + self.core.offer_rejected(call_id, now, leg.offer_id))
         elif cause in REJECTED:
-            self.submit(lambda now: self.core.offer_rejected(call_id, now))
+            self.submit(lambda now: self.core.offer_rejected(call_id, now, leg.offer_id))
         else:
-            self.submit(lambda now: self.core.offer_timed_out(call_id, now))
+            self.submit(lambda now: self.core.offer_timed_out(call_id, now, leg.offer_id))
 
     def _answered(self, call_id: str, leg: Leg, card: Any, callback_number: str | None,
                   now: float) -> list:
@@ -218,7 +220,7 @@ class ActionRunner:
             return []
         info = next((c for c in self.core.waiting() if c.call_id == call_id), None)
         try:
-            actions = self.core.offer_answered(call_id, now)
+            actions = self.core.offer_answered(call_id, now, leg.offer_id)
         except AcdError:
             actions = []
         if actions and info is not None:
