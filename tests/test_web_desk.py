@@ -51,6 +51,9 @@ def test_an_agent_goes_ready_and_takes_a_call_with_a_screen_pop(client, sessions
     steps = pop["call"]["ivr_path"]
     assert steps[0]["entered"] == "1" and steps[1]["masked"] is True
     assert [c["disposition"] for c in pop["contacts"]] == [None]  # the old call, not this one
+    ringing = post(client, "/api/v1/desk/calls/call-1/hangup")
+    assert ringing.status_code == 409 and "ringing" in ringing.json["error"]
+    assert not any(action[0] == "hangup" for action in fake_live.actions)  # the caller stays
 
     fake_live.connect(agent_id)
     assert post(client, "/api/v1/desk/calls/call-1/hold", {"held": True}).status_code == 200

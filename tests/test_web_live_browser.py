@@ -49,13 +49,13 @@ def _barging(console):
 
 def test_a_real_call_pops_is_ticketed_wrapped_up_and_barged_into(live_console, browser, shots):
     console = live_console
-    agent, lead = console.agent("agent01"), console.agent("lead1")
+    agent = console.agent("agent01")
     customer_id, customer_name, tier, latest_due = _customer_and_latest_bill(console)
     assert tier is CustomerTier.VIP3
     console.register_phone(agent.sip_extension, "answer:1")
     console.register_phone(SUPERVISOR_EXTENSION, "answer:1")
 
-    login = open_page(browser, console.url)
+    login = open_page(browser)
     login.goto(console.url + "/login")
     assert "simulator" in login.text_content("#sim-banner")
     login.screenshot(path=shots / "login.png")
@@ -73,7 +73,8 @@ def test_a_real_call_pops_is_ticketed_wrapped_up_and_barged_into(live_console, b
     uuid = console.sim.place_call(VIP_CALLER, "10000", "wait:600 hangup")
     desk.wait_for_selector("#pop.is-vip")
     desk.wait_for_selector("#state.on_call")  # the agent's phone answered
-    console.wait(lambda: console.sim.channel(uuid).bridged_to, 10, "the caller bridged to the agent")
+    console.wait(lambda: console.sim.channel(uuid).bridged_to, 10,
+                 "the caller bridged to the agent")
     assert desk.text_content("#caller-number") == VIP_CALLER
     assert desk.text_content("#customer-name").strip() == customer_name
     assert f"{latest_due / 100:.2f}" in desk.text_content("#bills")

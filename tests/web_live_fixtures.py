@@ -142,12 +142,12 @@ def shots(tmp_path):
     return folder
 
 
-def open_page(browser, url: str):
+def open_page(browser):
     return browser.new_page(viewport=VIEWPORT, locale="en-US", timezone_id="Asia/Shanghai")
 
 
 def log_in(browser, base: str, login: str, password: str):
-    page = open_page(browser, base)
+    page = open_page(browser)
     page.goto(base + "/login")
     page.fill("#login", login)
     page.fill("#password", password)

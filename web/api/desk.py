@@ -10,7 +10,7 @@ from web import data
 from web.api import body, bp
 from web.auth import DESK_ROLES, current_user, requires, sessions
 from web.live import live, local_zone, own_call
-from web.ports import NOT_READY_REASONS, TransferTarget
+from web.ports import NOT_READY_REASONS, IllegalTransition, TransferTarget
 
 
 @bp.get("/desk")
@@ -78,7 +78,13 @@ def desk_consult(uuid: str):
 @bp.post("/desk/calls/<uuid>/hangup")
 @requires(*DESK_ROLES)
 def desk_hangup(uuid: str):
-    live().hangup(current_user().id, own_call(uuid).uuid)
+    """Hang up a connected call. A call still ringing at the agent's phone is
+    refused here (409), before the engine: hanging it up would cut the caller
+    off instead of declining the offer (answer or decline it on the phone)."""
+    call = own_call(uuid)
+    if call.state == "offered":
+        raise IllegalTransition("the call is still ringing at your phone: answer it first")
+    live().hangup(current_user().id, call.uuid)
     return jsonify(ok=True)
 
 

@@ -24,7 +24,7 @@
     $("btn-ready").disabled = state === "ready" || onCall || state === "wrapup";
     $("btn-not-ready").disabled = onCall || state === "wrapup";
     $("btn-hold").disabled = state !== "on_call";
-    $("btn-hangup").disabled = !onCall;
+    $("btn-hangup").disabled = state !== "on_call";  // a ringing offer is answered on the phone
     $("btn-wrapup").disabled = !(state === "wrapup" && wrapUuid);
     if (state === "ready" || state === "not_ready") { if (pop && state === "ready") clearPop(); }
   }
@@ -82,7 +82,7 @@
   const notReady = () => act(async () => showState(await CC.call("POST", "/api/v1/desk/state", {state: "not_ready", reason: $("reason").value})));
   const hold = () => pop && state === "on_call" && act(async () => {
     await CC.call("POST", callUrl("hold"), {held: !held}); await refresh(); });
-  const hangup = () => pop && act(async () => { await CC.call("POST", callUrl("hangup"), {}); await refresh(); });
+  const hangup = () => pop && state === "on_call" && act(async () => { await CC.call("POST", callUrl("hangup"), {}); await refresh(); });
   $("btn-ready").onclick = ready; $("btn-not-ready").onclick = notReady;
   $("btn-hold").onclick = hold; $("btn-hangup").onclick = hangup;
   document.addEventListener("keydown", e => {
