@@ -474,6 +474,16 @@ class Ticket(Base):
                                                         order_by="TicketHistory.id")
 
 
+class TicketSequence(Base):
+    """The last ticket number given out per day: one atomic UPDATE per ticket,
+    so concurrent calls can never be given the same number."""
+
+    __tablename__ = "ticket_sequences"
+
+    day: Mapped[str] = mapped_column(String(6), primary_key=True)  # YYMMDD
+    last: Mapped[int] = mapped_column(Integer)
+
+
 class TicketHistory(Base):
     __tablename__ = "ticket_history"
 
