@@ -9,6 +9,8 @@ $FREESWITCH_BIN) or SIPp is missing."""
 from __future__ import annotations
 
 import hashlib
+import secrets
+import shutil
 import time
 from pathlib import Path
 
@@ -40,17 +42,39 @@ def wait_until(predicate, timeout: float, what: str) -> None:
     assert predicate(), f"timed out after {timeout} s: {what}"
 
 
+PARK_TIMEOUT = 3  # the dialplan's fallback fires after 3 s unless the engine took the call
+
+
+@pytest.fixture(scope="session")
+def rendered_prompts(tmp_path_factory):
+    """The IVR's prompts rendered once per session by `callcenter ivr prompts` (espeak-ng)."""
+    directory = tmp_path_factory.mktemp("prompts") / "prompts"
+    config = tmp_path_factory.mktemp("prompts-config") / "callcenter.yaml"
+    config.write_text(f"""\
+switch:
+  password: prompt-rendering-only-{secrets.token_hex(8)}
+ivr:
+  flows_directory: {ROOT / 'ivr_flows'}
+  prompts_directory: {directory}
+""")
+    assert cli.main(["--config", str(config), "ivr", "prompts"]) == 0
+    assert (directory / "zh" / "choose_language.wav").exists()
+    return directory
+
+
 @pytest.fixture
-def hotline(sessions, db_engine, write_config, tmp_path, monkeypatch):
+def hotline(sessions, db_engine, write_config, tmp_path, monkeypatch, rendered_prompts):
     """A real FreeSWITCH on the kit with the seeded agents in its directory and the
-    prompts rendered, and the engine connected to it; yields (engine, switch, credentials)."""
+    prompts in its prompts directory, and the engine connected to it;
+    yields (engine, switch, phone passwords by login)."""
     monkeypatch.setattr(seed, "hash_password", _cheap_hash)
     monkeypatch.setattr(seed, "hash_service_password", _cheap_hash)
     report = seed.seed_demo(sessions, customers=10)
     credentials = {login: password for login, _, password in report.credentials}
 
-    switch = RealSwitch(tmp_path / "freeswitch", park_timeout=20)
+    switch = RealSwitch(tmp_path / "freeswitch", park_timeout=PARK_TIMEOUT)
     switch.prepare()
+    shutil.copytree(rendered_prompts, switch.prompts_dir, dirs_exist_ok=True)
     config = write_config(switch.engine_config() + f"""\
   api_timeout: 5
 general:
@@ -65,8 +89,6 @@ recordings:
 acd:
   queues_file: {ROOT / 'acd' / 'queues.yaml'}
 """)
-    assert cli.main(["--config", str(config), "ivr", "prompts"]) == 0
-    assert (switch.prompts_dir / "zh" / "choose_language.wav").exists()
     written = write_directory(sessions, switch.users_dir)
     assert "1008" in written.written
     switch.start()
@@ -78,6 +100,28 @@ acd:
     finally:
         engine.stop()
         switch.stop()
+
+
+def agent_ready(engine, switch, credentials, tmp_path, behaviour: str = "answer") -> tuple[Agent, AgentPhone]:
+    """agent08's SIPp phone registers (answering, or only ringing) and agent08 logs in ready."""
+    phone = AgentPhone(tmp_path, switch, "1008", credentials[AGENT], behaviour=behaviour).start()
+    with engine.services.sessions() as session:
+        agent = session.scalar(select(Agent).where(Agent.login == AGENT))
+    wait_until(lambda: engine.shell.core.agent(AGENT).phone_registered, 5,
+               "the engine never saw the agent's phone register")
+    # Logging in asks `show registrations` (FreeSWITCH's core database, filled up to about
+    # a second after the sofia::register event) and overrides what the event said: log in
+    # only once the switch lists the phone, as a person would some seconds later.
+    wait_until(lambda: engine.switch.is_registered("1008"), 5, "the switch never listed the phone")
+    engine.live.set_agent_state(agent.id, "ready")
+    assert engine.shell.core.agent(AGENT).state.value == "ready"
+    assert engine.shell.core.agent(AGENT).phone_registered
+    return agent, phone
+
+
+def dial_hotline(switch, tmp_path, presses, hold_ms: int) -> gevent.Greenlet:
+    return gevent.spawn(sipp, tmp_path / "caller", dtmf_caller_scenario(presses, hold_ms=hold_ms),
+                        f"127.0.0.1:{switch.ports.public_sip}", service="10000")
 
 
 def call_row(engine, uuid: str) -> Call | None:
@@ -101,24 +145,10 @@ def recording_of(engine, uuid: str) -> Recording | None:
 
 def test_caller_walks_the_ivr_with_dtmf_reaches_the_ready_agent_is_recorded_and_hangs_up(hotline, tmp_path):
     engine, switch, credentials = hotline
-    phone = AgentPhone(tmp_path, switch, "1008", credentials[AGENT]).start()
+    agent, phone = agent_ready(engine, switch, credentials, tmp_path)
     try:
-        with engine.services.sessions() as session:
-            agent = session.scalar(select(Agent).where(Agent.login == AGENT))
-        wait_until(lambda: engine.shell.core.agent(AGENT).phone_registered, 5,
-                   "the engine never saw the agent's phone register")
-        # Logging in asks `show registrations` (FreeSWITCH's core database, filled up to about
-        # a second after the sofia::register event) and overrides what the event said: log in
-        # only once the switch lists the phone, as a person would some seconds later.
-        wait_until(lambda: engine.switch.is_registered("1008"), 5, "the switch never listed the phone")
-        engine.live.set_agent_state(agent.id, "ready")
-        assert engine.shell.core.agent(AGENT).phone_registered
-        assert engine.shell.core.agent(AGENT).state.value == "ready"
-
         # Mandarin (1) in the language menu, then 0 (an agent) in the main menu; hang up 7 s later
-        caller = gevent.spawn(sipp, tmp_path / "caller", dtmf_caller_scenario([(2500, "1"), (3500, "0")],
-                                                                               hold_ms=7000),
-                              f"127.0.0.1:{switch.ports.public_sip}", service="10000")
+        caller = dial_hotline(switch, tmp_path, [(2500, "1"), (3500, "0")], hold_ms=7000)
         wait_until(lambda: engine.runner.calls, 15, "the caller never reached the ACD")
         uuid = next(iter(engine.runner.calls))
         wait_until(lambda: (call_row(engine, uuid) or Call()).agent_answered_at is not None, 20,
@@ -157,5 +187,33 @@ def test_caller_walks_the_ivr_with_dtmf_reaches_the_ready_agent_is_recorded_and_
                 AgentStateChange.agent_id == agent.id).order_by(AgentStateChange.id)))
         assert states[-5:] == ["ready", "reserved", "ringing", "on_call", "wrap_up"]
         assert not engine.switch.channel_exists(uuid)
+        # the engine cancelled the dialplan's fallback (it would have fired PARK_TIMEOUT s after the park)
+        assert "engine_unavailable" not in switch.log_text()
+    finally:
+        phone.stop()
+
+
+def test_caller_hanging_up_while_the_agent_phone_rings_cancels_the_agent_leg(hotline, tmp_path):
+    engine, switch, credentials = hotline
+    _, phone = agent_ready(engine, switch, credentials, tmp_path, behaviour="ring")
+    try:
+        caller = dial_hotline(switch, tmp_path, [(2500, "1"), (3500, "0")], hold_ms=3000)
+        wait_until(lambda: engine.runner.calls, 15, "the caller never reached the ACD")
+        uuid = next(iter(engine.runner.calls))
+        wait_until(lambda: engine.shell.core.agent(AGENT).state.value == "ringing", 10,
+                   f"the agent's phone never rang: {events(engine, uuid)}")
+        def agent_legs():
+            return [c.info.uuid for c in engine.switch.controlled_channels() if c.variables.get("cc_leg") == "agent"]
+        wait_until(lambda: len(agent_legs()) == 1, 3, "no agent leg on the switch")
+        ringing = agent_legs()[0]
+
+        assert caller.get(timeout=20).returncode == 0
+        wait_until(lambda: call_row(engine, uuid).ended_at is not None, 10, "the call never ended")
+        wait_until(lambda: not engine.switch.channel_exists(ringing), 5,
+                   "the agent's phone still rings after the caller hung up (ghost call)")
+        assert call_row(engine, uuid).abandoned is True
+        assert call_row(engine, uuid).agent_answered_at is None
+        assert engine.shell.core.agent(AGENT).state.value == "ready"
+        assert phone.answered_calls() == 0
     finally:
         phone.stop()

@@ -239,7 +239,7 @@ def test_switch_restart_fails_pending_commands_then_reconnects_and_resubscribes(
     engine.connection.start()
     try:
         assert engine.connection.wait_connected(10) and wait_until(lambda: engine.resyncs == 1)
-        pending = gevent.spawn(engine.connection.bgapi, "msleep 8000", 30)
+        pending = gevent.spawn(engine.connection.bgapi, "msleep 3000", 30)  # still running at the stop
         failed_at = []
         pending.link_exception(lambda _: failed_at.append(time.monotonic()))
         gevent.sleep(0.2)
