@@ -64,6 +64,7 @@ class ActionRunner:
         self.agents, self.bus, self.announcer = agents, bus, announcer
         self.calls: dict[str, CallState] = {}
         self.agent_legs: dict[str, str] = {}  # agent leg uuid -> call id
+        self._touched: set[str] = set()  # agents whose saved call changed outside an input
         self.submit: Callable[[Callable[[float], list]], None] = lambda step: None  # set by the shell
         self.core: AcdCore | None = None  # set by the shell; read only inside its loop
 
@@ -82,6 +83,16 @@ class ActionRunner:
                           "recording": s.leg.recording if s.leg else None,
                           "request": _request_dict(s.request), "callback": s.callback}
                 for call_id, s in self.calls.items()}
+
+    def touch(self, agent: str) -> None:
+        """Something the saved picture holds of ``agent``'s call changed outside an ACD input
+        (e.g. the recording started): save it with the next input, and make one now."""
+        self._touched.add(agent)
+        self.submit(lambda now: [])
+
+    def take_touched(self) -> set[str]:
+        touched, self._touched = self._touched, set()
+        return touched
 
     def answered_records(self) -> dict[str, dict[str, Any]]:
         """Call id -> the core's record of each answered call (for the saved picture)."""
@@ -251,6 +262,7 @@ class ActionRunner:
         leg.recording = self.recordings.path_for(call_id)
         if self._quietly(self.switch.record_start, caller_leg, leg.recording) is not False:
             self.recordings.started(call_id, leg.recording)
+        self.touch(leg.agent)  # the recording path, for a restarted engine
         self.calllog.update(call_id, agent_answered_at=utcnow(), agent_id=card.id)
         self.calllog.event(call_id, "connected", {"agent": leg.agent, "recording": leg.recording})
         if callback_number is not None:

@@ -15,6 +15,7 @@ import gevent
 from gevent.event import AsyncResult
 from gevent.queue import Empty, Queue
 
+from acd.actions import AgentStateChanged
 from acd.core import AcdCore
 from acd.errors import AcdError
 from callcenter.live.acd_actions import ActionRunner
@@ -35,6 +36,7 @@ class AcdShell:
         self.clock = clock
         self._inbox: Queue = Queue()
         self._loop: gevent.Greenlet | None = None
+        self._saved_once = False  # the first save writes every agent
         runner.submit = self.submit_nowait
         runner.core = core
 
@@ -112,23 +114,28 @@ class AcdShell:
                 result.set(actions or [])
 
     def _carry_out(self, actions: list) -> None:
-        if not actions:
+        touched = self.runner.take_touched() | {a.record.agent for a in actions
+                                                 if isinstance(a, AgentStateChanged)}
+        if not actions and not touched:
             return
         # Persist first: the actions talk to the switch and may block; an engine that dies
         # meanwhile must find the queue as the core left it. Persist again after them for
-        # what the runner learnt (agent legs, recording paths).
-        self._persist()
+        # what the runner learnt meanwhile (agent legs, transfers, callbacks).
+        self._persist(touched)
         for action in actions:
             try:
                 self.runner.execute(action)
             except Exception:
                 log.exception("ACD action %s failed", type(action).__name__)
-        self._persist()
+        self._persist(touched | self.runner.take_touched())
 
-    def _persist(self) -> None:
+    def _persist(self, touched: set[str]) -> None:
+        """Save the waiting calls and the agents in ``touched`` (every agent the first time)."""
+        logins = touched if self._saved_once else None
         try:
-            self.presence.save(picture(self.core, self.runner.answered_records()),
+            self.presence.save(picture(self.core, self.runner.answered_records(), logins),
                                self.runner.legs())
+            self._saved_once = True
         except Exception:
             log.exception("could not persist the ACD's state")
 

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.core import AcdCore
+from acd.errors import AcdError
 from callcenter.db import transaction
 from callcenter.live.agents import AgentDirectory
 from callcenter.models import AgentPresence, QueueMember
@@ -52,17 +53,32 @@ def agent_record(agent: Any) -> dict[str, Any]:
     return data
 
 
-def picture(core: AcdCore, active_records: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+def picture(core: AcdCore, active_records: Mapping[str, Mapping[str, Any]],
+            logins: set[str] | None = None) -> dict[str, Any]:
     """What AcdCore.snapshot() gives, for what a restart needs, without deep-copying every
     call's context on every input. ``active_records``: call id -> the call's record taken
-    when it was answered (the core keeps answered calls out of waiting())."""
+    when it was answered (the core keeps answered calls out of waiting()). ``logins``:
+    only these agents (and their connected calls) changed; None: all of them."""
     calls = [call_record(call) for call in core.waiting()]
     active = []
     for call_id, record in active_records.items():
         entry = core.active_call(call_id)
-        if entry is not None:
+        if entry is not None and (logins is None or entry[1] in logins):
             active.append({"call": dict(record), "agent": entry[1], "answered_at": entry[2]})
-    return {"calls": calls, "active": active, "agents": [agent_record(a) for a in core.agents()]}
+    if logins is None:
+        agents = core.agents()
+    else:
+        agents = [info for info in core.agents() if info.login in logins] if len(logins) > 8 \
+            else [core.agent(login) for login in logins if _known(core, login)]
+    return {"calls": calls, "active": active, "agents": [agent_record(a) for a in agents]}
+
+
+def _known(core: AcdCore, login: str) -> bool:
+    try:
+        core.agent(login)
+    except AcdError:
+        return False
+    return True
 
 
 class PresenceStore:
