@@ -395,10 +395,11 @@ def refused_call_scenario(expected: int) -> str:
   <send>{ack}</send>""")
 
 
-def register_scenario(final: int, contact_port: int | None = None) -> str:
+def register_scenario(final: int, contact_port: int | None = None, expires: int = 300) -> str:
     """REGISTER user [service] without credentials (expects 401), then with digest
     credentials from SIPp's -au/-ap options, expecting the final response `final`.
-    contact_port: where calls to the user should go (default: this SIPp's own port)."""
+    contact_port: where calls to the user should go (default: this SIPp's own port);
+    expires=0 removes the registration of that contact."""
     contact = str(contact_port) if contact_port else "[local_port]"
     def register(cseq: int, auth: str) -> str:
         return f"""<![CDATA[
@@ -409,7 +410,7 @@ def register_scenario(final: int, contact_port: int | None = None) -> str:
       Call-ID: [call_id]
       CSeq: {cseq} REGISTER
       Contact: <sip:[service]@[local_ip]:{contact}>
-      {auth}Expires: 300
+      {auth}Expires: {expires}
       Max-Forwards: 70
       Content-Length: 0
     ]]>"""
@@ -463,6 +464,12 @@ class AgentPhone:
             raise SwitchFailed(f"agent phone {self.extension} could not register: {result.responses()}\n"
                                f"{result.output[-2000:]}")
         return self
+
+    def unregister(self) -> SippResult:
+        """REGISTER with Expires: 0 for the phone's contact (the phone keeps running)."""
+        return sipp(self.workdir, register_scenario(200, contact_port=self.port, expires=0),
+                    f"127.0.0.1:{self.switch.ports.agents_sip}", service=self.extension,
+                    credentials=(self.extension, self.password), timeout=20)
 
     def stop(self) -> None:
         process, self.process = self.process, None
@@ -528,6 +535,18 @@ def dtmf_caller_scenario(presses: list[tuple[int, str]], hold_ms: int) -> str:
     marker = '  <recv request="BYE" timeout='
     assert marker in base
     return base.replace(marker, "\n".join(steps) + "\n" + marker, 1)
+
+
+def speaking_caller_scenario(hold_ms: int) -> str:
+    """A caller like caller_scenario() who offers PCMA and, once answered, talks: SIPp plays
+    Debian's /usr/share/sip-tester/g711a.pcap (7 s of PCMA audio) to the switch."""
+    base = caller_scenario(hold_ms)
+    offer = "m=audio [media_port] RTP/AVP 0 101\n      a=rtpmap:0 PCMU/8000"
+    assert offer in base
+    base = base.replace(offer, "m=audio [media_port] RTP/AVP 8 101\n      a=rtpmap:8 PCMA/8000")
+    marker = '  <recv request="BYE" timeout='
+    talk = f'  <nop><action><exec play_pcap_audio="{DTMF_PCAPS}/g711a.pcap"/></action></nop>\n'
+    return base.replace(marker, talk + marker, 1)
 
 
 DTMF_PCAPS = "/usr/share/sip-tester"

@@ -15,19 +15,19 @@ import pytest
 
 from callcenter.esl import (CallHungUp, ChannelParked, Endpoint, OriginateFailed, Switch, SwitchConnection,
                             SwitchDisconnected)
-from callcenter.esl.events import (ChannelBridged, ChannelHungUp, DtmfPressed, RecordingStarted,
-                                   RecordingStopped)
+from callcenter.esl.events import (ApplicationStarted, ChannelBridged, ChannelHungUp, DtmfPressed,
+                                   PhoneRegistered, PhoneUnregistered, RecordingStarted, RecordingStopped)
 from callcenter.freeswitch.directory import DirectoryUser, render_user
 from callcenter.security import sip_a1_hash
 from callcenter.seed import SIP_REALM
 from realswitch import (AgentPhone, RealSwitch, caller_scenario, dtmf_caller_scenario, sipp,
-                        skip_without_freeswitch, skip_without_sipp)
+                        skip_without_freeswitch, skip_without_sipp, speaking_caller_scenario)
 from test_realswitch_kit import write_tone_wav
 
 pytestmark = [pytest.mark.realswitch, skip_without_freeswitch, skip_without_sipp]
 
 PHONES = {"1001": "phone-1001-secret", "1002": "phone-1002-secret", "1003": "phone-1003-secret",
-          "1004": "phone-1004-secret"}
+          "1004": "phone-1004-secret", "1005": "phone-1005-secret", "1012": "phone-1012-secret"}
 MENU_SECONDS = 3.0
 
 
@@ -262,6 +262,61 @@ def test_switch_restart_fails_pending_commands_then_reconnects_and_resubscribes(
     finally:
         engine.connection.stop()
         real.stop()
+
+
+def test_registration_and_unregistration_reach_the_engine(switch, engine, tmp_path):
+    phone = AgentPhone(tmp_path, switch, "1005", PHONES["1005"]).start()
+    try:
+        assert wait_until(lambda: engine.seen(PhoneRegistered, extension="1005"), 5)
+        registered = engine.seen(PhoneRegistered, extension="1005")[0]
+        assert registered.domain == SIP_REALM and registered.expires > 0
+        assert wait_until(lambda: engine.switch.is_registered("1005"), 3)
+
+        assert phone.unregister().responses() == [401, 200]
+        assert wait_until(lambda: engine.seen(PhoneUnregistered, extension="1005"), 5)
+        assert engine.seen(PhoneUnregistered, extension="1005")[0].expired is False
+        assert wait_until(lambda: not engine.switch.is_registered("1005"), 3)
+        with pytest.raises(OriginateFailed) as failure:
+            engine.switch.originate(Endpoint.user("1005"), timeout=5)
+        assert failure.value.cause == "USER_NOT_REGISTERED"
+    finally:
+        phone.stop()
+
+
+def test_caller_is_recorded_into_a_wav_file_by_the_record_application(switch, engine, tmp_path):
+    caller, uuid = place_call(switch, engine, tmp_path, speaking_caller_scenario(hold_ms=6000))
+    path = tmp_path / "message.wav"
+    done = engine.switch.record(uuid, str(path), max_seconds=2, silence_seconds=0)
+    assert done.application == "record"
+    assert 1500 <= int(done.variable("record_ms") or 0) <= 2500, done.variable("record_ms")
+    with wave.open(str(path), "rb") as recorded:
+        assert 1.5 <= recorded.getnframes() / recorded.getframerate() <= 2.5
+    engine.switch.hangup(uuid)
+    caller.join(timeout=15)
+
+
+@pytest.mark.parametrize("mode", ["listen", "whisper", "barge"])
+def test_supervisor_eavesdrops_on_an_agent_leg(switch, engine, tmp_path, mode):
+    agent_phone = AgentPhone(tmp_path, switch, "1001", PHONES["1001"]).start()
+    supervisor_phone = AgentPhone(tmp_path, switch, "1012", PHONES["1012"]).start()
+    try:
+        assert wait_until(lambda: engine.switch.is_registered("1012"), 3)
+        caller, uuid = place_call(switch, engine, tmp_path, caller_scenario(hold_ms=8000))
+        agent = engine.switch.originate(Endpoint.user("1001"), timeout=10)
+        engine.switch.bridge(uuid, agent)
+        supervisor = engine.switch.eavesdrop(agent, Endpoint.user("1012"), mode, timeout=10)
+        assert wait_until(lambda: engine.seen(ApplicationStarted, uuid=supervisor, application="eavesdrop"), 5)
+        assert engine.seen(ApplicationStarted, uuid=supervisor, application="eavesdrop")[0].argument == agent
+        expected = {"listen": None, "whisper": "true", "barge": "true"}[mode]
+        variable = "eavesdrop_bridge_aleg" if mode == "barge" else "eavesdrop_whisper_aleg"
+        assert engine.switch.get_variable(supervisor, variable) == expected
+        assert supervisor_phone.answered_calls() == 1
+        for leg in (supervisor, agent, uuid):
+            engine.switch.hangup(leg)
+        caller.join(timeout=15)
+    finally:
+        agent_phone.stop()
+        supervisor_phone.stop()
 
 
 @pytest.mark.xfail(strict=True, reason="Switch.cancel_scheduled() returns True when nothing was scheduled: "
