@@ -49,8 +49,12 @@ class AcdCore:
 
     def call_enqueued(self, call_id: str, queue: str | None, now: float, *, tier: str = "regular",
                       transferred: bool = False, caller: str | None = None,
-                      context: Mapping[str, Any] | None = None) -> list[Action]:
-        """A caller starts waiting.  ``queue=None``: need not identified -> default queue (rule 3)."""
+                      context: Mapping[str, Any] | None = None, for_agent: str | None = None,
+                      for_agent_seconds: float = 60.0) -> list[Action]:
+        """A caller starts waiting.  ``queue=None``: need not identified -> default queue (rule 3).
+
+        ``for_agent``: a transfer to that agent; only they are offered the call
+        for ``for_agent_seconds``, then anyone the queue accepts."""
         if call_id in self._calls or call_id in self._active:
             raise DuplicateCall(call_id)
         need = queue
@@ -67,7 +71,9 @@ class AcdCore:
                         priority_class=priority_class(tier, transferred), need=need,
                         queue_since=now, caller=caller, context=dict(context or {}),
                         last_position=last_position,
-                        next_announcement=now + settings.first_after)
+                        next_announcement=now + settings.first_after,
+                        for_agent=for_agent,
+                        for_agent_until=now + for_agent_seconds if for_agent else None)
         self._insert(call)
         actions: list[Action] = [PlayMusicOnHold(call_id, queue)]
         actions += self._advance_steps([call], now)
@@ -263,6 +269,11 @@ class AcdCore:
             if (agent.state is AgentState.WRAP_UP and agent.wrap_up_until is not None
                     and now >= agent.wrap_up_until):
                 actions += self._end_wrap_up(agent, now)
+        for call in self._waiting:
+            if call.for_agent_until is not None and now >= call.for_agent_until:
+                log.info("call %s: %s did not take the transfer in time; any agent of %s may",
+                         call.call_id, call.for_agent, call.queue)
+                call.for_agent = call.for_agent_until = None
         actions += self._max_wait(now)
         actions += self._advance_steps(self._waiting, now)
         actions += self._announce(now)
@@ -272,6 +283,8 @@ class AcdCore:
         """The earliest time at which ``tick`` has something to do (for the shell's sleep)."""
         times = [c.offered_at + self.config.offer_timeout for c in self._waiting
                  if c.offered_at is not None and c.offered_to is not None]
+        times += [c.for_agent_until for c in self._waiting
+                  if c.for_agent_until is not None and c.offered_to is None]
         times += [a.wrap_up_until for a in self._agents.values()
                   if a.state is AgentState.WRAP_UP and a.wrap_up_until is not None]
         for call in self._waiting:

@@ -67,4 +67,8 @@ class CallInfo:
     offer_id: int = 0  # numbers the offers of this call; the current one is offer_id
     last_position: int | None = None  # last announced position: never announced higher
     next_announcement: float | None = None
-    offers_made: int = 0  # overflow steps whose caller choices were offered already
+    offers_made: int = 0
+    # A transfer to a named agent: only that agent is offered the call until
+    # ``for_agent_until``; after that it is routed like any call of its queue.
+    for_agent: str | None = None
+    for_agent_until: float | None = None  # overflow steps whose caller choices were offered already

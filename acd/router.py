@@ -299,12 +299,14 @@ class _Pool:
         self.free_by_skill: dict[str, dict[str, AgentInfo]] = defaultdict(dict)
         self.free = len(free)
         self.taken: set[str] = set()
+        self.by_login = {agent.login: agent for agent in free}
         for agent in free:
             for skill in agent.skills:
                 self.free_by_skill[skill][agent.login] = agent
 
     def take(self, agent: AgentInfo) -> None:
         self.taken.add(agent.login)
+        self.by_login.pop(agent.login, None)
         self.free -= 1
         for skill in agent.skills:
             self.free_by_skill[skill].pop(agent.login, None)
@@ -359,7 +361,17 @@ def route(calls: Iterable[CallInfo], agents: Iterable[AgentInfo], now: float, co
     dead: set[tuple[str, int]] = set()
     decisions: list[Decision] = []
     for position, call in enumerate(ordered):
-        if call.offered_to is not None or call.queue in exhausted:
+        if call.offered_to is not None:
+            continue
+        if call.for_agent is not None:
+            decision = _decide_for_agent(call, position, pool, index, now, config)
+            if decision is not None:
+                decisions.append(decision)
+                pool.take(pool.by_login[call.for_agent])
+                if not pool.free:
+                    break
+            continue
+        if call.queue in exhausted:
             continue
         if call.queue not in config.queues:
             continue
@@ -410,6 +422,24 @@ def _decide(call: CallInfo, position: int, step: int, matches: list[tuple[AgentI
                     passed_over=passed, others_lacking_skill=len(index.agents) - considered,
                     tie_break=_tie_break(ranked, policy, now, len(fresh) < len(matches)),
                     callback=call.callback)
+
+
+def _decide_for_agent(call: CallInfo, position: int, pool: "_Pool", index: "AgentIndex",
+                      now: float, config: AcdConfig) -> Decision | None:
+    """A call transferred to a named agent waits for that agent alone (rule 4: the
+    context travels with it; the transferring agent chose who takes it)."""
+    agent = pool.by_login.get(call.for_agent)
+    if agent is None:
+        return None
+    passed = {login: "transfer_named_another_agent" for login in pool.by_login if login != agent.login}
+    return Decision(call_id=call.call_id, agent=agent.login, queue=call.queue,
+                    rule="transferred_to_agent", group=f"agent {agent.login}", step=0,
+                    step_rule="transfer to a named agent", priority_class=call.priority_class,
+                    priority=effective_priority(call, now, config), order=position,
+                    waited=now - call.entered_at, policy="named_agent",
+                    candidates=(Candidate(agent.login, 0, 0, max(0.0, now - agent.idle_since), False),),
+                    passed_over=passed, others_lacking_skill=0,
+                    tie_break="the transferring agent named this agent", callback=call.callback)
 
 
 def _passed_over(call: CallInfo, step: int, winner: AgentInfo, matches, usable, pool: _Pool,

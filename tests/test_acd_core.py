@@ -436,3 +436,44 @@ def test_hanging_up_after_choosing_a_callback_keeps_the_request(core):
     assert [c.call_id for c in core.waiting()] == ["c1"]
     core.call_removed("c1", 7, "customer cancelled")
     assert core.waiting() == []
+
+
+# --- transfer to a named agent ----------------------------------------------
+
+def _named_agent_core():
+    from acd.actions import OfferCall
+    from acd.core import AcdCore
+    from acd.queue_config import load_queues
+    core = AcdCore(load_queues())
+    core.agent_logged_in("specialist", {"billing": 9}, 0.0)
+    core.agent_logged_in("named", {"billing": 2}, 0.0)
+    core.agent_not_ready("named", "break", 1.0)
+    return core, OfferCall
+
+
+def test_a_call_transferred_to_a_named_agent_waits_for_that_agent_alone():
+    core, OfferCall = _named_agent_core()
+    actions = core.call_enqueued("c1", "billing", 10.0, transferred=True, for_agent="named",
+                                 for_agent_seconds=60)
+    assert not [a for a in actions if isinstance(a, OfferCall)], "offered to someone else"
+    offers = [a for a in core.agent_ready("named", 20.0) if isinstance(a, OfferCall)]
+    assert [(o.call_id, o.agent) for o in offers] == [("c1", "named")]
+    assert offers[0].reason["rule"] == "transferred_to_agent"
+
+
+def test_a_named_agent_transfer_falls_back_to_the_queue_after_its_time():
+    core, OfferCall = _named_agent_core()
+    core.call_enqueued("c1", "billing", 10.0, transferred=True, for_agent="named", for_agent_seconds=30)
+    assert core.next_timer() <= 40.0
+    assert not [a for a in core.tick(39.0) if isinstance(a, OfferCall)]
+    offers = [a for a in core.tick(40.0) if isinstance(a, OfferCall)]
+    assert [(o.call_id, o.agent) for o in offers] == [("c1", "specialist")]
+
+
+def test_named_agent_transfer_survives_snapshot_and_restore():
+    from acd.core import AcdCore
+    core, OfferCall = _named_agent_core()
+    core.call_enqueued("c1", "billing", 10.0, transferred=True, for_agent="named", for_agent_seconds=60)
+    restored = AcdCore.restore(core.config, core.snapshot())
+    offers = [a for a in restored.agent_ready("named", 20.0) if isinstance(a, OfferCall)]
+    assert [(o.call_id, o.agent) for o in offers] == [("c1", "named")]
