@@ -196,6 +196,11 @@ acd:
 def stop_hotline(line: Hotline) -> None:
     line.engine.stop()
     line.sim.close()
+    # greenlets the engine spawned for single calls (ringing, music, the call log's writer)
+    # must not outlive the test's database
+    gevent.killall([g for g in gc.get_objects() if isinstance(g, gevent.Greenlet) and not g.dead
+                    and g is not gevent.getcurrent() and _engine_greenlet(g)], timeout=5)
+    line.engine.calllog.flush()
 
 
 @pytest.fixture

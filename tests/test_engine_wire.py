@@ -74,4 +74,5 @@ def test_caller_hanging_up_while_agent_rings_cancels_the_agent_leg(hotline):
     assert hotline.sim.wait_until(lambda: all(
         c.gone for c in hotline.sim.channels() if c.variables.get("cc_leg") == "agent"), 5), \
         "the agent's phone still rings after the caller hung up (ghost call)"
-    assert _call(hotline, uuid).abandoned is True
+    assert hotline.sim.wait_until(lambda: _call(hotline, uuid).abandoned, 5), \
+        "the caller who gave up while the agent's phone rang is not counted as abandoned"
