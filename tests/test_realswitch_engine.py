@@ -217,3 +217,38 @@ def test_caller_hanging_up_while_the_agent_phone_rings_cancels_the_agent_leg(hot
         assert phone.answered_calls() == 0
     finally:
         phone.stop()
+
+
+def test_switch_restart_during_a_call_ends_the_call_and_the_engine_reconnects(hotline, tmp_path):
+    engine, switch, credentials = hotline
+    agent, phone = agent_ready(engine, switch, credentials, tmp_path)
+    try:
+        caller = dial_hotline(switch, tmp_path, [(2500, "1"), (3500, "0")], hold_ms=30000)
+        wait_until(lambda: engine.runner.calls, 15, "the caller never reached the ACD")
+        uuid = next(iter(engine.runner.calls))
+        wait_until(lambda: (call_row(engine, uuid) or Call()).agent_answered_at is not None, 20,
+                   f"the agent never answered: {events(engine, uuid)}")
+
+        switch.stop()  # FreeSWITCH hangs up every channel before it closes the event socket
+        wait_until(lambda: call_row(engine, uuid).ended_at is not None, 5, "the call did not end")
+        assert call_row(engine, uuid).hangup_cause == "SYSTEM_SHUTDOWN"
+        assert engine.shell.core.agent(AGENT).state.value == "wrap_up"
+        assert caller.get(timeout=20).returncode == 0  # the caller got the switch's BYE
+        wait_until(lambda: recording_of(engine, uuid).sha256, 10, "the recording's sha256 was never filled")
+
+        switch.start()
+        wait_until(lambda: engine.connection.connected and engine.connection.connections == 2, 10,
+                   f"the engine did not reconnect: {engine.connection.state}")
+        # the phone's registration survives in FreeSWITCH's sofia database; the resync keeps it
+        engine.live.end_wrapup(agent.id)
+        assert engine.shell.core.agent(AGENT).phone_registered
+        second = dial_hotline(switch, tmp_path, [(2500, "1"), (3500, "0")], hold_ms=2000)
+        wait_until(lambda: len(engine.runner.calls) == 1 and uuid not in engine.runner.calls, 15,
+                   "the second caller never reached the ACD")
+        again = next(iter(engine.runner.calls))
+        wait_until(lambda: (call_row(engine, again) or Call()).agent_answered_at is not None, 20,
+                   f"after the restart the agent never answered: {events(engine, again)}")
+        assert second.get(timeout=20).returncode == 0
+        assert phone.answered_calls() == 2
+    finally:
+        phone.stop()
