@@ -99,7 +99,7 @@ acd:
         yield engine, switch, credentials
     finally:
         engine.stop()
-        switch.stop()
+        switch.stop(quick=True)
 
 
 def agent_ready(engine, switch, credentials, tmp_path, behaviour: str = "answer") -> tuple[Agent, AgentPhone]:

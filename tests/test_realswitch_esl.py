@@ -44,7 +44,7 @@ def switch(tmp_path_factory):
     write_tone_wav(real.prompts_dir / "moh" / "hold.wav", seconds=2.0)
     real.start()
     yield real
-    real.stop()
+    real.stop(quick=True)
 
 
 def wait_until(predicate, timeout=5.0):
@@ -261,7 +261,7 @@ def test_switch_restart_fails_pending_commands_then_reconnects_and_resubscribes(
         assert wait_until(lambda: engine.seen(ChannelHungUp, uuid=uuid), 10)
     finally:
         engine.connection.stop()
-        real.stop()
+        real.stop(quick=True)
 
 
 def test_registration_and_unregistration_reach_the_engine(switch, engine, tmp_path):
