@@ -234,9 +234,9 @@ class Engine:
             log.warning("reconciliation skipped: %s", error)
             return
         for call_id, state in list(self.runner.calls.items()):
-            legs = [call_id] + ([state.leg.uuid] if state.leg and state.leg.answered else [])
-            if state.callback:
-                continue
+            # a callback's caller leg was let go on purpose: only its agent leg counts
+            legs = ([] if state.callback else [call_id]) + (
+                [state.leg.uuid] if state.leg and state.leg.answered else [])
             missing = [uuid for uuid in legs if uuid not in live]
             if missing:
                 log.warning("[%s] reconciliation: leg %s is gone on the switch; ending the call",

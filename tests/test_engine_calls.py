@@ -157,3 +157,22 @@ def test_waiting_callers_hear_their_place_and_the_announced_place_never_goes_up(
 
 def _announced(hotline, uuid):
     return [data["position"] for kind, data in hotline.events(uuid) if kind == "announced"]
+
+
+def test_reconciliation_ends_a_callback_whose_legs_vanished(hotline_with):
+    hotline = hotline_with(queues={"general": {"overflow": [
+        {"after": 1, "offer": ["callback", "voicemail"]}]}})
+    hotline.sim.add_external_party(REGULAR, "answer:1 hangup:120")
+    uuid = hotline.sim.place_call(REGULAR, "10000", TO_AN_AGENT + " wait:4 press:1 wait:60 hangup")
+    hotline.wait(lambda: hotline.sim.channel(uuid).gone, 20, "the caller was not let go")
+    hotline.agent_ready("agent10")
+    hotline.wait(lambda: _customer_leg(hotline), 20, "the customer was never called back")
+    customer = _customer_leg(hotline)
+
+    hotline.sim.drop_connections()
+    hotline.sim.hangup_call(customer.uuid)  # the hang-up events go nowhere
+    hotline.wait(lambda: hotline.engine.connection.connected, 10, "the engine never reconnected")
+    hotline.engine.reconcile()
+
+    hotline.wait(lambda: hotline.state_of("agent10") != "on_call", 5, "agent10 is stuck on_call")
+    assert uuid not in hotline.engine.runner.calls and hotline.waiting() == []

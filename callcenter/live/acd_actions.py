@@ -250,6 +250,7 @@ class ActionRunner:
             if caller_leg is None:
                 self._quietly(self.switch.hangup, leg.uuid, "NORMAL_CLEARING")
                 return
+            self.agent_legs[caller_leg] = call_id  # the customer's hang-up ends the call too
         try:
             self.switch.set_variable(caller_leg, "RECORD_STEREO", "true")
             self.switch.bridge(caller_leg, leg.uuid)
@@ -303,8 +304,10 @@ class ActionRunner:
         if transfer is not None and leg is not None:
             return self._transferred(core, call_id, state, transfer, now)
         self.calls.pop(call_id, None)
-        self.agent_legs.pop(leg.uuid, None)
-        for uuid in (call_id, leg.uuid):
+        owned = [uuid for uuid, owner in self.agent_legs.items() if owner == call_id]
+        for uuid in owned:  # the agent leg, and a callback's customer leg
+            self.agent_legs.pop(uuid, None)
+        for uuid in dict.fromkeys([call_id, leg.uuid, *owned]):
             self._later(self.switch.hangup, uuid, "NORMAL_CLEARING")
         self.calllog.update(call_id, ended_at=utcnow(), hangup_cause=cause)
         self.calllog.event(call_id, "ended", {"cause": cause})
