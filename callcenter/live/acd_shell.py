@@ -137,6 +137,7 @@ class AcdShell:
                                self.runner.legs())
             self._saved_once = True
         except Exception:
+            self._saved_once = False  # unsure what was written: every agent next time
             log.exception("could not persist the ACD's state")
 
     # --- views for the console ------------------------------------------------------
