@@ -147,6 +147,7 @@ class Engine:
         self.inbound.stop()
         if self.shell is not None:
             self.shell.stop()
+        self.calllog.flush()
         self.connection.stop()
         log.info("engine stopped")
 
@@ -168,7 +169,8 @@ class Engine:
                 if isinstance(event, ChannelParked):
                     if event.variable("cc_entry") == "hotline" and not event.variable("cc_state"):
                         self.inbound.take(event.uuid, event.caller_number,
-                                          event.variable("cc_hotline") or event.destination)
+                                          event.variable("cc_hotline") or event.destination,
+                                          event.variable("cc_service_line") or "")
                 elif isinstance(event, ChannelHungUp) and not event.complete:
                     self.shell.channel_hung_up(event.uuid, event.cause)
                     if event.variable("cc_entry") == "hotline":
@@ -225,6 +227,13 @@ class Engine:
             gevent.sleep(RECONCILE_SECONDS)
             self.reconcile()
 
+    def _exists(self, uuid: str) -> bool:
+        from callcenter.esl import SwitchError
+        try:
+            return self.switch.channel_exists(uuid)
+        except SwitchError:
+            return True  # unsure: leave the call alone until the next reconciliation
+
     def reconcile(self) -> None:
         """Repair what drifted from the switch: connected calls whose legs are gone."""
         from callcenter.esl import SwitchError
@@ -237,7 +246,8 @@ class Engine:
             # a callback's caller leg was let go on purpose: only its agent leg counts
             legs = ([] if state.callback else [call_id]) + (
                 [state.leg.uuid] if state.leg and state.leg.answered else [])
-            missing = [uuid for uuid in legs if uuid not in live]
+            # `show channels` can lag the switch's events: confirm with uuid_exists
+            missing = [uuid for uuid in legs if uuid not in live and not self._exists(uuid)]
             if missing:
                 log.warning("[%s] reconciliation: leg %s is gone on the switch; ending the call",
                             call_id, missing[0])

@@ -41,6 +41,25 @@ def test_a_blind_transfer_to_a_need_keeps_the_caller_and_brings_the_note_to_the_
     assert hotline.event(uuid, "transferred")["from_agent"] == "agent08"
 
 
+def test_a_blind_transfer_to_a_named_agent_goes_to_that_agent_even_when_a_better_one_is_free(hotline):
+    best_general = hotline.agent_ready("agent09")  # general 7: the router's own first choice
+    named = hotline.agent_ready("agent10")  # general 5
+    named_card = hotline.agent("agent10")
+    hotline.engine.live.set_agent_state(best_general.id, "not_ready", "break")
+    first, uuid = _connect(hotline, "agent08")
+    hotline.engine.live.set_agent_state(best_general.id, "ready")
+
+    hotline.engine.live.transfer(first.id, uuid, TransferTarget(agent_id=named_card.id),
+                                 "asked for Wu Xia by name")
+    hotline.wait(lambda: hotline.agent_on(uuid) == "agent10", 20,
+                 "the caller never reached the named agent")
+    assert not hotline.sim.channel(uuid).gone, "the caller was cut by the transfer"
+    routed = [data for kind, data in hotline.events(uuid) if kind == "routed"][-1]
+    assert routed["rule"] == "transferred_to_agent" and routed["agent"] == "agent10"
+    assert hotline.engine.live.current_call(named.id).transferred_note == "asked for Wu Xia by name"
+    assert hotline.state_of("agent09") == "ready"
+
+
 def test_hold_and_unhold_reach_the_switch_and_the_agent_state(hotline):
     agent, uuid = _connect(hotline, "agent08")
 

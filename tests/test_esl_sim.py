@@ -237,3 +237,11 @@ def test_commands_on_a_channel_that_is_gone(sim, engine):
     with pytest.raises(CallHungUp):
         engine.switch.set_variable(gone, "cc_state", "queued")
     assert engine.switch.hangup(gone) is False
+
+
+
+def test_cancel_scheduled_tells_whether_a_fallback_was_cancelled(sim, engine):
+    """FreeSWITCH answers sched_del with a count ('+OK Deleted: 0' when none), never -ERR."""
+    uuid = parked_call(sim, engine)
+    assert engine.switch.cancel_scheduled(uuid) is True
+    assert engine.switch.cancel_scheduled(uuid) is False

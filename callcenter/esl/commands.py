@@ -169,10 +169,11 @@ class Switch:
         """Cancel the dialplan's scheduled fallback for a parked call (`sched_del <uuid>`);
         False when nothing was scheduled."""
         try:
-            self.connection.api(f"sched_del {ds.uuid(uuid)}")
+            reply = self.connection.api(f"sched_del {ds.uuid(uuid)}")
         except CommandFailed:
             return False
-        return True
+        deleted = re.search(r"Deleted:\s*(\d+)", reply)  # FreeSWITCH: '+OK Deleted: 0' when none
+        return int(deleted.group(1)) > 0 if deleted else True
 
     def break_media(self, uuid: str, all_queued: bool = False) -> None:
         self._on_channel(uuid, f"uuid_break {ds.uuid(uuid)}" + (" all" if all_queued else ""))

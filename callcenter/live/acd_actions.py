@@ -341,7 +341,8 @@ class ActionRunner:
                                old.customer_id, context, old.record_whole_call)
         self.remember(request)
         return actions + core.call_enqueued(call_id, transfer["need"], now, tier=old.tier,
-                                            transferred=True, caller=old.caller, context=context)
+                                            transferred=True, caller=old.caller, context=context,
+                                            for_agent=transfer.get("agent"))
 
     def on_dtmf(self, core: AcdCore, uuid: str, digit: str, now: float) -> list:
         state = self.calls.get(uuid)

@@ -55,7 +55,7 @@ class LiveFloor:
             raise IllegalTransition(f"unknown state '{state}'")
         logged_in_now = False
         if state != "logged_out" and self._logged_out(card.login):
-            registered = self._phone_registered(card.extension)
+            registered = self._phone_registered(card.login, card.extension)
             self._apply(lambda now: self.core.agent_logged_in(card.login, card.skills, now,
                                                                phone_registered=registered))
             logged_in_now = True  # login makes the agent ready (and may offer a call at once)
@@ -80,11 +80,19 @@ class LiveFloor:
         except UnknownAgent:
             return True
 
-    def _phone_registered(self, extension: str | None) -> bool:
+    def _phone_registered(self, login: str, extension: str | None) -> bool | None:
+        """None keeps what the engine learned from registration events: FreeSWITCH's
+        `show registrations` lags the sofia::register event by up to a second, so
+        asking it right after a phone registered can wrongly say no."""
         if not extension:
             return False
         try:
-            return self.switch.is_registered(extension)
+            if self.core.agent(login).phone_registered:
+                return None
+        except UnknownAgent:
+            pass
+        try:
+            return self.switch.is_registered(extension) or None
         except SwitchError as error:
             raise SwitchUnavailable(str(error)) from error
 
@@ -124,17 +132,26 @@ class LiveFloor:
         self.bus.publish(LiveEvent("call_held", agent_id, {"call_uuid": call_uuid, "held": held}))
 
     def transfer(self, agent_id: int, call_uuid: str, target: TransferTarget, note: str) -> None:
+        """Blind transfer to a need, or to a named agent (who alone is offered the call
+        for a while, then anyone the call's queue accepts)."""
         _, state = self._agents_call(agent_id, call_uuid)
-        if target.need is None:
-            raise IllegalTransition("transfer to a named agent is not available yet; "
-                                    "transfer to a need instead")
-        if target.need not in self.core.config.queues:
-            raise IllegalTransition(f"unknown need '{target.need}'")
         if not state.leg.answered:
             raise IllegalTransition("the call is not connected")
+        transfer = {"note": note[:500], "from_agent": state.leg.agent}
+        if target.need is not None:
+            if target.need not in self.core.config.queues:
+                raise IllegalTransition(f"unknown need '{target.need}'")
+            transfer["need"] = target.need
+        else:
+            named = self._card(target.agent_id)
+            if named.login == state.leg.agent:
+                raise IllegalTransition("the call is already with that agent")
+            if self._logged_out(named.login):
+                raise IllegalTransition(f"{named.display_name} is not logged in")
+            transfer["need"] = state.request.need or self.core.config.default_queue
+            transfer["agent"] = named.login
         self._switch(self.switch.set_variable, call_uuid, "park_after_bridge", "true")
-        state.extras["transfer"] = {"need": target.need, "note": note[:500],
-                                    "from_agent": state.leg.agent}
+        state.extras["transfer"] = transfer
         self._switch(self.switch.hangup, state.leg.uuid, "NORMAL_CLEARING")
 
     def consult(self, agent_id: int, call_uuid: str, target: TransferTarget) -> None:
@@ -142,9 +159,9 @@ class LiveFloor:
 
     def hangup(self, agent_id: int, call_uuid: str) -> None:
         _, state = self._agents_call(agent_id, call_uuid)
-        self._switch(self.switch.hangup, call_uuid, "NORMAL_CLEARING")
-        if not state.leg.answered:
+        if not state.leg.answered:  # checked first: never cut off a caller whose offer still rings
             raise IllegalTransition("the call was not connected yet")
+        self._switch(self.switch.hangup, call_uuid, "NORMAL_CLEARING")
 
     def eavesdrop(self, supervisor_id: int, agent_id: int, mode: str) -> None:
         supervisor = self._card(supervisor_id)

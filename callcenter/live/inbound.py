@@ -54,11 +54,12 @@ class InboundCalls:
         self.ivr_clock = ivr_clock  # None: the real time (tests pin it inside opening hours)
         self._running: dict[str, gevent.Greenlet] = {}
 
-    def take(self, uuid: str, caller: str, dialled: str) -> None:
-        """A hotline call was parked by the dialplan: start its IVR (never blocks)."""
+    def take(self, uuid: str, caller: str, dialled: str, service_line: str | None = None) -> None:
+        """A hotline call was parked by the dialplan: start its IVR (never blocks).
+        ``service_line``: the need a per-service number preselects (None: ask the switch)."""
         if uuid in self._running:
             return
-        self._running[uuid] = gevent.spawn(self._serve, uuid, caller, dialled)
+        self._running[uuid] = gevent.spawn(self._serve, uuid, caller, dialled, service_line)
         self._running[uuid].link(lambda _: self._running.pop(uuid, None))
 
     @property
@@ -68,11 +69,12 @@ class InboundCalls:
     def stop(self) -> None:
         gevent.killall(list(self._running.values()), timeout=5)
 
-    def _serve(self, uuid: str, caller: str, dialled: str) -> None:
+    def _serve(self, uuid: str, caller: str, dialled: str, service_line: str | None = None) -> None:
         try:
             self.switch.cancel_scheduled(uuid)  # the dialplan's fallback: the engine has the call
             self.switch.set_variables(uuid, {"cc_call_id": uuid, "cc_state": "ivr", "cc_leg": "caller"})
-            service_line = self.switch.get_variable(uuid, "cc_service_line")
+            if service_line is None:
+                service_line = self.switch.get_variable(uuid, "cc_service_line")
         except CallHungUp:
             log.info("[%s] caller gone before the IVR started", uuid)
             return

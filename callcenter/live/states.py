@@ -67,7 +67,7 @@ def make_live_call(state: Any, agent_id: int | None, call_state: str, reason: An
     if reason is not None:
         state.extras["reason"] = reason
     now = datetime.now(timezone.utc)
-    if call_state == "offered":
+    if call_state == "offered" and "offered_at" not in state.extras:
         state.extras["offered_at"] = now
     if call_state == "bridged" and "answered_at" not in state.extras:
         state.extras["answered_at"] = now

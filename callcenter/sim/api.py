@@ -211,7 +211,8 @@ def _uuid_transfer(sim: "Simulator", arg: str) -> str:
 
 @command("sched_del")
 def _sched_del(sim: "Simulator", arg: str) -> str:
-    return "+OK\n" if sim.unschedule(arg.strip()) else "-ERR no such id\n"
+    # as FreeSWITCH: a count, and '+OK Deleted: 0' (not an error) when nothing was scheduled
+    return f"+OK Deleted: {sim.unschedule(arg.strip())}\n"
 
 
 @command("uuid_hold")
