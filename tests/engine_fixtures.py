@@ -157,20 +157,15 @@ class Hotline:
         self.engine.start()
 
 
-def start_hotline(sessions, db_engine, write_config, tmp_path, monkeypatch,
-                  queues: Path | None = None, speed: float = 4.0) -> Hotline:
-    monkeypatch.setattr(seed, "hash_password", _cheap_hash)
-    monkeypatch.setattr(seed, "hash_service_password", _cheap_hash)
-    seed.seed_demo(sessions, customers=10)
-    sim = Simulator(PASSWORD, port=0, speed=speed, fast_media=True,
-                    dialplan_dir=str(ROOT / "dialplans"))
-    port = sim.start()
-    path = write_config(f"""\
+def write_engine_config(write_config, tmp_path, db_engine, port: int, password: str,
+                        queues: Path | None = None, name: str = "callcenter.yaml") -> Path:
+    """An engine configuration for the simulator on ``port``, the test database and the repository's flows."""
+    return write_config(f"""\
 general:
   data_directory: {tmp_path / 'data'}
 switch:
   kind: simulator
-  password: {PASSWORD}
+  password: {password}
   port: {port}
   api_timeout: 3
 database:
@@ -182,7 +177,18 @@ recordings:
   directory: {tmp_path / 'recordings'}
 acd:
   queues_file: {queues or ROOT / 'acd' / 'queues.yaml'}
-""")
+""", name)
+
+
+def start_hotline(sessions, db_engine, write_config, tmp_path, monkeypatch,
+                  queues: Path | None = None, speed: float = 4.0) -> Hotline:
+    monkeypatch.setattr(seed, "hash_password", _cheap_hash)
+    monkeypatch.setattr(seed, "hash_service_password", _cheap_hash)
+    seed.seed_demo(sessions, customers=10)
+    sim = Simulator(PASSWORD, port=0, speed=speed, fast_media=True,
+                    dialplan_dir=str(ROOT / "dialplans"))
+    port = sim.start()
+    path = write_engine_config(write_config, tmp_path, db_engine, port, PASSWORD, queues)
     services = build_services(load_config(path, environ={}))
 
     def make_engine():

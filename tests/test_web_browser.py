@@ -18,11 +18,9 @@ from callcenter.models import Call, Role, Ticket
 from web.ports import IvrStep, LiveCall, QueueLive
 from web_fixtures import *  # noqa: F401,F403
 from web_fixtures import PASSWORD, add_agent, add_call, add_customer
+from web_live_fixtures import browser  # noqa: F401  (the Debian chromium fixture)
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1366, "height": 768}
 
 
@@ -32,17 +30,6 @@ def server(app):
     wsgi.start()
     yield f"http://127.0.0.1:{wsgi.server_port}"
     wsgi.stop(timeout=1)
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
-from zoneinfo import ZoneInfo
 
 import pytest
 from gevent.pywsgi import WSGIServer
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from callcenter import seed
 from callcenter.config import load_config
@@ -25,6 +22,7 @@ from callcenter.db import transaction
 from callcenter.engine import Engine, Services, build_services
 from callcenter.models import Agent, Call
 from callcenter.sim import Simulator
+from engine_fixtures import OPEN_HOURS, _cheap_hash, write_engine_config
 from web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,17 +30,12 @@ SWITCH_PASSWORD = "web-live-switch-password"
 CONSOLE_PASSWORD = "web-live-console-pw"  # every seeded login's console password
 SUPERVISOR_EXTENSION = "2001"  # lead1's phone (the seed gives supervisors none)
 # A Monday morning in Shanghai: the hotline is open, no holiday.
-OPEN_HOURS = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1366, "height": 768}
-
-
-def _cheap_hash(secret: str) -> str:
-    return generate_password_hash(secret, method="pbkdf2:sha256:1000")
 
 
 @dataclass
@@ -84,24 +77,8 @@ def start_live_console(sessions, db_engine, write_config, tmp_path, monkeypatch,
     sim = Simulator(SWITCH_PASSWORD, port=0, speed=speed, fast_media=True,
                     dialplan_dir=str(ROOT / "dialplans"))
     port = sim.start()
-    path = write_config(f"""\
-general:
-  data_directory: {tmp_path / 'data'}
-switch:
-  kind: simulator
-  password: {SWITCH_PASSWORD}
-  port: {port}
-  api_timeout: 3
-database:
-  url: "{db_engine.url.render_as_string(hide_password=False)}"
-ivr:
-  flows_directory: {ROOT / 'ivr_flows'}
-  prompts_directory: {tmp_path / 'prompts'}
-recordings:
-  directory: {tmp_path / 'recordings'}
-acd:
-  queues_file: {ROOT / 'acd' / 'queues.yaml'}
-""", "web-live.yaml")
+    path = write_engine_config(write_config, tmp_path, db_engine, port, SWITCH_PASSWORD,
+                               name="web-live.yaml")
     services = build_services(load_config(path, environ={}))
     engine = Engine(services, ivr_clock=lambda: OPEN_HOURS)
     engine.start(connect_timeout=5)
