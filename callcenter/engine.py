@@ -111,6 +111,7 @@ class Engine:
                                     ivr_clock=ivr_clock)
         self.shell = None
         self.live = None
+        self._absent: set[str] = set()  # extensions the last registration check did not find
         self._greenlets: list[gevent.Greenlet] = []
         services.switch_state = lambda: self.connection.state
 
@@ -213,6 +214,36 @@ class Engine:
             return
         for card in self.agents.call_takers():
             self.shell.phone(card.extension, card.extension in registered)
+        self._absent = {c.extension for c in self.agents.call_takers()} - registered
+
+    def _repair_registrations(self) -> None:
+        """Periodic: a phone the engine thinks registered but the switch has not listed
+        twice in a row is marked unregistered (once could be the switch's table lagging
+        its events); a listed phone the engine thinks absent is marked registered."""
+        from acd.errors import UnknownAgent
+        from callcenter.esl import SwitchError
+        try:
+            registered = {r.extension for r in self.switch.registrations()}
+        except SwitchError as error:
+            log.warning("registration check skipped: %s", error)
+            return
+        absent = set()
+        for card in self.agents.call_takers():
+            try:
+                known = self.shell.core.agent(card.login).phone_registered
+            except UnknownAgent:
+                known = None
+            listed = card.extension in registered
+            if not listed:
+                absent.add(card.extension)
+            if listed and known is not True:
+                log.info("reconciliation: %s's phone %s is registered", card.login, card.extension)
+                self.shell.phone(card.extension, True)
+            elif not listed and known and card.extension in self._absent:
+                log.warning("reconciliation: %s's phone %s is no longer registered",
+                            card.login, card.extension)
+                self.shell.phone(card.extension, False)
+        self._absent = absent
 
     def _reload_flows(self) -> None:
         while True:
@@ -226,6 +257,7 @@ class Engine:
         while True:
             gevent.sleep(RECONCILE_SECONDS)
             self.reconcile()
+            self._repair_registrations()
 
     def _exists(self, uuid: str) -> bool:
         from callcenter.esl import SwitchError
