@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import random
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 
@@ -29,6 +31,19 @@ CALLER_SCRIPTS = (
     (5, "wait:2 press:1 wait:3 press:2 wait:3 press:2 wait:20 hangup"),  # ticket progress
 )
 SERVICE_NUMBERS = ("10000",)  # the service lines ask other questions; the demo callers know the main menu
+
+
+def office_hours_clock(timezone_name: str,
+                       now: Callable[[], datetime] | None = None) -> Callable[[], datetime]:
+    """The IVR's clock for the demo: a Wednesday at 10:00 in the centre's time zone,
+    running on from there, so the demo's callers find the hotline open at any hour
+    (the real engine uses the real time and ivr_flows/calendar.yaml)."""
+    zone = ZoneInfo(timezone_name)
+    now = now or (lambda: datetime.now(zone))
+    started = now().astimezone(zone)
+    wednesday = started - timedelta(days=(started.weekday() - 2) % 7)
+    opening = wednesday.replace(hour=10, minute=0, second=0, microsecond=0)
+    return lambda: opening + (now() - started)
 
 
 def weighted_scripts() -> list[str]:

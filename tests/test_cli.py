@@ -100,3 +100,17 @@ def test_python_dash_m_shows_version():
     result = subprocess.run([sys.executable, "-m", "callcenter", "--version"], capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.startswith("callcenter ")
+
+
+def test_demo_clock_keeps_the_hotline_open_at_any_hour():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from callcenter.demo import office_hours_clock
+    from callcenter.ivr.calendar import load_calendar
+    calendar = load_calendar(ROOT / "ivr_flows" / "calendar.yaml")
+    sunday_night = datetime(2026, 11, 22, 3, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    clock = office_hours_clock("Asia/Shanghai", now=lambda: sunday_night)
+    now = clock()
+    assert now.weekday() == 2 and now.hour == 10
+    assert calendar.is_open(now) and not calendar.is_holiday(now)

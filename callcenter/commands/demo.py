@@ -28,4 +28,5 @@ def demo(context) -> int:
         runner.start()
         print(runner.describe(f"http://{config.web.bind}:{config.web.port}/"), flush=True)
 
-    return serve(context, prepare)
+    from callcenter.demo import office_hours_clock
+    return serve(context, prepare, ivr_clock=office_hours_clock(config.general.timezone))

@@ -21,7 +21,7 @@ def make_simulator(config):
                      dialplan_dir=dialplans_directory())
 
 
-def serve(context, prepare=None) -> int:
+def serve(context, prepare=None, **engine_options) -> int:
     """Start the engine and the console, run until SIGTERM / SIGINT."""
     from gevent import monkey
     monkey.patch_all()
@@ -36,7 +36,7 @@ def serve(context, prepare=None) -> int:
     logging.getLogger().setLevel(config.general.log_level)
     services = build_services(config)
     simulator = make_simulator(config) if config.switch.kind == "simulator" else None
-    engine = Engine(services, simulator=simulator)
+    engine = Engine(services, simulator=simulator, **engine_options)
     engine.start()
     if prepare is not None:
         prepare(engine)
