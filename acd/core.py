@@ -17,8 +17,9 @@ from typing import Any, Iterable, Mapping
 from acd.actions import (Action, AgentStateChanged, Announce, CallAbandoned, CallRequeued,
                          CancelOffer, OfferCall, OfferChoices, Overflow, PlayMusicOnHold,
                          RouteDecisionLogged, StartCallback)
-from acd.agent_state import AgentEvent, AgentState, NotReadyReason, transition
-from acd.errors import DuplicateCall, UnknownAgent, UnknownCall, UnknownQueue, WrapUpAlreadyExtended
+from acd.agent_state import TRANSITIONS, AgentEvent, AgentState, NotReadyReason, transition
+from acd.errors import (DuplicateCall, IllegalTransition, UnknownAgent, UnknownCall, UnknownQueue,
+                        WrapUpAlreadyExtended)
 from acd.estimator import WaitEstimator
 from acd.model import AgentInfo, CallInfo, priority_class
 from acd.queue_config import AcdConfig
@@ -161,13 +162,35 @@ class AcdCore:
         call, login, answered_at = self._active.pop(call_id)
         queue = self.config.queues[call.queue]
         self.estimator.add_handle_time(call.queue, (now - answered_at) + queue.wrap_up)
-        agent = self._agents[login]
-        actions = self._agent_event(agent, AgentEvent.HANG_UP, now, call_id=call_id)
-        agent.wrap_up_until = now + queue.wrap_up
-        agent.wrap_up_extended = False
-        agent.wrap_up_queue = call.queue
-        if queue.wrap_up <= 0:
-            actions += self._end_wrap_up(agent, now)
+        return self._start_wrap_up(self._agents[login], call, now) + self._route(now)
+
+    def call_handed_over(self, call_id: str, to_agent: str, now: float) -> list[Action]:
+        """A completed consultation transfer: the answered call passes to ``to_agent``.
+
+        The agent who had it goes to wrap-up (hang_up); ``to_agent`` must be ready
+        (the shell flags it on_external_call while it consults, which this clears)
+        and takes the call over through the table's reserve and answer events, so
+        the state log shows every step. Nothing changes when a guard refuses."""
+        if call_id not in self._active:
+            raise UnknownCall(call_id)
+        call, login, _answered_at = self._active[call_id]
+        old, new = self._agents[login], self._agent(to_agent)
+        if new is old:
+            raise IllegalTransition(to_agent, new.state.value, AgentEvent.RESERVE.value,
+                                    "the call is already with that agent")
+        if new.state is not AgentState.READY:
+            raise IllegalTransition(to_agent, new.state.value, AgentEvent.RESERVE.value,
+                                    "only a ready agent can take a call over")
+        if (old.state, AgentEvent.HANG_UP) not in TRANSITIONS:
+            raise IllegalTransition(login, old.state.value, AgentEvent.HANG_UP.value,
+                                    "the call is not connected to that agent")
+        actions = self._start_wrap_up(old, call, now)
+        new.on_external_call = False
+        actions += self._agent_event(new, AgentEvent.RESERVE, now, call_id=call_id)
+        actions += self._agent_event(new, AgentEvent.ANSWER, now, call_id=call_id)
+        new.missed_in_row = 0
+        self._active[call_id] = (call, new.login, now)
+        log.info("call %s: handed over from %s to %s", call_id, login, new.login)
         return actions + self._route(now)
 
     # ------------------------------------------------------------------ agents
@@ -517,6 +540,17 @@ class AcdCore:
         if not limit:
             agent.idle_since = now
         return actions + self._requeue(call, agent, "ring_timeout")
+
+    def _start_wrap_up(self, agent: AgentInfo, call: CallInfo, now: float) -> list[Action]:
+        """The agent's part of ``call`` ended: hang_up, then the queue's wrap-up timer."""
+        queue = self.config.queues[call.queue]
+        actions = self._agent_event(agent, AgentEvent.HANG_UP, now, call_id=call.call_id)
+        agent.wrap_up_until = now + queue.wrap_up
+        agent.wrap_up_extended = False
+        agent.wrap_up_queue = call.queue
+        if queue.wrap_up <= 0:
+            actions += self._end_wrap_up(agent, now)
+        return actions
 
     def _end_wrap_up(self, agent: AgentInfo, now: float) -> list[Action]:
         actions = self._agent_event(agent, AgentEvent.WRAP_UP_DONE, now)

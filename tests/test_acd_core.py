@@ -477,3 +477,70 @@ def test_named_agent_transfer_survives_snapshot_and_restore():
     restored = AcdCore.restore(core.config, core.snapshot())
     offers = [a for a in restored.agent_ready("named", 20.0) if isinstance(a, OfferCall)]
     assert [(o.call_id, o.agent) for o in offers] == [("c1", "named")]
+
+
+# --- call_handed_over: a completed consultation transfer ------------------------------
+
+def _answered_billing_call(core, holder="a", helper="b"):
+    """c1 answered by ``holder`` (billing); ``helper`` ready and flagged as consulting."""
+    core.agent_logged_in(holder, {"billing": 5}, 0)
+    core.call_enqueued("c1", "billing", 1)
+    core.offer_answered("c1", 2)
+    core.agent_logged_in(helper, {"general": 5}, 3)
+    core.agent_on_external_call(helper, 4)
+    return core
+
+
+@pytest.mark.parametrize("holder_on_hold", [False, True])
+def test_a_handed_over_call_puts_the_holder_in_wrap_up_and_the_helper_on_the_call(
+        core, holder_on_hold):
+    _answered_billing_call(core)
+    if holder_on_hold:
+        core.agent_hold("a", 5)
+    actions = core.call_handed_over("c1", "b", 10)
+    assert states(actions) == [("a", "hang_up", "wrap_up"), ("b", "reserve", "reserved"),
+                               ("b", "answer", "on_call")]
+    assert [a.record.call_id for a in of(AgentStateChanged, actions)] == ["c1"] * 3
+    assert core.active_call("c1") == ("billing", "b", 10)
+    helper, holder = core.agent("b"), core.agent("a")
+    assert (helper.call_id, helper.on_external_call) == ("c1", False)
+    assert (holder.call_id, holder.wrap_up_until, holder.wrap_up_queue) == ("c1", 30, "billing")
+    # the call now ends with the helper, who goes to wrap-up in turn
+    assert states(core.call_ended("c1", 20)) == [("b", "hang_up", "wrap_up")]
+
+
+@pytest.mark.parametrize("helper_state, error", [
+    ("not_ready", IllegalTransition),  # went on a break while consulting
+    ("logged_out", IllegalTransition),
+    ("holder", IllegalTransition),  # handing the call to the agent who has it
+    ("unknown", UnknownAgent),
+])
+def test_a_hand_over_to_an_agent_who_cannot_take_it_changes_nothing(core, helper_state, error):
+    _answered_billing_call(core)
+    target = {"holder": "a", "unknown": "nobody"}.get(helper_state, "b")
+    if helper_state == "not_ready":
+        core.agent_not_ready("b", "break", 5)
+    elif helper_state == "logged_out":
+        core.agent_logged_out("b", 5)
+    before = (core.agent("a").state, core.agent("b").state, core.active_call("c1"))
+    with pytest.raises(error):
+        core.call_handed_over("c1", target, 10)
+    assert (core.agent("a").state, core.agent("b").state, core.active_call("c1")) == before
+
+
+def test_only_an_answered_call_can_be_handed_over(core):
+    core.agent_logged_in("a", {"billing": 5}, 0)
+    core.agent_logged_in("b", {"general": 5}, 0)
+    core.call_enqueued("c1", "billing", 1)  # offered to a, not answered
+    with pytest.raises(UnknownCall):
+        core.call_handed_over("c1", "b", 2)
+    with pytest.raises(UnknownCall):
+        core.call_handed_over("nope", "b", 2)
+
+
+def test_a_handed_over_call_survives_snapshot_and_restore(core):
+    _answered_billing_call(core)
+    core.call_handed_over("c1", "b", 10)
+    again = AcdCore.restore(config(), json.loads(json.dumps(core.snapshot())))
+    assert again.active_call("c1") == ("billing", "b", 10)
+    assert again.agent("b").state is AgentState.ON_CALL

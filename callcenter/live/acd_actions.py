@@ -67,6 +67,8 @@ class ActionRunner:
         self._touched: set[str] = set()  # agents whose saved call changed outside an input
         self.submit: Callable[[Callable[[float], list]], None] = lambda step: None  # set by the shell
         self.core: AcdCore | None = None  # set by the shell; read only inside its loop
+        from callcenter.live.consult import Consultations  # it builds on this module
+        self.consults = Consultations(self)
 
     def remember(self, request: QueueRequest) -> None:
         self.calls[request.uuid] = CallState(request)
@@ -285,6 +287,8 @@ class ActionRunner:
 
     # --- events from the switch --------------------------------------------------
     def on_hangup(self, core: AcdCore, uuid: str, cause: str, now: float) -> list:
+        if uuid in self.consults.by_leg:  # a consulted agent's leg
+            return self.consults.on_leg_hangup(uuid)
         call_id = self.agent_legs.get(uuid, uuid)
         state = self.calls.get(call_id)
         if state is None:
@@ -292,7 +296,10 @@ class ActionRunner:
         if uuid == call_id and state.callback:
             return []  # the caller left to be called back: the place is kept
         if state.leg is not None and state.leg.answered:
-            return self._ended(core, call_id, state, cause, now)
+            consult = self.consults.get(call_id)
+            if consult is None:
+                return self._ended(core, call_id, state, cause, now)
+            return self._ended_in_consultation(core, consult, uuid, call_id, state, cause, now)
         if uuid == call_id:  # the caller gave up (waiting, or while an agent's phone rang)
             self.calllog.update(call_id, ended_at=utcnow(), hangup_cause=cause)
             return core.call_abandoned(call_id, now) if core_has(core, call_id) else []
@@ -321,6 +328,21 @@ class ActionRunner:
         except AcdError as error:
             log.warning("[%s] call end not taken by the ACD: %s", call_id, error)
             return []
+
+    def _ended_in_consultation(self, core: AcdCore, consult: Any, uuid: str, call_id: str,
+                               state: CallState, cause: str, now: float) -> list:
+        """The caller or A's leg hung up while A consulted B. A who hangs up once B
+        answered hands the call to B (as a phone's attended transfer does); otherwise
+        the call ends, B's leg goes and B is free again."""
+        if uuid == state.leg.uuid:
+            try:
+                return self.consults.hand_over(core, consult, "", now)
+            except AcdError as error:
+                log.info("[%s] %s hung up during the consultation: %s", call_id, state.leg.agent,
+                         error)
+        reason = "caller_hung_up" if uuid == call_id else "agent_hung_up"
+        return (self.consults.teardown(consult, reason, now)
+                + self._ended(core, call_id, state, cause, now))
 
     def _transferred(self, core: AcdCore, call_id: str, state: CallState,
                      transfer: dict[str, Any], now: float) -> list:

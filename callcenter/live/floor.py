@@ -122,6 +122,8 @@ class LiveFloor:
 
     def hold(self, agent_id: int, call_uuid: str, held: bool) -> None:
         _, state = self._agents_call(agent_id, call_uuid)
+        if self.runner.consults.get(call_uuid) is not None:
+            raise IllegalTransition("a consultation is in progress: the caller waits with music")
         if not state.leg.answered or state.leg.held == held:
             raise IllegalTransition("the call is not connected" if not state.leg.answered
                                     else f"the call is {'already' if held else 'not'} on hold")
@@ -133,10 +135,15 @@ class LiveFloor:
 
     def transfer(self, agent_id: int, call_uuid: str, target: TransferTarget, note: str) -> None:
         """Blind transfer to a need, or to a named agent (who alone is offered the call
-        for a while, then anyone the call's queue accepts)."""
+        for a while, then anyone the call's queue accepts). During a consultation with
+        that agent: complete it (the call passes to them at once, with the note)."""
         _, state = self._agents_call(agent_id, call_uuid)
         if not state.leg.answered:
             raise IllegalTransition("the call is not connected")
+        consult = self.runner.consults.get(call_uuid)
+        if consult is not None:
+            self._complete(consult, target, note)
+            return
         transfer = {"note": note[:500], "from_agent": state.leg.agent}
         if target.need is not None:
             if target.need not in self.core.config.queues:
@@ -155,12 +162,41 @@ class LiveFloor:
         self._switch(self.switch.hangup, state.leg.uuid, "NORMAL_CLEARING")
 
     def consult(self, agent_id: int, call_uuid: str, target: TransferTarget) -> None:
-        raise IllegalTransition("consultation calls are not available yet; use a blind transfer")
+        """Call a named agent while the caller waits (parked, with music, once they
+        answer); then transfer() to that agent completes, hangup() cancels."""
+        _, state = self._agents_call(agent_id, call_uuid)
+        if not state.leg.answered:
+            raise IllegalTransition("the call is not connected")
+        if target.agent_id is None:
+            raise IllegalTransition("a consultation goes to a named agent; "
+                                    "to pass the call to a need, use a blind transfer")
+        if state.leg.held:
+            raise IllegalTransition("take the caller off hold before a consultation")
+        named = self._card(target.agent_id)
+        if named.login == state.leg.agent:
+            raise IllegalTransition("an agent cannot consult themselves")
+        if not named.extension:
+            raise IllegalTransition(f"{named.display_name} has no phone to ring")
+        login = state.leg.agent
+        self._apply(lambda now: self.runner.consults.begin(self.core, call_uuid, login, named, now))
+
+    def _complete(self, consult, target: TransferTarget, note: str) -> None:
+        named = self._card(target.agent_id) if target.agent_id is not None else None
+        if named is None or named.login != consult.to_agent:
+            raise IllegalTransition(f"a consultation with {consult.to_agent} is in progress: "
+                                    "transfer to them, or hang up to cancel it first")
+        self._apply(lambda now: self.runner.consults.hand_over(self.core, consult, note[:500], now))
 
     def hangup(self, agent_id: int, call_uuid: str) -> None:
+        """Hang up; during a consultation, hang up the consulted agent instead
+        (the caller comes back to this agent)."""
         _, state = self._agents_call(agent_id, call_uuid)
         if not state.leg.answered:  # checked first: never cut off a caller whose offer still rings
             raise IllegalTransition("the call was not connected yet")
+        consult = self.runner.consults.get(call_uuid)
+        if consult is not None:
+            self.runner.consults.cancel(consult, "cancelled_by_agent")
+            return
         self._switch(self.switch.hangup, call_uuid, "NORMAL_CLEARING")
 
     def eavesdrop(self, supervisor_id: int, agent_id: int, mode: str) -> None:
