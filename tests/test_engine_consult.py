@@ -212,3 +212,18 @@ def test_a_consultation_is_refused_when_it_cannot_happen(hotline):
     assert hotline.state_of("agent10") == "not_ready"
     assert "consult_started" not in _kinds(hotline, uuid)
     assert hotline.bridged_to(uuid) is not None
+
+
+def test_after_a_crash_during_a_consultation_the_consulted_agent_is_free_again(hotline):
+    first, uuid, _ = _connect(hotline, "agent08")
+    helper = hotline.agent_ready("agent10")
+    b_leg = _consulting(hotline, first, uuid, helper)
+
+    hotline.restart_engine()
+
+    hotline.wait(lambda: hotline.sim.channel(b_leg).gone, 10,
+                 "the consulted agent's leg was left up by the restart")
+    hotline.wait(lambda: _free(hotline, "agent10"), 10, "agent10 stays busy after the restart")
+    other = hotline.sim.place_call(OTHER_CALLER, "10000", STAYS)
+    hotline.wait(lambda: hotline.agent_on(other) == "agent10", 20,
+                 "agent10 is never offered a call again")

@@ -63,7 +63,8 @@ def recover(config: AcdConfig, presence: PresenceStore, switch: Switch,
             log.info("agent %s was %s when the engine stopped: ready again", agent["login"],
                      agent["state"])
             agent = {**agent, "state": "ready", "call_id": None}
-        agents.append(agent)
+        # only a consultation sets this, and no consultation survives a restart
+        agents.append({**agent, "on_external_call": False})
     core = AcdCore.restore(config, {"version": 1, "seq": seq, "calls": waiting, "active": active,
                                     "agents": agents, "resume": [], "handle_times": {}})
     presence.forget_calls(gone)
@@ -90,7 +91,8 @@ def _tidy_switch(switch: Switch, channels: dict[str, ControlledChannel],
     orphans = []
     for uuid, channel in channels.items():
         variables = channel.variables
-        if variables.get("cc_leg") == "agent" and uuid not in runner.agent_legs:
+        if variables.get("cc_leg") == "consult" or (
+                variables.get("cc_leg") == "agent" and uuid not in runner.agent_legs):
             log.info("[%s] hanging up an agent leg left ringing by the previous engine",
                      variables.get("cc_call_id"))
             try:
