@@ -160,6 +160,9 @@ def test_caller_walks_the_ivr_with_dtmf_reaches_the_ready_agent_is_recorded_and_
         call = call_row(engine, uuid)
         assert call.agent_id == agent.id and call.caller_number == "13800000001"
         assert call.ivr_path[0] == "start" and "choose_language" in call.ivr_path and "main_menu" in call.ivr_path
+        # call events are written in batches: wait for the one written after the bridge
+        wait_until(lambda: engine.calllog.flush() or "connected" in dict(events(engine, uuid)), 5,
+                   "no 'connected' event")
         kinds = [kind for kind, _ in events(engine, uuid)]
         assert kinds.index("ivr_finished") < kinds.index("routed") < kinds.index("connected")
         routed = dict(events(engine, uuid))["routed"]
