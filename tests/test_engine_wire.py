@@ -76,3 +76,15 @@ def test_caller_hanging_up_while_agent_rings_cancels_the_agent_leg(hotline):
         "the agent's phone still rings after the caller hung up (ghost call)"
     assert hotline.sim.wait_until(lambda: _call(hotline, uuid).abandoned, 5), \
         "the caller who gave up while the agent's phone rang is not counted as abandoned"
+
+
+def test_routing_reasons_read_as_words_on_the_screen_pop():
+    from callcenter.live.states import describe_reason
+    reason = {"rule": "specialist", "queue": "billing", "priority_class": "vip3",
+              "candidates": [{"agent": "agent01", "level": 9}],
+              "tie_break": "highest level 9 (next: agent02 level 7)"}
+    assert describe_reason(reason) == ("billing specialist, level 9; VIP 3 first; "
+                                       "highest level 9 (next: agent02 level 7)")
+    assert describe_reason({"rule": "general_overflow", "queue": "billing",
+                            "priority_class": "regular", "candidates": [{"level": 5}]}) == \
+        "general agent after the wait, level 5"

@@ -43,14 +43,33 @@ def ivr_steps(context: dict[str, Any]) -> tuple[IvrStep, ...]:
     return tuple(steps)
 
 
+RULE_WORDS = {
+    "specialist": "specialist",
+    "general": "general agent",
+    "general_overflow": "general agent after the wait",
+    "overflow_accept": "accepted after the wait",
+    "overflow_other_queue": "from another queue after the wait",
+    "overflow_lower_level": "lower level allowed after the wait",
+    "unidentified_need_to_general": "need not identified: general agent",
+    "transferred_to_agent": "transferred to this agent",
+}
+CLASS_WORDS = {"transferred": "transferred call first", "vip3": "VIP 3 first",
+               "vip2": "VIP 2 first", "vip1": "VIP 1 first"}
+
+
 def describe_reason(reason: Any) -> str:
+    """The router's decision in words, for the screen pop and the floor:
+    'billing specialist, level 9; VIP 3 first; highest level (next: agent02 level 7)'."""
     if not isinstance(reason, dict):
         return ""
-    parts = [str(reason.get("rule", "")).replace("_", " ")]
-    if reason.get("group"):
-        parts.append(str(reason["group"]))
-    if reason.get("priority_class") and reason["priority_class"] != "regular":
-        parts.append(f"{reason['priority_class']} first")
+    rule = str(reason.get("rule", ""))
+    words = RULE_WORDS.get(rule, rule.replace("_", " "))
+    queue = reason.get("queue")
+    head = f"{queue} {words}" if queue and rule == "specialist" else words
+    candidates = reason.get("candidates") or []
+    if candidates and candidates[0].get("level"):
+        head += f", level {candidates[0]['level']}"
+    parts = [head, CLASS_WORDS.get(str(reason.get("priority_class")), "")]
     if reason.get("tie_break"):
         parts.append(str(reason["tie_break"]))
     return "; ".join(p for p in parts if p)
