@@ -88,3 +88,18 @@ def test_routing_reasons_read_as_words_on_the_screen_pop():
     assert describe_reason({"rule": "general_overflow", "queue": "billing",
                             "priority_class": "regular", "candidates": [{"level": 5}]}) == \
         "general agent after the wait, level 5"
+
+
+def test_the_screen_pop_shows_the_ivr_steps_with_the_password_masked(hotline):
+    agent = hotline.agent_ready("agent02")  # billing 7
+    wrong = "wait:1 press:999999#"
+    uuid = hotline.sim.place_call(REGULAR_CALLER, "10001", "wait:0.5 press:1" + f" {wrong}" * 3
+                                  + " wait:30 hangup")
+    assert hotline.sim.wait_until(lambda: hotline.bridged_to(uuid), 25), "never connected"
+    pop = hotline.engine.live.current_call(agent.id)
+    assert pop is not None and pop.uuid == uuid
+    labels = [step.label for step in pop.ivr_path]
+    assert any(label.endswith("choose: choice 1") for label in labels), labels
+    passwords = [step for step in pop.ivr_path if step.masked]
+    assert passwords and all(step.entered is None for step in passwords)
+    assert "999999" not in repr(pop), "a password reached the agent's screen"

@@ -35,12 +35,18 @@ class QueueRequest:
 class CallEventSink:
     """The IVR's node outcomes, into the call's event log (for the drop-off funnel)."""
 
+    SCREEN_POP_KINDS = ("menu", "collect", "lookup", "record", "survey", "queue", "transfer")
+
     def __init__(self, calllog: CallLog, uuid: str) -> None:
         self.calllog, self.uuid = calllog, uuid
+        self.steps: list[dict[str, Any]] = []  # what the agent's screen pop shows of the IVR
 
     def on_node(self, node_id: str, kind: str, outcome: str, data: Mapping[str, Any]) -> None:
         self.calllog.event(self.uuid, "ivr_node", {"node": node_id, "kind": kind,
                                                    "outcome": outcome, **dict(data)})
+        if kind in self.SCREEN_POP_KINDS:  # data is already redacted by the interpreter
+            self.steps.append({"node": node_id, "kind": kind, "outcome": outcome,
+                               "entered": data.get("digits") if kind == "collect" else None})
 
 
 class InboundCalls:
@@ -92,15 +98,16 @@ class InboundCalls:
             self.on_queue(QueueRequest(uuid, caller, None, 0, customer.tier if customer else "regular",
                                        customer.id if customer else None))
             return
+        sink = CallEventSink(self.calllog, uuid)
         outcome = Interpreter(
             entry.flow, SwitchCallControl(self.switch, uuid),
             call=CallInfo(uuid, caller, dialled, need=entry.need,
                           language=customer.language if customer else None,
                           caller_tier=customer.tier if customer else None),
-            hooks=self.hooks, prompts=self.prompts, sink=CallEventSink(self.calllog, uuid),
+            hooks=self.hooks, prompts=self.prompts, sink=sink,
             calendar=self.flows.calendar, flows=self.flows.flow, clock=self.ivr_clock,
             recordings_dir=self.recordings.directory).run()
-        self._finish(uuid, caller, customer, outcome)
+        self._finish(uuid, caller, customer, outcome, sink.steps)
 
     def _entry(self, uuid: str, dialled: str, service_line: str | None) -> FlowEntry | None:
         """The flow for the dialled number. A per-service number (the dialplan sets
@@ -119,7 +126,8 @@ class InboundCalls:
                      entry.flow.id)
         return FlowEntry(entry.flow, service_line)
 
-    def _finish(self, uuid: str, caller: str, customer: Any, outcome: IvrOutcome) -> None:
+    def _finish(self, uuid: str, caller: str, customer: Any, outcome: IvrOutcome,
+                steps: list[dict[str, Any]] | None = None) -> None:
         variables = dict(outcome.variables)
         customer_id = variables.get("customer_id") or (customer.id if customer else None)
         self.calllog.update(uuid, ivr_path=list(outcome.path), need=outcome.need,
@@ -138,7 +146,7 @@ class InboundCalls:
                 uuid, caller, outcome.need, outcome.priority, tier,
                 int(customer_id) if customer_id else None,
                 context={"ivr_path": list(outcome.path), "variables": variables,
-                         "flow": outcome.flow_id},
+                         "flow": outcome.flow_id, "ivr_steps": steps or []},
                 record_whole_call=bool(variables.get("record_whole_call"))))
         elif outcome.kind == "transfer" and outcome.target:
             try:

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from acd.agent_state import AgentState, TransitionRecord
+from callcenter.ivr.interpreter import REDACTED  # what the interpreter shows for a password
 from web.ports import AgentStatus, IvrStep, LiveCall, LiveEvent
 
 # the ACD's agent states -> the states the console shows
@@ -31,8 +32,13 @@ def agent_event(agent_id: int, record: TransitionRecord) -> LiveEvent:
         "since": at(record.time).isoformat(), "call_uuid": record.call_id})
 
 
+
+
 def ivr_steps(context: dict[str, Any]) -> tuple[IvrStep, ...]:
-    """The IVR path for the screen pop; password digits never travel (the IVR redacts them)."""
+    """The IVR path for the screen pop: each menu, input and lookup with its outcome;
+    password digits never travel (the interpreter redacts them; they show as masked)."""
+    if context.get("ivr_steps"):
+        return tuple(_screen_step(step) for step in context["ivr_steps"])
     variables = context.get("variables") or {}
     steps = []
     for node in context.get("ivr_path") or ():
@@ -41,6 +47,14 @@ def ivr_steps(context: dict[str, Any]) -> tuple[IvrStep, ...]:
     for name, value in entered.items():
         steps.append(IvrStep(node=name, label=name.replace("_", " "), entered=str(value)))
     return tuple(steps)
+
+
+def _screen_step(step: dict[str, Any]) -> IvrStep:
+    entered = step.get("entered")
+    masked = entered == REDACTED
+    label = f"{str(step['node']).replace('_', ' ')}: {step.get('outcome', '')}".rstrip(": ")
+    return IvrStep(node=str(step["node"]), label=label,
+                   entered=None if masked or entered in (None, "") else str(entered), masked=masked)
 
 
 RULE_WORDS = {
