@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import time
 import uuid as uuidlib
 from pathlib import Path
 from urllib.parse import quote
@@ -202,3 +203,36 @@ class FakeSwitch:
             self._drop(client)
         else:
             client.sendall(reply("-ERR command not found"))
+
+
+def wait_until(predicate, timeout: float = 5.0, interval: float = 0.01) -> bool:
+    """Wait on a condition (never a bare sleep); True when it held in time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        gevent.sleep(interval)
+    return bool(predicate())
+
+
+class EslClient:
+    """What the engine does with the layer: a connection, a Switch, the events it got,
+    and how many times it was told to resynchronise (on_connected)."""
+
+    def __init__(self, port: int, password: str, **kwargs):
+        from callcenter.esl import Switch, SwitchConnection
+        self.events, self.resyncs = [], 0
+        options = dict(api_timeout=2.0, application_timeout=10.0, connect_timeout=1.0,
+                       backoff_initial=0.05, backoff_max=0.3)
+        options.update(kwargs)
+        self.connection = SwitchConnection("127.0.0.1", port, password, on_event=self.events.append,
+                                           on_connected=self._resync, **options)
+        self.switch = Switch(self.connection)
+
+    def _resync(self):
+        self.resyncs += 1
+
+    def seen(self, kind, **fields):
+        return [e for e in self.events if isinstance(e, kind)
+                and all(getattr(e, k) == v for k, v in fields.items())]
+

@@ -6,43 +6,15 @@ import gevent
 import pytest
 
 from callcenter.esl import (CallHungUp, ChannelParked, CommandTimeout, Endpoint, Heartbeat,
-                            OriginateFailed, PhoneRegistered, PhoneUnregistered, Switch,
-                            SwitchConnection, SwitchDisconnected)
+                            OriginateFailed, PhoneRegistered, PhoneUnregistered,
+                            SwitchDisconnected)
 from callcenter.esl.events import ChannelBridged, ChannelHungUp, DtmfPressed
 from callcenter.sim import Simulator
+from esl_fixtures import EslClient as Engine, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "esl-sim-test-password"
 
-
-def wait_until(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        gevent.sleep(0.01)
-    return predicate()
-
-
-class Engine:
-    """What the engine does with the layer: a connection, a Switch, the events it got,
-    and how many times it was told to resynchronise."""
-
-    def __init__(self, port, **kwargs):
-        self.events, self.resyncs = [], 0
-        options = dict(api_timeout=2.0, application_timeout=10.0, connect_timeout=1.0,
-                       backoff_initial=0.05, backoff_max=0.3)
-        options.update(kwargs)
-        self.connection = SwitchConnection("127.0.0.1", port, PASSWORD, on_event=self.events.append,
-                                           on_connected=self._resync, **options)
-        self.switch = Switch(self.connection)
-
-    def _resync(self):
-        self.resyncs += 1
-
-    def seen(self, kind, **fields):
-        return [e for e in self.events if isinstance(e, kind)
-                and all(getattr(e, k) == v for k, v in fields.items())]
 
 
 @pytest.fixture
@@ -56,7 +28,7 @@ def sim():
 
 @pytest.fixture
 def engine(sim):
-    engine = Engine(sim.port)
+    engine = Engine(sim.port, PASSWORD)
     engine.connection.start()
     assert engine.connection.wait_connected(5)
     yield engine
@@ -131,7 +103,7 @@ def test_originate_failures(sim, engine, setup, cause):
 
 
 def test_switch_restart_fails_pending_then_reconnects_resubscribes_and_resyncs(sim):
-    engine = Engine(sim.port, api_timeout=10.0)
+    engine = Engine(sim.port, PASSWORD, api_timeout=10.0)
     engine.connection.start()
     try:
         assert engine.connection.wait_connected(5) and wait_until(lambda: engine.resyncs == 1)
@@ -198,7 +170,7 @@ def test_unregistration_reaches_the_engine(sim, engine):
 def test_heartbeat_reaches_the_engine():
     simulator = Simulator(password=PASSWORD, speed=10, fast_media=True, dialplan_dir=None,
                           heartbeat_interval=1.0)
-    engine = Engine(simulator.start())
+    engine = Engine(simulator.start(), PASSWORD)
     engine.connection.start()
     try:
         assert wait_until(lambda: engine.seen(Heartbeat), timeout=3)

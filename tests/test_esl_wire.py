@@ -10,19 +10,10 @@ from callcenter.esl import (CallHungUp, ChannelParked, CommandFailed, CommandTim
                             OriginateFailed, PhoneRegistered, Switch, SwitchConnection,
                             SwitchDisconnected)
 from callcenter.esl.events import subscription_command
-from esl_fixtures import FakeSwitch, job_event, recv_blocks, reframe, trace_event
+from esl_fixtures import FakeSwitch, job_event, recv_blocks, reframe, trace_event, wait_until
 
 CALLER = "03f5df1c-bb4c-4c60-a03e-8f8c44b9d40b"
 OTHER = "11111111-2222-3333-4444-555555555555"
-
-
-def wait_until(predicate, timeout=3.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        gevent.sleep(0.01)
-    return predicate()
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ import wave
 import gevent
 import pytest
 
-from callcenter.esl import (CallHungUp, ChannelParked, Endpoint, OriginateFailed, Switch, SwitchConnection,
-                            SwitchDisconnected)
+from callcenter.esl import CallHungUp, ChannelParked, Endpoint, OriginateFailed, SwitchDisconnected
 from callcenter.esl.events import (ApplicationStarted, ChannelBridged, ChannelHungUp, DtmfPressed,
                                    PhoneRegistered, PhoneUnregistered, RecordingStarted, RecordingStopped)
 from callcenter.freeswitch.directory import DirectoryUser, render_user
@@ -22,6 +21,7 @@ from callcenter.security import sip_a1_hash
 from callcenter.seed import SIP_REALM
 from realswitch import (AgentPhone, RealSwitch, caller_scenario, dtmf_caller_scenario, sipp,
                         skip_without_freeswitch, skip_without_sipp, speaking_caller_scenario)
+from esl_fixtures import EslClient as Engine, wait_until
 from test_realswitch_kit import write_tone_wav
 
 pytestmark = [pytest.mark.realswitch, skip_without_freeswitch, skip_without_sipp]
@@ -47,39 +47,10 @@ def switch(tmp_path_factory):
     real.stop(quick=True)
 
 
-def wait_until(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        gevent.sleep(0.05)
-    return bool(predicate())
-
-
-class Engine:
-    """What the engine does with the layer: a connection, a Switch, the events it got,
-    and how many times it was told to resynchronise (on_connected)."""
-
-    def __init__(self, port: int, password: str, **kwargs):
-        self.events, self.resyncs = [], 0
-        options = dict(api_timeout=5.0, application_timeout=30.0, connect_timeout=2.0,
-                       backoff_initial=0.1, backoff_max=0.5)
-        options.update(kwargs)
-        self.connection = SwitchConnection("127.0.0.1", port, password, on_event=self.events.append,
-                                           on_connected=self._resync, **options)
-        self.switch = Switch(self.connection)
-
-    def _resync(self):
-        self.resyncs += 1
-
-    def seen(self, kind, **fields):
-        return [e for e in self.events if isinstance(e, kind)
-                and all(getattr(e, k) == v for k, v in fields.items())]
-
-
 @pytest.fixture
 def engine(switch):
-    engine = Engine(switch.ports.esl, switch.password)
+    engine = Engine(switch.ports.esl, switch.password, api_timeout=5.0, application_timeout=30.0,
+                    connect_timeout=2.0, backoff_initial=0.1, backoff_max=0.5)
     engine.connection.start()
     assert engine.connection.wait_connected(10), engine.connection.state
     yield engine
@@ -235,7 +206,8 @@ def test_switch_restart_fails_pending_commands_then_reconnects_and_resubscribes(
     real.prepare()
     write_tone_wav(real.prompts_dir / "zh" / "engine_unavailable.wav", seconds=1.0)
     real.start()
-    engine = Engine(real.ports.esl, real.password, api_timeout=30.0)
+    engine = Engine(real.ports.esl, real.password, api_timeout=30.0, application_timeout=30.0,
+                    connect_timeout=2.0, backoff_initial=0.1, backoff_max=0.5)
     engine.connection.start()
     try:
         assert engine.connection.wait_connected(10) and wait_until(lambda: engine.resyncs == 1)
