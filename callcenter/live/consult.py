@@ -163,12 +163,7 @@ class Consultations:
                 return
             consult.phase, consult.end_reason = LEAVING, reason
             if consult.caller_parked:
-                self._quietly(self.switch.break_media, consult.call_id, True)
-                try:
-                    self.switch.bridge(consult.call_id, consult.from_leg)
-                except SwitchError as error:  # the caller or A is gone: that hang-up ends the call
-                    log.warning("[%s] could not bring the caller back to %s: %s", consult.call_id,
-                                consult.from_agent, error)
+                self._bring_caller_to(consult, consult.from_leg, consult.from_agent)
             self._quietly(self.switch.hangup, consult.leg, "NORMAL_CLEARING")
             self._park_after_bridge(consult, consult.call_id, consult.from_leg)
             self._submit(consult, reason, {})
@@ -253,15 +248,18 @@ class Consultations:
         gevent.spawn(self._join_helper, consult)
         return actions
 
+    def _bring_caller_to(self, consult: Consultation, leg: str, agent: str) -> None:
+        """Music off, caller bridged to ``leg``; if either is gone, its hang-up ends the call."""
+        self._quietly(self.switch.break_media, consult.call_id, True)
+        try:
+            self.switch.bridge(consult.call_id, leg)
+        except SwitchError as error:
+            log.warning("[%s] could not bring the caller to %s: %s", consult.call_id, agent, error)
+
     def _join_helper(self, consult: Consultation) -> None:
         """The caller to B; A's leg, left alone (parked), is hung up."""
         with consult.lock:
-            self._quietly(self.switch.break_media, consult.call_id, True)
-            try:
-                self.switch.bridge(consult.call_id, consult.leg)
-            except SwitchError as error:  # the caller or B is gone: that hang-up ends the call
-                log.warning("[%s] could not join the caller to %s: %s", consult.call_id,
-                            consult.to_agent, error)
+            self._bring_caller_to(consult, consult.leg, consult.to_agent)
             for uuid in (consult.call_id, consult.leg):
                 self._quietly(self.switch.set_variables, uuid, {
                     "cc_state": "bridged", "cc_agent": consult.to_agent, "park_after_bridge": "false"})
