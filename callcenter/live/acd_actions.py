@@ -23,6 +23,7 @@ from callcenter.live.inbound import QueueRequest
 from callcenter.live.presence import call_record
 from callcenter.live.recordings import RecordingStore
 from callcenter.live.states import agent_event, live_call
+from callcenter.live.waiting import WaitingCallerActions
 from callcenter.models import CallbackStatus
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class CallState:
     acd_record: dict[str, Any] | None = None  # the core's record of the call when it was answered
 
 
-class ActionRunner:
+class ActionRunner(WaitingCallerActions):
     def __init__(self, switch: Switch, calllog: CallLog, recordings: RecordingStore,
                  agents: AgentDirectory, bus: EventBus, announcer: Announcer) -> None:
         self.switch, self.calllog, self.recordings = switch, calllog, recordings
@@ -124,34 +125,6 @@ class ActionRunner:
         self._later(self.switch.hangup, leg.uuid, "ORIGINATOR_CANCEL")
         self.calllog.event(action.call_id, "offer_cancelled", {"agent": action.agent,
                                                                "reason": action.reason})
-
-    def _on_PlayMusicOnHold(self, action: act.PlayMusicOnHold) -> None:
-        gevent.spawn(self._music, action.call_id)
-
-    def _on_Announce(self, action: act.Announce) -> None:
-        language = self._language(action.call_id)
-        gevent.spawn(self._quietly, self.announcer.position, action.call_id, language,
-                     action.position, action.estimated_wait)
-        self.calllog.event(action.call_id, "announced", {"position": action.position,
-                                                         "estimated_wait": action.estimated_wait})
-
-    def _on_OfferChoices(self, action: act.OfferChoices) -> None:
-        state = self.calls.get(action.call_id)
-        if state is not None:
-            state.choices = action.options
-        gevent.spawn(self._quietly, self.announcer.choices, action.call_id,
-                     self._language(action.call_id), action.options)
-
-    def _on_Overflow(self, action: act.Overflow) -> None:
-        self.calllog.event(action.call_id, "overflow", {"from": action.from_queue,
-                                                       "to": action.queue or action.destination})
-        if action.destination == "queue":
-            self._later(self.switch.set_variable, action.call_id, "cc_queue", action.queue)
-            self.calllog.update(action.call_id, queue_name=action.queue)
-        elif action.destination == "callback":
-            self._let_go_for_callback(action.call_id)
-        elif action.destination == "voicemail":
-            gevent.spawn(self._voicemail, action.call_id)
 
     def _on_CallRequeued(self, action: act.CallRequeued) -> None:
         self.calllog.event(action.call_id, "requeued", {"reason": action.reason})
@@ -366,49 +339,7 @@ class ActionRunner:
                                             transferred=True, caller=old.caller, context=context,
                                             for_agent=transfer.get("agent"))
 
-    def on_dtmf(self, core: AcdCore, uuid: str, digit: str, now: float) -> list:
-        state = self.calls.get(uuid)
-        if state is None or not state.choices or state.leg is not None:
-            return []
-        choice = {"1": "callback", "2": "voicemail"}.get(digit)
-        if choice not in state.choices:
-            return []
-        state.choices = ()
-        if choice == "callback":
-            actions = core.callback_requested(uuid, now, state.request.caller)
-            self._let_go_for_callback(uuid)
-            return actions
-        actions = core.call_removed(uuid, now, "chose voicemail")
-        gevent.spawn(self._voicemail, uuid)
-        return actions
-
-    def _let_go_for_callback(self, call_id: str) -> None:
-        state = self.calls.get(call_id)
-        if state is None:
-            return
-        state.callback = True
-        self.calllog.callback_request(call_id, state.request)
-        gevent.spawn(self._quietly, self.announcer.callback_confirmed, call_id,
-                     self._language(call_id))
-
-    def _voicemail(self, call_id: str) -> None:
-        state = self.calls.pop(call_id, None)
-        path = self.recordings.path_for(call_id, "voicemail")
-        self.recordings.started(call_id, path, kind="voicemail")
-        result = self._quietly(self.announcer.voicemail, call_id,
-                               self._language(call_id) if state else "zh", path)
-        self.recordings.finished(path, result if isinstance(result, int) else None)
-
     # --- helpers ---------------------------------------------------------------------
-    def _language(self, call_id: str) -> str:
-        state = self.calls.get(call_id)
-        variables = state.request.context.get("variables", {}) if state else {}
-        return str(variables.get("language") or "zh")
-
-    def _music(self, call_id: str) -> None:
-        self._quietly(self.switch.set_variable, call_id, "cc_state", "queued")
-        self._quietly(self.announcer.music, call_id)
-
     def _later(self, function: Callable, *args: Any) -> None:
         """A switch command from inside the ACD loop: in a greenlet of its own, so the loop
         never waits on the switch (errors are logged, as with _quietly)."""
