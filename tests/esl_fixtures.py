@@ -91,7 +91,9 @@ def job_event(job_uuid: str, command: str, body: str) -> bytes:
 
 
 class FakeSwitch:
-    """`api` maps the first word of an api command to fn(args) -> response body;
+    """`api` maps the first word of an api command to fn(args) -> response body (for
+    `api`, and for a `bgapi` of a known command as a BACKGROUND_JOB unless `on_bgapi`
+    is set; an unknown bgapi gets no job, like a switch that never finishes it);
     `on_sendmsg(uuid, headers)` and `on_bgapi(job_uuid, command)` may push() events."""
 
     def __init__(self, password: str = "fake-esl-secret") -> None:
@@ -194,6 +196,9 @@ class FakeSwitch:
                            % (job.encode(), job.encode()))
             if self.on_bgapi:
                 gevent.spawn(self.on_bgapi, job, rest)
+            elif rest.partition(" ")[0] in self.api:  # as FreeSWITCH: the output, later,
+                name, _, args = rest.partition(" ")       # in a BACKGROUND_JOB
+                gevent.spawn(self.push, job_event(job, name, self.api[name](args)))
         elif verb == "sendmsg":
             client.sendall(reply("+OK"))
             if self.on_sendmsg:

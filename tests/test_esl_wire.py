@@ -3,6 +3,8 @@ whose replies and events come from the FreeSWITCH transcripts."""
 import re
 import time
 
+import json
+
 import gevent
 import pytest
 
@@ -216,7 +218,8 @@ def test_switch_wide_queries_parse_transcript_replies(fake, connection):
     channels_json = next(b for b in blocks if b"row_count" in b).split(b"\n\n", 1)[1].decode()
     registrations = next(b for b in blocks if b"reg_user," in b).split(b"\n\n", 1)[1].decode()
     fake.api["show"] = lambda args: channels_json if args == "channels as json" else registrations
-    fake.api["uuid_getvar"] = lambda args: "queued" if args.endswith(" cc_state") else "_undef_"
+    fake.api["uuid_dump"] = lambda args: json.dumps({"Unique-ID": args.split()[0],
+                                                     "variable_cc_state": "queued"})
     fake.api["uuid_exists"] = lambda args: "true" if args == CALLER else "false"
     switch = Switch(connection)
     channels = switch.show_channels()
@@ -244,7 +247,9 @@ def test_channel_commands_send_exact_lines(fake, connection):
     switch.broadcast(CALLER, "ivr/hold.wav", "both")
     switch.set_variable(CALLER, "cc_state", "queued")
     switch.transfer(CALLER, "10000", context="public")
-    api = [c[4:] for c in fake.received if c.startswith("api ")]
+    # per-call commands go out as bgapi with our own Job-UUID, so none waits behind another
+    assert all("\nJob-UUID: " in c for c in fake.received if c.startswith("bgapi "))
+    api = [c.split("\n")[0][6:] for c in fake.received if c.startswith("bgapi ")]
     assert api == [f"uuid_bridge {CALLER} {OTHER}", f"uuid_kill {OTHER} USER_BUSY",
                    f"uuid_record {CALLER} start /recordings/a.wav",
                    f"uuid_record {CALLER} mask /recordings/a.wav", f"uuid_hold {CALLER}",

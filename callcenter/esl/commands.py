@@ -10,7 +10,10 @@ import json
 import logging
 import re
 import uuid as uuidlib
+from dataclasses import dataclass
 from typing import Mapping
+
+from gevent.pool import Pool
 
 from callcenter.esl import dialstring as ds
 from callcenter.esl.connection import SwitchConnection
@@ -33,6 +36,15 @@ _GONE = ("no such channel", "invalid session", "invalid uuid", "no such uuid")
 _TERMINATORS = re.compile(r"none|[0-9*#]{1,12}")
 
 
+CONTROLLED_READS = 16  # uuid_dump commands in flight at once during a resync
+
+
+@dataclass(frozen=True)
+class Dialled:
+    uuid: str
+    answered_at: float | None  # seconds since the epoch, the switch's clock (None: not told)
+
+
 def new_uuid() -> str:
     return str(uuidlib.uuid4())
 
@@ -48,6 +60,15 @@ class Switch:
                   uuid: str | None = None) -> str:
         """Dial `endpoint` through bgapi and wait for the outcome; returns the new leg's uuid
         (chosen here, so a retry with the same `uuid` cannot create a second call)."""
+        return self.dial(endpoint, variables=variables, caller_id_number=caller_id_number,
+                         caller_id_name=caller_id_name, timeout=timeout, application=application,
+                         uuid=uuid).uuid
+
+    def dial(self, endpoint: Endpoint, *, variables: Mapping[str, object] | None = None,
+             caller_id_number: str | None = None, caller_id_name: str | None = None,
+             timeout: int = 30, application: tuple[str, str] | None = None,
+             uuid: str | None = None) -> "Dialled":
+        """originate, telling also when the far end answered on the switch's clock."""
         leg = ds.uuid(uuid) if uuid else new_uuid()
         if not isinstance(timeout, int) or not 1 <= timeout <= 600:
             raise InvalidArgument("timeout", timeout, "whole seconds between 1 and 600")
@@ -63,7 +84,7 @@ class Switch:
         job = self.connection.bgapi(command, timeout + self.connection.api_timeout)
         if not job.ok:
             raise OriginateFailed(command, failure_cause(job.body))
-        return leg
+        return Dialled(leg, job.timestamp)
 
     def eavesdrop(self, target_uuid: str, supervisor: Endpoint, mode: str = "listen", *,
                   caller_id_number: str | None = None, timeout: int = 30) -> str:
@@ -128,9 +149,10 @@ class Switch:
 
     # -- api commands on live channels ---------------------------------------------------
     def _on_channel(self, uuid: str, command: str) -> str:
-        """api on one channel; the switch's 'no such channel' becomes CallHungUp."""
+        """An api command on one channel, as bgapi (see SwitchConnection.api_in_background);
+        the switch's 'no such channel' becomes CallHungUp."""
         try:
-            return self.connection.api(command)
+            return self.connection.api_in_background(command)
         except CommandFailed as failure:
             if any(m in failure.reply.lower() for m in _GONE):
                 raise CallHungUp(uuid, "NO_SUCH_CHANNEL") from None
@@ -169,7 +191,7 @@ class Switch:
         """Cancel the dialplan's scheduled fallback for a parked call (`sched_del <uuid>`);
         False when nothing was scheduled."""
         try:
-            reply = self.connection.api(f"sched_del {ds.uuid(uuid)}")
+            reply = self.connection.api_in_background(f"sched_del {ds.uuid(uuid)}")
         except CommandFailed:
             return False
         deleted = re.search(r"Deleted:\s*(\d+)", reply)  # FreeSWITCH: '+OK Deleted: 0' when none
@@ -196,19 +218,26 @@ class Switch:
         self._on_channel(uuid, f"uuid_setvar {ds.uuid(uuid)} {ds.var_name(name)} {text}")
 
     def set_variables(self, uuid: str, values: Mapping[str, object]) -> None:
+        """All in one `uuid_setvar_multi` (it splits on ';', so no value may hold one)."""
+        pairs = []
         for name, value in values.items():
-            self.set_variable(uuid, name, value)
+            text = ds.api_value(value, name)
+            if ";" in text or not text:
+                raise InvalidArgument(name, value, "uuid_setvar_multi takes no ';' and no empty value")
+            pairs.append(f"{ds.var_name(name)}={text}")
+        if pairs:
+            self._on_channel(uuid, f"uuid_setvar_multi {ds.uuid(uuid)} {';'.join(pairs)}")
 
     def get_variable(self, uuid: str, name: str) -> str | None:
         value = self._on_channel(uuid, f"uuid_getvar {ds.uuid(uuid)} {ds.var_name(name)}")
         return None if value in ("_undef_", "") else value
 
     def channel_exists(self, uuid: str) -> bool:
-        return self.connection.api(f"uuid_exists {ds.uuid(uuid)}") == "true"
+        return self.connection.api_in_background(f"uuid_exists {ds.uuid(uuid)}") == "true"
 
     # -- switch-wide -------------------------------------------------------------------
     def show_channels(self) -> list[ChannelInfo]:
-        text = self.connection.api("show channels as json")
+        text = self.connection.api_in_background("show channels as json")
         try:
             rows = json.loads(text).get("rows") or []
         except (ValueError, AttributeError) as error:
@@ -216,7 +245,7 @@ class Switch:
         return [channel_info(row) for row in rows if row.get("uuid")]
 
     def registrations(self) -> list[Registration]:
-        text = self.connection.api("show registrations")
+        text = self.connection.api_in_background("show registrations")
         return parse_registrations(text)
 
     def is_registered(self, extension: str, domain: str | None = None) -> bool:
@@ -225,13 +254,27 @@ class Switch:
                    for r in self.registrations())
 
     def controlled_channels(self, variables: tuple[str, ...] = CC_VARIABLES) -> list[ControlledChannel]:
-        """Resync helper: every live channel with the cc_* variables the engine set on it.
-        A channel that hangs up while we read it is left out."""
-        result = []
-        for info in self.show_channels():
-            try:
-                values = {name: self.get_variable(info.uuid, name) for name in variables}
-            except (CallHungUp, CommandFailed):
-                continue
-            result.append(ControlledChannel(info, values))
-        return result
+        """Resync helper: every live channel with the cc_* variables the engine set on it
+        (one `uuid_dump` per channel, CONTROLLED_READS at a time). A channel that hangs up
+        while we read it is left out."""
+        infos = self.show_channels()
+        pool = Pool(CONTROLLED_READS)
+        dumps = pool.map(self._variables_or_none, [info.uuid for info in infos])
+        return [ControlledChannel(info, {name: values.get(name) for name in variables})
+                for info, values in zip(infos, dumps) if values is not None]
+
+    def channel_variables(self, uuid: str) -> dict[str, str]:
+        """Every channel variable of a live channel (`uuid_dump <uuid> json`)."""
+        text = self._on_channel(uuid, f"uuid_dump {ds.uuid(uuid)} json")
+        try:
+            headers = json.loads(text)
+        except ValueError as error:
+            raise CommandFailed("uuid_dump json", f"unreadable JSON: {error}") from error
+        return {name[len("variable_"):]: value for name, value in headers.items()
+                if name.startswith("variable_") and value not in ("", "_undef_")}
+
+    def _variables_or_none(self, uuid: str) -> dict[str, str] | None:
+        try:
+            return self.channel_variables(uuid)
+        except (CallHungUp, CommandFailed):
+            return None

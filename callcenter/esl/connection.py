@@ -249,6 +249,20 @@ class SwitchConnection:
         finally:
             self._jobs.pop(job, None)
 
+    def api_in_background(self, command: str, timeout: float | None = None) -> str:
+        """Run an api command as `bgapi` and wait (up to `timeout`, default api_timeout)
+        for its result; returns the result stripped, -ERR / -USAGE raise CommandFailed.
+
+        FreeSWITCH runs the `api` commands of one connection one after another in that
+        connection's thread, so one slow command delays every call behind it; a `bgapi`
+        is answered at once and runs in a thread of its own. Only this greenlet waits,
+        and a late answer times out this command alone instead of the connection."""
+        job = self.bgapi(command, self.api_timeout if timeout is None else timeout)
+        text = job.body.strip()
+        if text.startswith(("-ERR", "-USAGE")):
+            raise CommandFailed(command, text)
+        return text
+
     def sendmsg(self, uuid: str, headers: Iterable[tuple[str, str]]) -> Reply:
         lines = [f"sendmsg {ds.uuid(uuid)}"]
         for name, value in headers:

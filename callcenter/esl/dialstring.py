@@ -34,7 +34,7 @@ APPLICATIONS = frozenset({
     "answer", "pre_answer", "ring_ready", "park", "playback", "play_and_get_digits", "say",
     "speak", "sleep", "set", "export", "unset", "hangup", "transfer", "bridge", "eavesdrop",
     "record_session", "stop_record_session", "echo", "hold", "unhold", "break", "endless_playback",
-    "read", "info", "log", "record",
+    "read", "info", "log", "record", "intercept",
 })
 
 

@@ -31,6 +31,15 @@ class _Base:
         headers = self.headers  # type: ignore[attr-defined]
         return headers.variable(name) if headers is not None else None
 
+    @property
+    def timestamp(self) -> float | None:
+        """When the switch raised the event (its `Event-Date-Timestamp`, microseconds since
+        the epoch), in seconds; None when the header is missing. Figures use this, not the
+        time the engine got round to the event."""
+        headers = self.headers  # type: ignore[attr-defined]
+        raw = headers.get("Event-Date-Timestamp") if headers is not None else None
+        return int(raw) / 1_000_000 if raw and raw.isdigit() else None
+
 
 @dataclass(frozen=True, slots=True)
 class ChannelCreated(_Base):

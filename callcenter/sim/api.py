@@ -311,6 +311,25 @@ def _uuid_park(sim: "Simulator", arg: str) -> str:
     return "+OK\n"
 
 
+def split_args(text: str) -> list[str]:
+    """An api command's arguments split on blanks, single quotes grouping (and removed),
+    as FreeSWITCH's switch_separate_string does: `{a='x y'}user/1 &park()` is two."""
+    words, word, quoted, started = [], [], False, False
+    for ch in text:
+        if ch == "'":
+            quoted, started = not quoted, True
+        elif ch.isspace() and not quoted:
+            if started:
+                words.append("".join(word))
+            word, started = [], False
+        else:
+            word.append(ch)
+            started = True
+    if started:
+        words.append("".join(word))
+    return words
+
+
 def parse_dial_string(text: str) -> tuple[dict[str, str], str]:
     """`{a=1,b=2}[c=3]user/1001` -> ({a,b,c}, 'user/1001'). Simplified: only
     the first endpoint of a `,` / `|` list is dialled; `^^` separators and

@@ -446,6 +446,25 @@ def _bridge(ch: Channel, data: str) -> str:
     return "_none_"
 
 
+@app("intercept")
+def _intercept(ch: Channel, data: str) -> str:
+    """intercept <uuid>: answer, then bridge this channel with <uuid> (as uuid_bridge).
+    A missing target ends the application at once and the originated leg hangs up
+    (nothing left to run); with intercept_unbridged_only=true a target already in a
+    bridge is left alone. Simplified: no -bleg, and a bridged target's partner is not
+    hung up (PICKED_OFF)."""
+    target = ch.sim.live_channel(data.strip())
+    unbridged_only = ch.variables.get("intercept_unbridged_only") == "true"
+    if target is None or target.hangup_cause is not None or target is ch or (
+            unbridged_only and target.bridged_to):
+        # the originated leg has nothing left to run: FreeSWITCH hangs it up
+        ch.hangup("NORMAL_CLEARING")
+        return "_none_"
+    ch.answer()
+    ch.sim.bridge(ch, target, via_api=True)
+    return "_none_"
+
+
 EAVESDROP_DTMF = {"0": "listen", "1": "whisper", "2": "whisper", "3": "barge"}
 
 

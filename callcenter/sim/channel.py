@@ -281,6 +281,13 @@ class Channel:
         self.variables["endpoint_disposition"] = "ANSWER"
         self.emit("CHANNEL_ANSWER")
         self.set_call_state("ACTIVE")
+        hook = self.variables.get("api_on_answer")
+        if hook:  # run in the answering thread, before an originate reports success
+            from .api import run_api
+            result = run_api(self.sim, hook)
+            self.sim.emit_api_event(hook)
+            if result.startswith("-"):
+                log.info("sim: api_on_answer %r on %s: %s", hook, self.uuid, result.strip())
 
     def ring(self) -> None:
         if self.progress_us:

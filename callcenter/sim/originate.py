@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import gevent
 
-from .api import parse_dial_string
+from .api import parse_dial_string, split_args
 from .channel import Channel
 from .scripts import PhoneBehaviour
 
@@ -27,7 +27,7 @@ class OriginateResult:
 def originate(sim: "Simulator", arg: str) -> str:
     """`originate <dial string> <&app(arg) | extension> ...` -> '+OK <uuid>\\n'
     or '-ERR <CAUSE>\\n'. The reply comes once the leg answered or failed."""
-    parts = arg.split()
+    parts = split_args(arg)
     if len(parts) < 2:
         return "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>]\n"
     dial = parts[0]
