@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "callcenter.commands.run",
     "callcenter.commands.demo",
     "callcenter.commands.db",
+    "callcenter.commands.agents",
     "callcenter.commands.freeswitch",
     "callcenter.commands.ivr",
 ]

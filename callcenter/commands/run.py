@@ -25,13 +25,12 @@ def serve(context, prepare=None, **engine_options) -> int:
     """Start the engine and the console, run until SIGTERM / SIGINT."""
     from gevent import monkey
     monkey.patch_all()
-    import gevent
-    from gevent.event import Event
     from gevent.pywsgi import WSGIServer
 
     from callcenter.engine import Engine, build_services
     from web import create_app
 
+    stop = _stop_on_signals()  # before anything starts: a SIGTERM during start-up stops cleanly too
     config = context.config
     logging.getLogger().setLevel(config.general.log_level)
     services = build_services(config)
@@ -45,16 +44,24 @@ def serve(context, prepare=None, **engine_options) -> int:
     log.info("console on http://%s:%d/ (health: /health; switch: %s%s)", config.web.bind,
              config.web.port, config.switch.kind,
              ", simulated: no real calls" if simulator is not None else "")
-    stop = Event()
-    gevent.signal_handler(signal.SIGTERM, stop.set)
-    gevent.signal_handler(signal.SIGINT, stop.set)
-    stop.wait()
-    log.info("stopping")
+    log.info("stopping on %s", stop.get())
     server.stop(timeout=5)
     engine.stop()
     if simulator is not None:
         simulator.close()
     return 0
+
+
+def _stop_on_signals():
+    """A result set to the signal's name by SIGTERM (systemd, docker, kill), exactly as by
+    Ctrl-C (SIGINT): ``get()`` waits for it."""
+    import gevent
+    from gevent.event import AsyncResult
+
+    stop = AsyncResult()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        gevent.signal_handler(signum, stop.set, signal.Signals(signum).name)
+    return stop
 
 
 def run(context) -> int:
