@@ -7,7 +7,8 @@ import pytest
 from callcenter.esl.events import (EVENT_PARSERS, ApplicationCompleted, BackgroundJobDone,
                                    ChannelBridged, ChannelCreated, ChannelDestroyed, ChannelHungUp,
                                    ChannelParked, DtmfPressed, PhoneRegistered, RecordingStarted,
-                                   RecordingStopped, parse_event, subscription_command)
+                                   RecordingStopped, SUBSCRIBED, parse_event,
+                                   subscription_command)
 from callcenter.esl.parse import EventHeaders, FrameReader
 from esl_fixtures import recv_blocks, reframe, sent_commands
 
@@ -150,14 +151,17 @@ def test_whole_stream_byte_for_byte_survives_the_rewritten_content_lengths(name)
     assert len(frames) == len(good) and not any(f.problems for f in frames)
 
 
-def test_subscription_is_built_from_the_parser_table():
+def test_subscription_names_only_what_the_engine_acts_on_and_can_parse():
     command = subscription_command()
     assert command.startswith("event plain ")
     words = command.split()[2:]
-    assert words[:len(EVENT_PARSERS)] == list(EVENT_PARSERS)
-    assert words[len(EVENT_PARSERS):] == ["CUSTOM", "sofia::register", "sofia::unregister",
-                                          "sofia::expire"]
-    assert "CHANNEL_STATE" not in words and "ALL" not in words
+    assert words[:len(SUBSCRIBED)] == list(SUBSCRIBED)
+    assert set(SUBSCRIBED) <= set(EVENT_PARSERS)
+    assert words[len(SUBSCRIBED):] == ["CUSTOM", "sofia::register", "sofia::unregister",
+                                       "sofia::expire"]
+    for unused in ("CHANNEL_STATE", "ALL", "CHANNEL_EXECUTE", "CHANNEL_CREATE", "CHANNEL_ANSWER",
+                   "CHANNEL_BRIDGE", "CHANNEL_HANGUP_COMPLETE", "HEARTBEAT", "RECORD_START"):
+        assert unused not in words
 
 
 def test_malformed_frames_are_skipped_and_reading_goes_on():

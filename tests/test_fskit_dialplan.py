@@ -51,5 +51,16 @@ def test_fallback_is_scheduled_into_the_fallback_context_that_apologises_and_han
         schedule = dict(actions(extension))["sched_transfer"]
         assert schedule == "+$${cc_park_timeout} cc_fallback XML cc_fallback"
     fallback = next(c for c in root.iter("context") if c.get("name") == "cc_fallback")
-    steps = [app for extension in fallback.iter("extension") for app, _ in actions(extension)]
-    assert steps == ["set", "playback", "hangup"]
+    steps = {extension.get("name"): actions(extension) for extension in fallback.iter("extension")}
+    assert [app for app, _ in steps["engine_unavailable"]] == ["set", "playback", "hangup"]
+    assert dict(steps["engine_unavailable"])["playback"].endswith("/engine_unavailable.wav")
+
+
+def test_an_overloaded_engine_sends_new_callers_to_the_busy_answer():
+    root = ET.parse(DIALPLANS / "public.xml").getroot()
+    fallback = next(c for c in root.iter("context") if c.get("name") == "cc_fallback")
+    busy = next(e for e in fallback.iter("extension") if e.get("name") == "engine_busy")
+    assert busy.find("condition").get("expression") == "^cc_overload$"
+    steps = actions(busy)
+    assert [app for app, _ in steps] == ["set", "playback", "hangup"]
+    assert dict(steps)["playback"].endswith("/engine_busy.wav")

@@ -4,6 +4,7 @@ switch simulator). Import with ``from web_fixtures import *``."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -25,8 +26,14 @@ PASSWORD = "correct horse 1"
 QUEUES = Path(__file__).resolve().parent.parent / "acd" / "queues.yaml"  # billing: 20 s
 
 
+# The fake console's clock: 11:00 in Shanghai on a Monday, moving on with real time, so
+# that "today" and "the last 30 minutes" hold the same calls whatever hour the suite runs.
+PINNED_START = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
+_STARTED = time.monotonic()
+
+
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return PINNED_START + timedelta(seconds=time.monotonic() - _STARTED)
 
 
 class FakeLive:

@@ -16,7 +16,7 @@ __all__ = [
     "ChannelHungUp", "ChannelDestroyed", "ApplicationStarted", "ApplicationCompleted", "DtmfPressed",
     "BackgroundJobDone", "PhoneRegistered", "PhoneUnregistered", "RecordingStarted",
     "RecordingStopped", "Heartbeat", "Event", "CHANNEL_EVENTS", "EVENT_PARSERS", "CUSTOM_PARSERS",
-    "subscription_command", "parse_event",
+    "subscription_command", "parse_event", "SUBSCRIBED",
 ]
 
 
@@ -254,9 +254,19 @@ CUSTOM_PARSERS: dict[str, Parser] = {
 }
 
 
+# What the engine subscribes to: the events it acts on, no more. Every channel event
+# carries all the channel's variables (several KB), and a call makes dozens of the
+# others (CHANNEL_EXECUTE per application, CHANNEL_CREATE / ANSWER / BRIDGE per leg):
+# the switch would serialise and the engine read them for nothing. The other parsers
+# stay for reading transcripts and for tests.
+SUBSCRIBED = ("CHANNEL_PARK", "CHANNEL_HANGUP", "CHANNEL_DESTROY", "CHANNEL_EXECUTE_COMPLETE",
+              "DTMF", "BACKGROUND_JOB", "RECORD_STOP")
+
+
 def subscription_command() -> str:
-    """`event plain ...` for exactly the events in the parser tables."""
-    names = list(EVENT_PARSERS)
+    """`event plain ...` for the events the engine acts on (SUBSCRIBED, all of them
+    parsed by EVENT_PARSERS) and the custom events it parses."""
+    names = [name for name in SUBSCRIBED if name in EVENT_PARSERS]
     if CUSTOM_PARSERS:
         names += ["CUSTOM", *CUSTOM_PARSERS]
     return "event plain " + " ".join(names)
