@@ -46,6 +46,8 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "connect_timeout": Setting((int, float), 5.0, minimum=0.1),
         "api_timeout": Setting((int, float), 5.0, minimum=0.1),
         "application_timeout": Setting((int, float), 30.0, minimum=0.1),
+        "overload_lag_seconds": Setting((int, float), 2.0, minimum=0.1),
+        "overload_calls_in_ivr": Setting(int, 5000, minimum=1),
     },
     "database": {
         "url": Setting(str, "", env="CALLCENTER_DATABASE_URL"),
