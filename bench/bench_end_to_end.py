@@ -12,11 +12,13 @@ answer at once, so the engine, not the staffing, is what is measured.
 The simulator (switch, callers and agents' phones) runs in a SUBPROCESS
 (`bench/bench_end_to_end.py --child`, a Simulator driven over a pipe), so the
 engine's CPU figure is the engine's alone: ESL parsing, IVR, ACD, and the
-database writes (SQLite in the same process). The child's CPU per call is
+database writes (SQLite in the same process, or the client side of PostgreSQL
+with --database-url). "of it db writes" is the part spent by the call log's
+write-behind writer (its worker thread's CPU). The child's CPU per call is
 printed beside it.
 
 Run: .venv/bin/python bench/bench_end_to_end.py [--rates 5,10,20,30] [--seconds 10]
-     [--agents 100] [--speed 10] [--talk 20]
+     [--agents 100] [--speed 10] [--talk 20] [--database-url postgresql+psycopg://...]
 BENCH_PROFILE=1 (cProfile on CPU time; BENCH_PROFILE_SORT, BENCH_PROFILE_FILTER) and
 BENCH_DEBUG=1 (what happened to calls not answered) help find where the time goes.
 """
@@ -35,6 +37,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Callable  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
 import gevent  # noqa: E402
@@ -90,7 +93,27 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def prepare(workdir: Path, agents: int) -> tuple[str, Path]:
+def bench_database(workdir: Path, server: str | None) -> tuple[str, Callable[[], None]]:
+    """The benchmark's own database: a SQLite file in ``workdir``, or a fresh database on the
+    PostgreSQL server of ``server`` (dropped again by the returned function)."""
+    if not server:
+        return f"sqlite:///{workdir / 'bench.db'}", lambda: None
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"cc_bench_{os.urandom(6).hex()}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return make_url(server).set(database=name).render_as_string(hide_password=False), drop
+
+
+def prepare(url: str, workdir: Path, agents: int) -> Path:
     from sqlalchemy import select
     from werkzeug.security import generate_password_hash
 
@@ -98,7 +121,6 @@ def prepare(workdir: Path, agents: int) -> tuple[str, Path]:
     from callcenter.db import transaction
     from callcenter.models import Agent, AgentSkill, Role, Skill
 
-    url = f"sqlite:///{workdir / 'bench.db'}"
     engine = db.make_engine(url)
     db.upgrade(engine)
     cheap = lambda secret: generate_password_hash(secret, method="pbkdf2:sha256:1000")  # noqa: E731
@@ -120,7 +142,7 @@ def prepare(workdir: Path, agents: int) -> tuple[str, Path]:
                                   "estimated_wait": False}
     path = workdir / "queues.yaml"
     path.write_text(yaml.safe_dump(queues, sort_keys=False), encoding="utf-8")
-    return url, path
+    return path
 
 
 def start_engine(workdir: Path, url: str, queues: Path, port: int, password: str):
@@ -150,6 +172,17 @@ acd:
     engine = Engine(services, ivr_clock=lambda: OPEN_HOURS)
     engine.start()
     return engine
+
+
+def ended_count(engine, prefix: str) -> int:
+    """Calls of the phase that ended (a cheap poll: the poll's CPU counts as the engine's)."""
+    from sqlalchemy import func, select
+
+    from callcenter.models import Call
+
+    with engine.services.db_engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(Call).where(
+            Call.caller_number.like(f"{prefix}%"), Call.ended_at.is_not(None)))
 
 
 def phase_calls(engine, prefix: str):
@@ -190,19 +223,19 @@ def run_phase(engine, child: Child, number: int, rate: float, seconds: float, ta
     prefix = f"139{number:02d}"
     count = max(1, int(rate * seconds))
     cpu_engine, cpu_child = time.process_time(), float(child.ask("cpu").split()[1])
+    cpu_writes = engine.calllog.backlog()["write_cpu_seconds"]
     started = time.monotonic()
     reply = gevent.spawn(child.ask, f"burst {prefix} {rate} {count}")
     deadline = started + seconds + 60 + talk / speed
-    done = []
     while time.monotonic() < deadline:
         gevent.sleep(0.5)
-        calls = phase_calls(engine, prefix)
-        done = [c for c in calls if c.ended_at is not None]
-        if len(done) >= count and reply.ready():
+        if ended_count(engine, prefix) >= count and reply.ready():
             break
-    elapsed = time.monotonic() - started
     cpu_engine = time.process_time() - cpu_engine
     cpu_child = float(child.ask("cpu").split()[1]) - cpu_child
+    cpu_writes = engine.calllog.backlog()["write_cpu_seconds"] - cpu_writes
+    engine.calllog.flush()
+    done = [c for c in phase_calls(engine, prefix) if c.ended_at is not None]
     answered = [c for c in done if c.agent_answered_at is not None]
     waits = sorted((c.agent_answered_at - c.queued_at).total_seconds()
                    for c in answered if c.queued_at is not None)
@@ -237,6 +270,7 @@ def run_phase(engine, child: Child, number: int, rate: float, seconds: float, ta
             "wait_p50": statistics.median(waits) if waits else float("nan"),
             "wait_p95": waits[int(0.95 * (len(waits) - 1))] if waits else float("nan"),
             "engine_cpu_ms": 1000 * cpu_engine / max(1, len(done)),
+            "writes_cpu_ms": 1000 * cpu_writes / max(1, len(done)),
             "child_cpu_ms": 1000 * cpu_child / max(1, len(done))}
 
 
@@ -251,6 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--agents", type=int, default=100, help="extra general agents (level 5)")
     parser.add_argument("--talk", type=float, default=20.0,
                         help="simulated seconds an agent talks before hanging up")
+    parser.add_argument("--database-url", default=os.environ.get("CALLCENTER_BENCH_DATABASE_URL"),
+                        help="a PostgreSQL server's URL (a fresh database is created on it and "
+                             "dropped after); default: a SQLite file in a temporary directory")
     args = parser.parse_args(argv)
     if args.child:
         return child(args)
@@ -258,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     password = os.urandom(12).hex()
     with tempfile.TemporaryDirectory(prefix="cc-bench-") as tmp:
         workdir = Path(tmp)
-        url, queues = prepare(workdir, args.agents)
+        url, drop_database = bench_database(workdir, args.database_url)
+        queues = prepare(url, workdir, args.agents)
         port = free_port()
         phones = [str(FIRST_EXTRA_EXTENSION + n) for n in range(args.agents)]
         simulator = Child(port, args.speed, phones, args.talk, password)
@@ -268,11 +306,11 @@ def main(argv: list[str] | None = None) -> int:
                 if card.extension in phones:
                     engine.live.set_agent_state(card.id, "ready")
             print(f"engine + {args.agents} agents (general 5, answer after {0.5 / args.speed:.2f} s), "
-                  f"simulator x{args.speed:g} fast media in a subprocess; SQLite; "
+                  f"simulator x{args.speed:g} fast media in a subprocess; {engine.services.db_engine.dialect.name}; "
                   f"caller: IVR -> general queue -> agent, who hangs up after {args.talk / args.speed:.1f} s")
             print(f"{'offered/s':>9} {'placed':>6} {'ended':>5} {'answered':>8} {'abandon':>7} "
                   f"{'keeps up':>8} {'wait p50':>8} {'wait p95':>8} {'engine ms/call':>14} "
-                  f"{'sim ms/call':>11}")
+                  f"{'of it db writes':>15} {'sim ms/call':>11}")
             for number, rate in enumerate(float(r) for r in args.rates.split(",")):
                 profile = None
                 if os.environ.get("BENCH_PROFILE"):  # where the engine's CPU goes
@@ -286,11 +324,14 @@ def main(argv: list[str] | None = None) -> int:
                     pstats.Stats(profile).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "tottime")).print_stats(os.environ.get("BENCH_PROFILE_FILTER", ""), 40)
                 print(f"{row['rate']:>9g} {row['placed']:>6} {row['ended']:>5} {row['answered']:>8} "
                       f"{row['abandoned']:>7} {'yes' if row['keeps_up'] else 'NO':>8} {row['wait_p50']:>8.2f} "
-                      f"{row['wait_p95']:>8.2f} {row['engine_cpu_ms']:>14.1f} {row['child_cpu_ms']:>11.1f}",
+                      f"{row['wait_p95']:>8.2f} {row['engine_cpu_ms']:>14.1f} {row['writes_cpu_ms']:>15.1f} "
+                      f"{row['child_cpu_ms']:>11.1f}",
                       flush=True)
         finally:
             engine.stop()
             simulator.close()
+            engine.services.db_engine.dispose()
+            drop_database()
     return 0
 
 

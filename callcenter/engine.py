@@ -19,6 +19,7 @@ from callcenter.secrets_store import console_secret_key
 log = logging.getLogger(__name__)
 
 FLOW_RELOAD_SECONDS = 2.0
+OVERLOAD_EXTENSION, FALLBACK_CONTEXT = "cc_overload", "cc_fallback"  # dialplans/public.xml
 RECONCILE_SECONDS = 30.0
 
 
@@ -94,24 +95,27 @@ class Engine:
                                                        on_event=self._events.put)
         self.switch = Switch(self.connection)
         self.bus = EventBus()
-        self.calllog = CallLog(sessions)
+        self.calllog = CallLog(sessions, config.general.data_directory)
         self.agents = AgentDirectory(sessions)
         self.flows = FlowRegistry.from_config(config)
         self.prompts = PromptLibrary(config.ivr.prompts_directory)
         self.recordings = RecordingStore(sessions, config.recordings.directory,
-                                         config.recordings.retention_days)
+                                         config.recordings.retention_days, writer=self.calllog)
         with sessions() as session:
             skills = set(session.scalars(select(Skill.name)))
         self.acd_config = load_queues(config.acd.queues_file, known_skills=skills or None)
         self.runner = ActionRunner(self.switch, self.calllog, self.recordings, self.agents, self.bus,
                                    Announcer(self.switch, self.flows, self.prompts))
-        self.presence = PresenceStore(sessions, self.agents)
-        self.inbound = InboundCalls(self.switch, self.calllog, self.flows, HookRunner(sessions),
+        self.presence = PresenceStore(sessions, self.agents, writer=self.calllog)
+        hooks = HookRunner(sessions, waiting_callers=lambda need: sum(
+            call.queue == need for call in self.shell.core.waiting()))  # the live ACD, not the database
+        self.inbound = InboundCalls(self.switch, self.calllog, self.flows, hooks,
                                     self.prompts, self.recordings, on_queue=self._to_queue,
                                     ivr_clock=ivr_clock)
         self.shell = None
         self.live = None
         self._absent: set[str] = set()  # extensions the last registration check did not find
+        self._lag = 0.0  # seconds between the switch raising the last event and its handling
         self._greenlets: list[gevent.Greenlet] = []
         services.switch_state = lambda: self.connection.state
 
@@ -148,7 +152,7 @@ class Engine:
         self.inbound.stop()
         if self.shell is not None:
             self.shell.stop()
-        self.calllog.flush()
+        self.calllog.close()
         self.connection.stop()
         log.info("engine stopped")
 
@@ -158,24 +162,83 @@ class Engine:
 
     def _on_connected(self) -> None:
         if self.shell is not None:  # a reconnect: the switch may have changed meanwhile
+            self.adopt_orphans()
             self._sync_registrations()
             self.reconcile()
+
+    def adopt_orphans(self) -> int:
+        """Take the parked hotline calls nobody has taken: those parked while the engine was
+        away or before it subscribed, whose CHANNEL_PARK it never saw. Returns how many."""
+        from callcenter.esl import ControlledChannel, SwitchError
+        try:
+            channels = self.switch.show_channels()
+        except SwitchError as error:
+            log.warning("orphan check skipped: %s", error)
+            return 0
+        taken = 0
+        for info in channels:
+            if (info.application != "park" or info.uuid in self.runner.calls
+                    or info.uuid in self.runner.agent_legs or self.inbound.has(info.uuid)):
+                continue
+            try:
+                variables = self.switch.channel_variables(info.uuid)
+            except SwitchError:
+                continue  # gone meanwhile
+            if variables.get("cc_entry") == "hotline" and variables.get("cc_state") in (
+                    None, "ivr", "queued", "offered"):
+                log.info("[%s] adopting a parked hotline call nobody had taken", info.uuid)
+                self._adopt(ControlledChannel(info, variables))
+                taken += 1
+        return taken
+
+    def lag(self) -> dict[str, float | int]:
+        """How far behind the switch the engine is (for the metrics endpoint and overload):
+        the age of the last event handled, events waiting, callers in the IVR."""
+        return {"event_lag_seconds": round(self._lag, 3), "events_waiting": self._events.qsize(),
+                "calls_in_ivr": self.inbound.in_ivr, "overloaded": self.overloaded()}
+
+    def overloaded(self) -> bool:
+        switch = self.config.switch
+        return (self._lag > switch.overload_lag_seconds
+                or self.inbound.in_ivr >= switch.overload_calls_in_ivr)
+
+    def _turn_away(self, uuid: str) -> None:
+        """Overloaded: the dialplan's 'all lines busy, please call later', then hang-up."""
+        log.warning("[%s] engine overloaded (%s): caller gets the busy answer", uuid, self.lag())
+        self.inbound.turned_away += 1
+        gevent.spawn(self._quietly_transfer, uuid)
+
+    def _quietly_transfer(self, uuid: str) -> None:
+        from callcenter.esl import SwitchError
+        try:
+            self.switch.transfer(uuid, OVERLOAD_EXTENSION, "XML", FALLBACK_CONTEXT)
+        except SwitchError as error:
+            log.warning("[%s] overload answer failed: %s", uuid, error)
 
     def _dispatch(self) -> None:
         from callcenter.esl import (ChannelHungUp, ChannelParked, DtmfPressed, PhoneRegistered,
                                     PhoneUnregistered, RecordingStopped)
         while True:
             event = self._events.get()
+            at = event.timestamp
+            if at is not None:
+                self._lag = max(0.0, self.clock() - at)
             try:
                 if isinstance(event, ChannelParked):
-                    if event.variable("cc_entry") == "hotline" and not event.variable("cc_state"):
+                    if (event.variable("cc_entry") == "hotline" and not event.variable("cc_state")
+                            and event.uuid not in self.runner.calls):
+                        if self.overloaded():
+                            self._turn_away(event.uuid)
+                            continue
                         self.inbound.take(event.uuid, event.caller_number,
                                           event.variable("cc_hotline") or event.destination,
-                                          event.variable("cc_service_line") or "")
+                                          event.variable("cc_service_line") or "",
+                                          answered_at=_answered_at(event))
                 elif isinstance(event, ChannelHungUp) and not event.complete:
-                    self.shell.channel_hung_up(event.uuid, event.cause)
+                    self.shell.channel_hung_up(event.uuid, event.cause, at)
                     if event.variable("cc_entry") == "hotline":
-                        self._caller_gone(event.uuid, event.cause)
+                        self.inbound.forget(event.uuid)
+                        self._caller_gone(event.uuid, event.cause, at)
                 elif isinstance(event, DtmfPressed):
                     self.shell.dtmf(event.uuid, event.digit)
                 elif isinstance(event, PhoneRegistered):
@@ -187,11 +250,10 @@ class Engine:
             except Exception:
                 log.exception("handling %s failed", type(event).__name__)
 
-    def _caller_gone(self, uuid: str, cause: str) -> None:
-        call = self.calllog.get(uuid)
-        if call is not None and call.ended_at is None:
-            from datetime import datetime, timezone
-            self.calllog.update(uuid, ended_at=datetime.now(timezone.utc), hangup_cause=cause)
+    def _caller_gone(self, uuid: str, cause: str, at: float | None = None) -> None:
+        from callcenter.live.acd_actions import switch_time
+        if not self.calllog.ended(uuid):
+            self.calllog.update(uuid, ended_at=switch_time(at), hangup_cause=cause)
 
     def _adopt(self, channel) -> None:
         """A hotline call the previous engine left without a record of it."""
@@ -284,3 +346,10 @@ class Engine:
                 log.warning("[%s] reconciliation: leg %s is gone on the switch; ending the call",
                             call_id, missing[0])
                 self.shell.channel_hung_up(missing[0], "RECONCILED")
+
+
+def _answered_at(event) -> float | None:
+    """When the switch answered the caller (Caller-Channel-Answered-Time, microseconds),
+    else when it parked the call."""
+    raw = event.headers.get("Caller-Channel-Answered-Time") if event.headers is not None else None
+    return int(raw) / 1_000_000 if raw and raw.isdigit() and raw != "0" else event.timestamp

@@ -172,7 +172,9 @@ def create_callback_request(session: Session, args: Mapping[str, str]) -> dict[s
 
 @hook("queue_wait", ("need",), ("waiting_callers",))
 def queue_wait(session: Session, args: Mapping[str, str]) -> dict[str, Any] | None:
-    """How many callers already wait for this need (the ACD persists them in queue_members)."""
+    """How many callers already wait for this need. The engine answers it from the live ACD
+    (HookRunner's ``waiting_callers``); this reads the ACD's saved picture (queue_members),
+    for runs without an engine (``callcenter ivr try``)."""
     waiting = session.scalar(select(func.count()).select_from(QueueMember)
                              .where(QueueMember.queue_name == args["need"]))
     return {"waiting_callers": int(waiting or 0)}
@@ -195,16 +197,23 @@ class UnknownHook(KeyError):
 
 
 class HookRunner:
-    """Runs registered hooks in a database transaction with a timeout."""
+    """Runs registered hooks in a database transaction with a timeout.
 
-    def __init__(self, sessions: sessionmaker[Session], hooks: Mapping[str, Hook] | None = None):
+    ``waiting_callers(need) -> int``: the live ACD's count of callers waiting in a queue;
+    given, the queue_wait hook asks it instead of the database."""
+
+    def __init__(self, sessions: sessionmaker[Session], hooks: Mapping[str, Hook] | None = None,
+                 waiting_callers: Callable[[str], int] | None = None):
         self.sessions = sessions
         self.hooks = HOOKS if hooks is None else hooks
+        self.waiting_callers = waiting_callers
 
     def call(self, name: str, args: Mapping[str, str], timeout: float) -> HookResult:
         hook_ = self.hooks.get(name)
         if hook_ is None:
             raise UnknownHook(name)
+        if name == "queue_wait" and self.waiting_callers is not None and hook_.function is queue_wait:
+            return self._live_queue_wait(args)
         try:
             values = run_with_timeout(lambda: self._run(hook_, args), timeout)
         except TimeoutError:
@@ -216,6 +225,13 @@ class HookRunner:
         if values is None:
             return HookResult(NOT_FOUND)
         return HookResult(FOUND, {k: values.get(k) for k in hook_.outputs})
+
+    def _live_queue_wait(self, args: Mapping[str, str]) -> HookResult:
+        try:
+            return HookResult(FOUND, {"waiting_callers": int(self.waiting_callers(args["need"]))})
+        except Exception as exc:  # as a database hook's failure: the flow's error branch
+            log.exception("queue_wait from the live ACD failed")
+            return HookResult(ERROR, error=f"{type(exc).__name__}: {exc}")
 
     def _run(self, hook_: Hook, args: Mapping[str, str]) -> dict[str, Any] | None:
         with self.sessions() as session:

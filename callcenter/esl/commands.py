@@ -26,7 +26,9 @@ from callcenter.esl.results import (ChannelInfo, Collected, ControlledChannel, R
 log = logging.getLogger(__name__)
 
 CC_VARIABLES = ("cc_call_id", "cc_state", "cc_queue", "cc_priority", "cc_queued_at", "cc_agent",
-                "cc_leg", "cc_hotline", "cc_entry", "cc_service_line")
+                "cc_leg", "cc_hotline", "cc_entry", "cc_service_line",
+                # what a restarted engine needs to know of an agent leg the switch bridged
+                "api_on_answer", "bridge_uuid", "signal_bond")
 EAVESDROP_MODES = {
     "listen": {},
     "whisper": {"eavesdrop_whisper_aleg": "true"},

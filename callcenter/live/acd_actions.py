@@ -15,6 +15,7 @@ from acd import actions as act
 from acd.core import AcdCore
 from acd.errors import AcdError
 from callcenter.esl import (CallHungUp, Endpoint, OriginateFailed, Switch, SwitchError, new_uuid)
+from callcenter.esl.commands import Dialled
 from callcenter.live.agents import AgentDirectory
 from callcenter.live.announcer import Announcer
 from callcenter.live.bus import EventBus
@@ -33,6 +34,12 @@ REJECTED = {"CALL_REJECTED", "USER_BUSY", "NORMAL_CLEARING", "USER_CHALLENGE"}
 CALLBACK_GATEWAY = "carrier"
 
 
+def switch_time(epoch: float | None) -> datetime:
+    """A time from the switch (an event's timestamp, or the ACD's `now`, which is the
+    event's time for inputs that came from one) as stored: UTC-aware."""
+    return utcnow() if epoch is None else datetime.fromtimestamp(epoch, timezone.utc)
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -46,6 +53,7 @@ class Leg:
     recording: str | None = None
     held: bool = False
     offer_id: int | None = None  # the core's number of the offer this leg rings for
+    answered_at: float | None = None  # on the switch's clock
 
 
 @dataclass
@@ -80,12 +88,14 @@ class ActionRunner(WaitingCallerActions):
         self.calllog.update(request.uuid, queued_at=utcnow(), queue_name=request.need or "general",
                             priority=request.priority)
 
-    def legs(self) -> dict[str, dict[str, Any]]:
-        """What the engine must remember of each call beyond the core (for a restart)."""
+    def legs(self, call_ids: Any = None) -> dict[str, dict[str, Any]]:
+        """What the engine must remember of each call beyond the core (for a restart);
+        ``call_ids``: of these calls only (None: all)."""
+        calls = self.calls if call_ids is None else {c: self.calls[c] for c in call_ids if c in self.calls}
         return {call_id: {"agent_leg": s.leg.uuid if s.leg and s.leg.answered else None,
                           "recording": s.leg.recording if s.leg else None,
                           "request": _request_dict(s.request), "callback": s.callback}
-                for call_id, s in self.calls.items()}
+                for call_id, s in calls.items()}
 
     def touch(self, agent: str) -> None:
         """Something the saved picture holds of ``agent``'s call changed outside an ACD input
@@ -162,13 +172,24 @@ class ActionRunner(WaitingCallerActions):
         self.calllog.update(call_id, offered_at=utcnow(), agent_id=card.id)
         self.calllog.event(call_id, "offered", {"agent": agent})
         self.bus.publish(live_call(state, card, "offered", reason))
+        variables = {"cc_call_id": call_id, "cc_leg": "agent", "cc_agent": agent}
+        application = None
         if callback_number is None:
-            self._quietly(self.switch.set_variables, call_id, {"cc_state": "offered", "cc_agent": agent})
+            # The switch itself bridges the caller when the agent answers (intercept) and
+            # starts the recording in the same instant (api_on_answer): nothing the engine
+            # sends later can miss a short call, and an agent whose caller is gone by then
+            # is released at once (intercept finds no caller, the leg hangs up).
+            leg.recording = self.recordings.path_for(call_id)
+            variables.update(cc_state="bridged", intercept_unbridged_only="true",
+                             api_on_answer=f"uuid_record {call_id} start {leg.recording}")
+            application = ("intercept", call_id)
+            self._quietly(self.switch.set_variables, call_id,
+                          {"cc_state": "offered", "cc_agent": agent, "RECORD_STEREO": "true"})
         try:
-            self.switch.originate(
+            dialled = self.switch.dial(
                 Endpoint.user(card.extension), uuid=leg.uuid, timeout=int(ring_timeout) + 5,
-                caller_id_number=state.request.caller or "0",
-                variables={"cc_call_id": call_id, "cc_leg": "agent", "cc_agent": agent})
+                caller_id_number=state.request.caller or "0", variables=variables,
+                application=application)
         except OriginateFailed as failure:
             self._offer_failed(call_id, leg, failure.cause)
             return
@@ -180,7 +201,9 @@ class ActionRunner(WaitingCallerActions):
             self._quietly(self.switch.hangup, leg.uuid, "ORIGINATOR_CANCEL")
             return
         leg.answered = True
-        self.submit(lambda now: self._answered(call_id, leg, card, callback_number, now))
+        leg.answered_at = dialled.answered_at
+        self.submit(lambda now: self._answered(call_id, leg, card, callback_number, now),
+                    dialled.answered_at)
 
     def _offer_failed(self, call_id: str, leg: Leg, cause: str) -> None:
         state = self.calls.get(call_id)
@@ -218,40 +241,42 @@ class ActionRunner(WaitingCallerActions):
         return actions
 
     def _connect(self, call_id: str, leg: Leg, card: Any, callback_number: str | None) -> None:
+        """The agent answered. A queue call is already bridged and recorded by the switch
+        (see _ring); a callback's customer is dialled now and does the same to the agent."""
         state = self.calls[call_id]
-        caller_leg = call_id
+        answered = leg.answered_at
         if callback_number is not None:
-            caller_leg = self._call_back(call_id, callback_number)
-            if caller_leg is None:
+            leg.recording = self.recordings.path_for(call_id)
+            dialled = self._call_back(call_id, callback_number, leg)
+            if dialled is None:
                 self._quietly(self.switch.hangup, leg.uuid, "NORMAL_CLEARING")
                 return
-            self.agent_legs[caller_leg] = call_id  # the customer's hang-up ends the call too
-        try:
-            self.switch.set_variable(caller_leg, "RECORD_STEREO", "true")
-            self.switch.bridge(caller_leg, leg.uuid)
-        except SwitchError as error:
-            log.warning("[%s] bridge to %s failed: %s", call_id, leg.agent, error)
-            self._quietly(self.switch.hangup, leg.uuid, "NORMAL_CLEARING")
-            return
-        for uuid in {caller_leg, leg.uuid}:
-            self._quietly(self.switch.set_variables, uuid, {"cc_state": "bridged", "cc_agent": leg.agent})
-        leg.recording = self.recordings.path_for(call_id)
-        if self._quietly(self.switch.record_start, caller_leg, leg.recording) is not False:
-            self.recordings.started(call_id, leg.recording)
+            self.agent_legs[dialled.uuid] = call_id  # the customer's hang-up ends the call too
+            answered = dialled.answered_at
+        self.recordings.started(call_id, leg.recording)
         self.touch(leg.agent)  # the recording path, for a restarted engine
-        self.calllog.update(call_id, agent_answered_at=utcnow(), agent_id=card.id)
-        self.calllog.event(call_id, "connected", {"agent": leg.agent, "recording": leg.recording})
+        at = switch_time(answered)
+        self.calllog.update(call_id, agent_answered_at=at, agent_id=card.id)
+        self.calllog.event(call_id, "connected", {"agent": leg.agent, "recording": leg.recording},
+                           at=at)
         if callback_number is not None:
             self.calllog.callback_progress(call_id, CallbackStatus.DONE)
         self.bus.publish(live_call(state, card, "bridged", None, kind="call_connected"))
         log.info("[%s] connected to agent %s", call_id, leg.agent)
 
-    def _call_back(self, call_id: str, number: str) -> str | None:
-        """A callback's turn: the agent answered, now ring the customer."""
+    def _call_back(self, call_id: str, number: str, agent_leg: Leg) -> Dialled | None:
+        """A callback's turn: the agent answered, now ring the customer, who is bridged to
+        the agent and recorded by the switch when they answer (as in _ring)."""
         self.calllog.callback_progress(call_id, CallbackStatus.DIALING, attempt=True)
+        customer = new_uuid()
         try:
-            return self.switch.originate(Endpoint.gateway(CALLBACK_GATEWAY, number), timeout=40,
-                                         variables={"cc_call_id": call_id, "cc_leg": "caller"})
+            return self.switch.dial(
+                Endpoint.gateway(CALLBACK_GATEWAY, number), timeout=40, uuid=customer,
+                variables={"cc_call_id": call_id, "cc_leg": "caller", "cc_state": "bridged",
+                           "cc_agent": agent_leg.agent, "RECORD_STEREO": "true",
+                           "intercept_unbridged_only": "true",
+                           "api_on_answer": f"uuid_record {customer} start {agent_leg.recording}"},
+                application=("intercept", agent_leg.uuid))
         except SwitchError as error:
             log.info("[%s] callback to %s failed: %s", call_id, number, error)
             self.calllog.event(call_id, "callback_failed", {"error": str(error)})
@@ -274,7 +299,7 @@ class ActionRunner(WaitingCallerActions):
                 return self._ended(core, call_id, state, cause, now)
             return self._ended_in_consultation(core, consult, uuid, call_id, state, cause, now)
         if uuid == call_id:  # the caller gave up (waiting, or while an agent's phone rang)
-            self.calllog.update(call_id, ended_at=utcnow(), hangup_cause=cause)
+            self.calllog.update(call_id, ended_at=switch_time(now), hangup_cause=cause)
             return core.call_abandoned(call_id, now) if core_has(core, call_id) else []
         return []  # an agent leg that never answered: the originate reports it
 
@@ -289,8 +314,8 @@ class ActionRunner(WaitingCallerActions):
             self.agent_legs.pop(uuid, None)
         for uuid in dict.fromkeys([call_id, leg.uuid, *owned]):
             self._later(self.switch.hangup, uuid, "NORMAL_CLEARING")
-        self.calllog.update(call_id, ended_at=utcnow(), hangup_cause=cause)
-        self.calllog.event(call_id, "ended", {"cause": cause})
+        self.calllog.update(call_id, ended_at=switch_time(now), hangup_cause=cause)
+        self.calllog.event(call_id, "ended", {"cause": cause}, at=switch_time(now))
         if leg.recording:
             gevent.spawn_later(0.5, self.recordings.finished, leg.recording)
         card = self.agents.by_login(leg.agent)

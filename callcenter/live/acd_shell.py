@@ -58,8 +58,11 @@ class AcdShell:
         self._inbox.put((step, result))
         return result.get(timeout=timeout)
 
-    def submit_nowait(self, step: Callable[[float], list]) -> None:
-        self._inbox.put((step, None))
+    def submit_nowait(self, step: Callable[[float], list], at: float | None = None) -> None:
+        """Apply ``step(now)`` in the loop; ``at``: when it happened on the switch's clock
+        (an event's timestamp), which then is the core's `now` for it, so states and
+        figures keep the switch's times however late the engine gets to the event."""
+        self._inbox.put((step, None) if at is None else (step, None, at))
 
     def enqueue(self, request: QueueRequest) -> None:
         self.runner.remember(request)
@@ -68,8 +71,8 @@ class AcdShell:
             transferred=bool(request.context.get("transferred")), caller=request.caller,
             context=request.context))
 
-    def channel_hung_up(self, uuid: str, cause: str) -> None:
-        self.submit_nowait(lambda now: self.runner.on_hangup(self.core, uuid, cause, now))
+    def channel_hung_up(self, uuid: str, cause: str, at: float | None = None) -> None:
+        self.submit_nowait(lambda now: self.runner.on_hangup(self.core, uuid, cause, now), at)
 
     def dtmf(self, uuid: str, digit: str) -> None:
         self.submit_nowait(lambda now: self.runner.on_dtmf(self.core, uuid, digit, now))
@@ -88,11 +91,18 @@ class AcdShell:
         while True:
             wake = self.core.next_timer()
             wait = IDLE_WAKEUP if wake is None else max(0.0, min(IDLE_WAKEUP, wake - self.clock()))
+            at = None
             try:
-                step, result = self._inbox.get(timeout=wait)
+                item = self._inbox.get(timeout=wait)
             except Empty:
-                step, result = None, None
+                item = (None, None)
+            if len(item) == 3:
+                step, result, at = item
+            else:
+                step, result = item
             now = self.clock()
+            if at is not None and at < now:
+                now = at
             try:
                 actions = step(now) if step is not None else []
             except (AcdError, ValueError) as error:
@@ -133,8 +143,9 @@ class AcdShell:
         """Save the waiting calls and the agents in ``touched`` (every agent the first time)."""
         logins = touched if self._saved_once else None
         try:
-            self.presence.save(picture(self.core, self.runner.answered_records(), logins),
-                               self.runner.legs())
+            saved = picture(self.core, self.runner.answered_records(), logins)
+            calls = [c["call_id"] for c in saved["calls"]] + [e["call"]["call_id"] for e in saved["active"]]
+            self.presence.save(saved, self.runner.legs(calls))  # queued: never waits on the database
             self._saved_once = True
         except Exception:
             self._saved_once = False  # unsure what was written: every agent next time

@@ -1,24 +1,36 @@
 """Writes what happens to calls into the database: Call rows and the
-append-only CallEvent log (the source of replays and reports)."""
+append-only CallEvent log (the source of replays and reports), agent state
+changes, callback requests; and carries the other live writes (recordings,
+the ACD's saved picture) on the same queue.
+
+Nothing here waits on the database: every write becomes an op on one ordered
+write-behind queue (callcenter.live.writebehind), written in batches within
+BATCH_DELAY seconds, kept and retried in order while the database is away,
+spooled to ``<data directory>/calllog-spool.jsonl`` past MAX_PENDING ops.
+``backlog()`` gives the lag figures.
+"""
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
-import gevent
-from gevent.lock import BoundedSemaphore
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from callcenter.db import transaction
-from callcenter.models import (AgentStateChange, Call, CallbackRequest, CallbackStatus,
-                               CallDirection, CallEvent, Customer, CustomerPhone)
+from callcenter.live import writeops as ops
+from callcenter.live.writebehind import BATCH_DELAY, MAX_PENDING, WriteBehind
+from callcenter.models import (Call, CallbackStatus, CallDirection, Customer, CustomerPhone)
 from callcenter.phone import InvalidPhoneNumber, normalize_phone
 
 log = logging.getLogger(__name__)
-BATCH_DELAY = 0.05  # seconds: how long call log rows wait to be written together
+SPOOL_FILE = "calllog-spool.jsonl"
+ENDED_REMEMBERED = 20_000  # calls whose end this process queued, for ended()
+
+__all__ = ["BATCH_DELAY", "CallLog", "KnownCustomer", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -33,122 +45,125 @@ class KnownCustomer:
     language: str
 
 
-class CallLog:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self.sessions = sessions
-        self._pending: list[tuple[str | None, Any]] = []  # (call uuid or None, row) to write
-        self._writer: gevent.Greenlet | None = None
-        self._flushing = BoundedSemaphore(1)
+_customer_by_phone = (select(Customer.id, Customer.name, Customer.tier, Customer.language)
+                      .join(CustomerPhone, CustomerPhone.customer_id == Customer.id)
+                      .where(CustomerPhone.number == bindparam("n")))
 
+
+class CallLog:
+    def __init__(self, sessions: sessionmaker[Session], spool_directory: str | Path | None = None,
+                 *, max_pending: int = MAX_PENDING, **writer_options: Any) -> None:
+        """``spool_directory``: where ops past ``max_pending`` (and those a stop during a
+        database outage could not write) are kept; None: nowhere (they are dropped)."""
+        self.sessions = sessions
+        spool = Path(spool_directory) / SPOOL_FILE if spool_directory else None
+        self.applier = ops.SqlApplier()
+        self.writer = WriteBehind(sessions.kw["bind"], self.applier, spool,
+                                  max_pending=max_pending, **writer_options)
+        self._ended: OrderedDict[str, None] = OrderedDict()
+        self._lookup_failing = False
+
+    # --- calls --------------------------------------------------------------------------
     def start(self, uuid: str, direction: CallDirection, caller: str, dialled: str,
-              **fields: Any) -> int:
-        """Create the call's row (or return the existing one: a resync sees calls again)."""
-        with transaction(self.sessions) as session:
-            call = session.scalar(select(Call).where(Call.uuid == uuid))
-            if call is None:
-                call = Call(uuid=uuid, direction=direction, caller_number=caller,
-                            dialled_number=dialled, **fields)
-                session.add(call)
-                call.events.append(CallEvent(kind="created", data={"caller": caller,
-                                                                   "dialled": dialled}))
-                session.flush()
-            return call.id
+              **fields: Any) -> None:
+        """Create the call's row with a "created" event (nothing if the row exists: a
+        resync sees calls again). Queued: returns at once."""
+        _check_fields(fields)
+        self.put({"op": ops.CALL, "uuid": uuid, "direction": CallDirection(direction).value,
+                  "caller": caller, "dialled": dialled, "at": utcnow(), "fields": fields})
 
     def update(self, uuid: str, **fields: Any) -> None:
-        with transaction(self.sessions) as session:
-            call = session.scalar(select(Call).where(Call.uuid == uuid))
-            if call is None:
-                log.warning("[%s] no call row to update with %s", uuid, sorted(fields))
-                return
-            for name, value in fields.items():
-                setattr(call, name, value)
+        _check_fields(fields)
+        if fields.get("ended_at") is not None:
+            self._remember_ended(uuid)
+        self.put({"op": ops.UPDATE, "uuid": uuid, "fields": fields})
 
-    def event(self, uuid: str, kind: str, data: dict[str, Any] | None = None) -> None:
-        """Append to the call's event log. Written behind, in batches (within
-        BATCH_DELAY seconds, in order): a call produces a few dozen events and one
-        transaction each would cost more than the rest of the call's handling."""
-        self._pending.append((uuid, CallEvent(kind=kind, data=data, at=utcnow())))
-        self._write_soon()
+    def event(self, uuid: str, kind: str, data: dict[str, Any] | None = None,
+              at: datetime | None = None) -> None:
+        """Append to the call's event log; ``at``: when it happened (default: now)."""
+        self.put({"op": ops.EVENT, "uuid": uuid, "kind": kind, "data": data,
+                  "at": at or utcnow()})
 
-    def _write_soon(self) -> None:
-        if self._writer is None:
-            self._writer = gevent.spawn(self._drain)
+    def ended(self, uuid: str) -> bool:
+        """Whether this process has recorded the call's end (ended_at) already."""
+        return uuid in self._ended
 
-    def _drain(self) -> None:
-        try:
-            while self._pending:
-                gevent.sleep(BATCH_DELAY)
-                self.flush()
-        finally:
-            self._writer = None
-
-    def flush(self) -> None:
-        """Write what is pending now (events, agent state changes) in one transaction."""
-        with self._flushing:  # one batch at a time, so rows keep their order
-            batch, self._pending = self._pending, []
-            if batch:
-                self._write(batch)
-
-    def _write(self, batch: list[tuple[str | None, Any]]) -> None:
-        try:
-            with transaction(self.sessions) as session:
-                uuids = {uuid for uuid, _ in batch if uuid is not None}
-                ids = dict(session.execute(select(Call.uuid, Call.id).where(Call.uuid.in_(uuids))).all()) \
-                    if uuids else {}
-                for uuid, row in batch:
-                    if uuid is not None:
-                        if uuid not in ids:
-                            log.warning("[%s] no call row for event %s", uuid, row.kind)
-                            continue
-                        row.call_id = ids[uuid]
-                    session.add(row)
-        except Exception:
-            log.exception("could not write %d call log rows", len(batch))
-
-    def get(self, uuid: str) -> Call | None:
-        with self.sessions() as session:
-            return session.scalar(select(Call).where(Call.uuid == uuid))
-
-    def customer_by_number(self, number: str) -> KnownCustomer | None:
-        try:
-            digits = normalize_phone(number)
-        except InvalidPhoneNumber:
-            return None
-        with self.sessions() as session:
-            customer = session.scalar(select(Customer).join(CustomerPhone)
-                                      .where(CustomerPhone.number == digits))
-            if customer is None:
-                return None
-            return KnownCustomer(customer.id, customer.name, customer.tier.value, customer.language)
+    def _remember_ended(self, uuid: str) -> None:
+        self._ended[uuid] = None
+        if len(self._ended) > ENDED_REMEMBERED:
+            self._ended.popitem(last=False)
 
     def agent_state(self, agent_id: int, record: Any) -> None:
-        """One line of the append-only agent state log (an acd TransitionRecord), written
-        behind like the events."""
-        self._pending.append((None, AgentStateChange(
-            agent_id=agent_id, at=datetime.fromtimestamp(record.time, timezone.utc),
-            from_state=record.from_state.value, to_state=record.to_state.value,
-            reason=record.reason, call_uuid=record.call_id)))
-        self._write_soon()
+        """One line of the append-only agent state log (an acd TransitionRecord)."""
+        self.put({"op": ops.AGENT_STATE, "agent_id": agent_id,
+                  "at": datetime.fromtimestamp(record.time, timezone.utc),
+                  "from_state": record.from_state.value if record.from_state else None,
+                  "to_state": record.to_state.value, "reason": record.reason,
+                  "call_uuid": record.call_id})
 
     def callback_request(self, uuid: str, request: Any) -> None:
-        with transaction(self.sessions) as session:
-            call_id = session.scalar(select(Call.id).where(Call.uuid == uuid))
-            try:
-                phone = normalize_phone(request.caller)
-            except InvalidPhoneNumber:
-                phone = request.caller
-            session.add(CallbackRequest(phone=phone, customer_id=request.customer_id,
-                                        call_id=call_id, need=request.need))
+        try:
+            phone = normalize_phone(request.caller)
+        except InvalidPhoneNumber:
+            phone = request.caller
+        self.put({"op": ops.CALLBACK, "uuid": uuid, "phone": phone,
+                  "customer_id": request.customer_id, "need": request.need, "at": utcnow()})
         self.event(uuid, "callback_requested", {"need": request.need})
 
     def callback_progress(self, uuid: str, status: CallbackStatus, attempt: bool = False) -> None:
         """The queue callback of call ``uuid``: dialling (one more attempt), done or failed."""
-        with transaction(self.sessions) as session:
-            request = session.scalar(select(CallbackRequest).join(Call, CallbackRequest.call_id == Call.id)
-                                     .where(Call.uuid == uuid).order_by(CallbackRequest.id.desc()))
-            if request is None:
-                log.warning("[%s] no callback request to mark %s", uuid, status.value)
-                return
-            request.status = status
-            if attempt:
-                request.attempts = (request.attempts or 0) + 1
+        self.put({"op": ops.CALLBACK_PROGRESS, "uuid": uuid, "status": CallbackStatus(status).value,
+                  "attempt": attempt})
+
+    # --- the queue ------------------------------------------------------------------------
+    def put(self, op: dict[str, Any]) -> None:
+        """Queue one op (see callcenter.live.writeops for the kinds)."""
+        self.writer.put(op)
+
+    def flush(self) -> bool:
+        """Write everything pending now; False if the database refused (kept, retried)."""
+        return self.writer.flush()
+
+    def close(self) -> None:
+        """At a stop: write what can be written, spool the rest for the next run."""
+        self.writer.close()
+
+    def backlog(self) -> dict[str, Any]:
+        """Lag figures: pending and spooled ops, the oldest one's age, the last write error."""
+        return self.writer.backlog()
+
+    # --- reads ---------------------------------------------------------------------------
+    def get(self, uuid: str) -> Call | None:
+        """The call's row as written (pending writes are flushed first)."""
+        self.flush()
+        with self.sessions() as session:
+            return session.scalar(select(Call).where(Call.uuid == uuid))
+
+    def customer_by_number(self, number: str) -> KnownCustomer | None:
+        """The customer whose phone this is; None when unknown or the database is away
+        (the call goes on as an unidentified caller)."""
+        try:
+            digits = normalize_phone(number)
+        except InvalidPhoneNumber:
+            return None
+        try:
+            with self.sessions.kw["bind"].connect() as connection:
+                row = connection.execute(_customer_by_phone, {"n": digits}).first()
+        except Exception as error:
+            if not self._lookup_failing:
+                log.warning("customer lookup failed, callers are served as unidentified until "
+                            "the database answers: %s", str(error).splitlines()[0])
+                self._lookup_failing = True
+            return None
+        if self._lookup_failing:
+            log.info("customer lookups work again")
+            self._lookup_failing = False
+        if row is None:
+            return None
+        return KnownCustomer(row.id, row.name, row.tier.value, row.language)
+
+
+def _check_fields(fields: dict[str, Any]) -> None:
+    unknown = set(fields) - ops.CALL_COLUMNS
+    if unknown:
+        raise ValueError(f"not columns of calls: {sorted(unknown)}")

@@ -59,14 +59,27 @@ class InboundCalls:
         self.on_queue = on_queue
         self.ivr_clock = ivr_clock  # None: the real time (tests pin it inside opening hours)
         self._running: dict[str, gevent.Greenlet] = {}
+        self._taken: set[str] = set()  # calls taken and not yet hung up (a call is taken once)
+        self.turned_away = 0  # calls given the overload answer (see Engine.overloaded)
 
-    def take(self, uuid: str, caller: str, dialled: str, service_line: str | None = None) -> None:
+    def take(self, uuid: str, caller: str, dialled: str, service_line: str | None = None,
+             answered_at: float | None = None) -> None:
         """A hotline call was parked by the dialplan: start its IVR (never blocks).
-        ``service_line``: the need a per-service number preselects (None: ask the switch)."""
-        if uuid in self._running:
+        ``service_line``: the need a per-service number preselects (None: ask the switch).
+        ``answered_at``: when the switch answered it (its clock)."""
+        if uuid in self._taken:
             return
-        self._running[uuid] = gevent.spawn(self._serve, uuid, caller, dialled, service_line)
+        self._taken.add(uuid)
+        self._running[uuid] = gevent.spawn(self._serve, uuid, caller, dialled, service_line,
+                                           answered_at)
         self._running[uuid].link(lambda _: self._running.pop(uuid, None))
+
+    def has(self, uuid: str) -> bool:
+        return uuid in self._taken
+
+    def forget(self, uuid: str) -> None:
+        """The call hung up."""
+        self._taken.discard(uuid)
 
     @property
     def in_ivr(self) -> int:
@@ -75,10 +88,14 @@ class InboundCalls:
     def stop(self) -> None:
         gevent.killall(list(self._running.values()), timeout=5)
 
-    def _serve(self, uuid: str, caller: str, dialled: str, service_line: str | None = None) -> None:
+    def _serve(self, uuid: str, caller: str, dialled: str, service_line: str | None = None,
+               answered_at: float | None = None) -> None:
         try:
+            # both at once: bgapi commands do not wait for each other on the switch
+            marked = gevent.spawn(self.switch.set_variables, uuid,
+                                  {"cc_call_id": uuid, "cc_state": "ivr", "cc_leg": "caller"})
             self.switch.cancel_scheduled(uuid)  # the dialplan's fallback: the engine has the call
-            self.switch.set_variables(uuid, {"cc_call_id": uuid, "cc_state": "ivr", "cc_leg": "caller"})
+            marked.get()
             if service_line is None:
                 service_line = self.switch.get_variable(uuid, "cc_service_line")
         except CallHungUp:
@@ -89,8 +106,10 @@ class InboundCalls:
             return
         entry = self._entry(uuid, dialled, service_line)
         customer = self.calllog.customer_by_number(caller)
+        answered = datetime.fromtimestamp(answered_at, timezone.utc) if answered_at else \
+            datetime.now(timezone.utc)
         self.calllog.start(uuid, CallDirection.INBOUND, caller, dialled,
-                           switch_answered_at=datetime.now(timezone.utc),
+                           switch_answered_at=answered,
                            customer_id=customer.id if customer else None,
                            ivr_flow=entry.flow.id if entry else None)
         if entry is None:

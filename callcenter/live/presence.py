@@ -1,30 +1,32 @@
 """Keeps the ACD's picture in the database so a restarted engine can rebuild
-it: every waiting caller (one QueueMember row each, which the IVR's
-queue_wait hook counts), every connected call (with its agent, in
+it: every waiting caller (one QueueMember row each; the IVR's queue_wait
+hook counts them when it runs without the live ACD), every connected call (with its agent, in
 AgentPresence.details["active_call"], so talking callers never make a queue
 look long), and every agent's state (AgentPresence).
 
-Saving is incremental: the store remembers what it wrote last and touches
-only rows that changed, so the ACD loop can save after every input."""
+Saving is incremental: the store remembers what it queued last and queues
+only rows that changed, on the engine's ordered write-behind queue, so the
+ACD loop can save after every input without waiting on the database."""
 from __future__ import annotations
 
 import logging
 from dataclasses import fields
+from operator import attrgetter
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.core import AcdCore
 from acd.errors import AcdError
-from callcenter.db import transaction
+from callcenter.live import writeops as ops
 from callcenter.live.agents import AgentDirectory
 from callcenter.models import AgentPresence, QueueMember
 
 log = logging.getLogger(__name__)
 ACTIVE_CALL = "active_call"  # key in AgentPresence.details: the connected call the agent handles
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_FIELDS: dict[type, tuple[tuple[str, ...], Any]] = {}  # record type -> (names, getter)
 
 
 def _at(epoch: float) -> datetime:
@@ -32,10 +34,11 @@ def _at(epoch: float) -> datetime:
 
 
 def _plain(record: Any) -> dict[str, Any]:
-    names = _FIELDS.get(type(record))
-    if names is None:
-        names = _FIELDS[type(record)] = tuple(f.name for f in fields(record))
-    return {name: getattr(record, name) for name in names}
+    reader = _FIELDS.get(type(record))
+    if reader is None:
+        names = tuple(f.name for f in fields(record))
+        reader = _FIELDS[type(record)] = (names, attrgetter(*names))
+    return dict(zip(reader[0], reader[1](record)))
 
 
 def call_record(call: Any) -> dict[str, Any]:
@@ -61,9 +64,15 @@ def picture(core: AcdCore, active_records: Mapping[str, Mapping[str, Any]],
     only these agents (and their connected calls) changed; None: all of them."""
     calls = [call_record(call) for call in core.waiting()]
     active = []
-    for call_id, record in active_records.items():
+    if logins is None:
+        call_ids: Any = active_records
+    else:  # the connected calls of these agents only, not of every agent
+        call_ids = [agent.call_id for agent in (core.agent(login) for login in logins
+                                                if _known(core, login)) if agent.call_id]
+    for call_id in call_ids:
         entry = core.active_call(call_id)
-        if entry is not None and (logins is None or entry[1] in logins):
+        record = active_records.get(call_id)
+        if entry is not None and record is not None and (logins is None or entry[1] in logins):
             active.append({"call": dict(record), "agent": entry[1], "answered_at": entry[2]})
     if logins is None:
         agents = core.agents()
@@ -82,10 +91,17 @@ def _known(core: AcdCore, login: str) -> bool:
 
 
 class PresenceStore:
-    def __init__(self, sessions: sessionmaker[Session], agents: AgentDirectory) -> None:
+    """The saved picture. Writes go on the engine's ordered write-behind queue (the
+    CallLog's): saving costs the ACD loop a comparison and a few queued ops, never a wait
+    on the database, and an outage delays the rows without losing or reordering them."""
+
+    def __init__(self, sessions: sessionmaker[Session], agents: AgentDirectory,
+                 writer: Any = None) -> None:
+        from callcenter.live.calllog import CallLog
         self.sessions, self.agents = sessions, agents
-        self._members: dict[str, dict[str, Any]] | None = None  # call id -> context written
-        self._presence: dict[int, dict[str, Any]] | None = None  # agent id -> details written
+        self.writer = writer if writer is not None else CallLog(sessions)  # .put(op), .flush()
+        self._members: dict[str, dict[str, Any]] | None = None  # call id -> context queued
+        self._presence: dict[int, dict[str, Any]] | None = None  # agent id -> details queued
 
     def save(self, snapshot: Mapping[str, Any], legs: Mapping[str, Mapping[str, Any]]) -> None:
         """Write ``snapshot`` (AcdCore.snapshot() or picture()) and the shell's notes."""
@@ -107,57 +123,44 @@ class PresenceStore:
                 if agent["login"] in active:
                     details[ACTIVE_CALL] = active[agent["login"]]
                 agents[card.id] = details
-        try:
-            self._write(rows, agents)
-        except Exception:
-            self._members = self._presence = None  # unsure what was written: compare afresh next time
-            raise
+        self._write(rows, agents)
 
     def _write(self, rows: dict[str, dict[str, Any]], agents: dict[int, dict[str, Any]]) -> None:
+        """Queue only what differs from what was queued before."""
         if self._members is None or self._presence is None:
             self._load_written()
         gone = [call_id for call_id in self._members if call_id not in rows]
-        changed = {call_id: context for call_id, context in rows.items()
-                   if self._members.get(call_id) != context}
-        moved = {agent_id: details for agent_id, details in agents.items()
-                 if self._presence.get(agent_id) != details}
-        if not (gone or changed or moved):
-            return
-        with transaction(self.sessions) as session:
-            if gone:
-                session.execute(delete(QueueMember).where(QueueMember.call_uuid.in_(gone)))
-            existing = {m.call_uuid: m for m in session.scalars(
-                select(QueueMember).where(QueueMember.call_uuid.in_(list(changed))))} if changed else {}
-            for call_id, context in changed.items():
-                call = context["acd"]
-                member = existing.get(call_id) or QueueMember(call_uuid=call_id,
-                                                              entered_at=_at(call["entered_at"]))
-                member.queue_name, member.context = call["queue"], context
-                member.announced_position = call.get("last_position")
-                member.callback_requested = bool(call.get("callback"))
-                session.add(member)
-            for agent_id, details in moved.items():
-                row = session.get(AgentPresence, agent_id) or AgentPresence(agent_id=agent_id)
-                row.state, row.reason = details["state"], details.get("not_ready_reason")
-                row.since, row.call_uuid = _at(details["state_since"]), details.get("call_id")
-                row.missed_in_a_row, row.details = details.get("missed_in_row", 0), details
-                session.add(row)
-        for call_id in gone:
-            self._members.pop(call_id, None)
-        self._members.update(changed)
-        self._presence.update(moved)
+        if gone:
+            self.writer.put({"op": ops.MEMBER_DELETE, "call_uuids": gone})
+            for call_id in gone:
+                del self._members[call_id]
+        for call_id, context in rows.items():
+            if self._members.get(call_id) != context:
+                self.writer.put({"op": ops.MEMBER_PUT, "row": _member_row(call_id, context)})
+                self._members[call_id] = context
+        for agent_id, details in agents.items():
+            if self._presence.get(agent_id) != details:
+                self.writer.put({"op": ops.PRESENCE_PUT, "row": _presence_row(agent_id, details)})
+                self._presence[agent_id] = details
 
     def _load_written(self) -> None:
+        self.writer.flush()
         with self.sessions() as session:
             self._members = {m.call_uuid: m.context for m in session.scalars(select(QueueMember))}
             self._presence = {p.agent_id: p.details for p in session.scalars(select(AgentPresence))}
 
     def load(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """(calls: the connected ones first, then the waiting ones in their order of entry,
-        each with the shell's notes; agents' records)."""
+        each with the shell's notes; agents' records). Writes still queued (a spool left
+        by the previous run included) are written first."""
+        if not self.writer.flush():
+            log.warning("the saved ACD state is read with writes still pending: %s",
+                        self.writer.backlog())
         with self.sessions() as session:
             members = session.scalars(select(QueueMember)).all()
             presence = session.scalars(select(AgentPresence)).all()
+            self._members = {m.call_uuid: m.context for m in members}
+            self._presence = {p.agent_id: p.details for p in presence}
             waiting = sorted((dict(m.context) for m in members if m.context),
                              key=lambda c: (c["acd"]["entered_at"], c["acd"]["seq"]))
             agents, active = [], []
@@ -169,11 +172,24 @@ class PresenceStore:
                     active.append(dict(details[ACTIVE_CALL]))
                 details.pop(ACTIVE_CALL, None)
                 agents.append(details)
-        self._members = self._presence = None
         return active + waiting, agents
 
     def forget_calls(self, call_ids: list[str]) -> None:
         if call_ids:
-            with transaction(self.sessions) as session:
-                session.execute(delete(QueueMember).where(QueueMember.call_uuid.in_(call_ids)))
-            self._members = None
+            self.writer.put({"op": ops.MEMBER_DELETE, "call_uuids": list(call_ids)})
+            for call_id in call_ids:
+                if self._members is not None:
+                    self._members.pop(call_id, None)
+
+
+def _member_row(call_id: str, context: dict[str, Any]) -> dict[str, Any]:
+    call = context["acd"]
+    return {"call_uuid": call_id, "queue_name": call["queue"], "priority": 0,
+            "entered_at": _at(call["entered_at"]), "announced_position": call.get("last_position"),
+            "callback_requested": bool(call.get("callback")), "context": context}
+
+
+def _presence_row(agent_id: int, details: dict[str, Any]) -> dict[str, Any]:
+    return {"agent_id": agent_id, "state": details["state"], "reason": details.get("not_ready_reason"),
+            "since": _at(details["state_since"]), "call_uuid": details.get("call_id"),
+            "missed_in_a_row": details.get("missed_in_row", 0), "details": details}

@@ -1,5 +1,9 @@
 """Recording metadata: a row when a recording starts, size / duration / sha256
-when the file is closed, and a retain-until date from the retention policy."""
+when the file is closed, and a retain-until date from the retention policy.
+
+Both go on the engine's ordered write-behind queue (the CallLog's), after the
+call's own row; the file is measured and hashed in a worker thread, so closing
+a one-hour recording never stalls the other calls."""
 from __future__ import annotations
 
 import hashlib
@@ -7,21 +11,25 @@ import logging
 import wave
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+import gevent
 from sqlalchemy.orm import Session, sessionmaker
 
-from callcenter.db import transaction
-from callcenter.models import Call, Recording
+from callcenter.live import writeops as ops
 
 log = logging.getLogger(__name__)
+HASH_CHUNK = 1 << 20
 
 
 class RecordingStore:
-    def __init__(self, sessions: sessionmaker[Session], directory: str, retention_days: int) -> None:
+    def __init__(self, sessions: sessionmaker[Session], directory: str, retention_days: int,
+                 writer: Any = None) -> None:
+        from callcenter.live.calllog import CallLog
         self.sessions = sessions
         self.directory = Path(directory)
         self.retention_days = retention_days
+        self.writer = writer if writer is not None else CallLog(sessions)  # .put(op)
 
     def path_for(self, call_uuid: str, kind: str = "call") -> str:
         day = datetime.now(timezone.utc)
@@ -30,28 +38,32 @@ class RecordingStore:
         return str(folder / f"{call_uuid}-{kind}.wav")
 
     def started(self, call_uuid: str, path: str, kind: str = "call") -> None:
-        with transaction(self.sessions) as session:
-            call_id = session.scalar(select(Call.id).where(Call.uuid == call_uuid))
-            if call_id is None or session.scalar(select(Recording.id).where(Recording.path == path)):
-                return
-            session.add(Recording(call_id=call_id, path=path, kind=kind,
-                                  retain_until=date.today() + timedelta(days=self.retention_days)))
+        self.writer.put({"op": ops.RECORDING, "uuid": call_uuid, "path": path, "kind": kind,
+                         "at": datetime.now(timezone.utc),
+                         "retain_until": date.today() + timedelta(days=self.retention_days)})
 
     def finished(self, path: str, duration_ms: int | None = None) -> None:
-        """The file is closed: record its size, duration and sha256."""
-        file = Path(path)
-        if not file.exists():
+        """The file is closed: record its size, duration and sha256 (measured in a worker
+        thread; only the calling greenlet waits)."""
+        measured = gevent.get_hub().threadpool.apply(_measure, (path, duration_ms))
+        if measured is None:
             log.warning("recording %s is missing on disk", path)
             return
-        digest = hashlib.sha256(file.read_bytes()).hexdigest()
-        duration = duration_ms if duration_ms is not None else _wav_duration_ms(file)
-        with transaction(self.sessions) as session:
-            recording = session.scalar(select(Recording).where(Recording.path == path))
-            if recording is None:
-                return
-            recording.size_bytes = file.stat().st_size
-            recording.sha256 = digest
-            recording.duration_ms = duration
+        self.writer.put({"op": ops.RECORDING_DONE, "path": path, **measured})
+
+
+def _measure(path: str, duration_ms: int | None) -> dict[str, Any] | None:
+    file = Path(path)
+    digest = hashlib.sha256()
+    try:
+        with file.open("rb") as reader:
+            for chunk in iter(lambda: reader.read(HASH_CHUNK), b""):
+                digest.update(chunk)
+        size = file.stat().st_size
+    except FileNotFoundError:
+        return None
+    duration = duration_ms if duration_ms is not None else _wav_duration_ms(file)
+    return {"size_bytes": size, "sha256": digest.hexdigest(), "duration_ms": duration}
 
 
 def _wav_duration_ms(file: Path) -> int | None:

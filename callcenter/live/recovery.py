@@ -4,10 +4,14 @@ what the switch still has (`show channels` + the cc_* variables we set).
 Waiting callers whose channel is still up keep their place, in the saved
 order; connected pairs stay connected; agents get their states back. What
 the switch no longer has is dropped; agent legs that were ringing when the
-engine died are hung up (the call is offered again)."""
+engine died are hung up (the call is offered again). An agent leg that had been
+answered (the switch bridges it to its caller by itself, see ActionRunner._ring)
+makes its call a connected one, with its recording; if its caller is gone it is
+hung up at once, so no agent is left answering silence."""
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +24,7 @@ from callcenter.live.presence import PresenceStore
 
 log = logging.getLogger(__name__)
 OFFERED_STATES = ("reserved", "ringing")
+ANSWERED_CALLSTATES = ("ACTIVE", "HELD")  # show channels' callstate of an answered leg
 TALKING_STATES = ("on_call", "on_hold")
 
 
@@ -39,12 +44,23 @@ def recover(config: AcdConfig, presence: PresenceStore, switch: Switch,
         log.warning("switch not readable at start (%s): restoring the saved state unchecked", error)
         channels = None
     alive = (lambda uuid: True) if channels is None else (lambda uuid: uuid in channels)
+    answered = _answered_agent_legs(channels or {})
     waiting, active, ended, gone, seq = [], [], [], [], 0
+    now = time.time()
     for saved in saved_calls:
         call, shell = dict(saved["acd"]), saved.get("shell", {})
         seq = max(seq, int(saved.get("seq", 0)))
         uuid = call["call_id"]
-        if saved["state"] == "waiting" and (alive(uuid) or call.get("callback")):
+        leg = answered.get(uuid)
+        if saved["state"] == "waiting" and leg is not None and alive(uuid) and not call.get("callback"):
+            agent = leg.variables["cc_agent"]
+            log.info("[%s] %s had answered when the engine stopped: connected", uuid, agent)
+            shell = {**shell, "agent_leg": leg.info.uuid, "recording": _recording_of(leg)}
+            call["offered_to"] = call["offered_at"] = None
+            active.append({"call": call, "agent": agent, "answered_at": now})
+            _remember(runner, uuid, shell, agent).acd_record = call
+            _make_sure_bridged(switch, uuid, leg)
+        elif saved["state"] == "waiting" and (alive(uuid) or call.get("callback")):
             call["offered_to"] = call["offered_at"] = None
             waiting.append(call)
             _remember(runner, uuid, shell, None)
@@ -56,9 +72,12 @@ def recover(config: AcdConfig, presence: PresenceStore, switch: Switch,
         else:
             gone.append(uuid)
     talking = {entry["agent"] for entry in active}
+    answered_by = {entry["agent"]: entry["call"]["call_id"] for entry in active}
     agents = []
     for agent in saved_agents:
-        if agent["state"] in OFFERED_STATES or (agent["state"] in TALKING_STATES
+        if agent["state"] in OFFERED_STATES and agent.get("call_id") == answered_by.get(agent["login"]):
+            agent = {**agent, "state": "on_call", "missed_in_row": 0}
+        elif agent["state"] in OFFERED_STATES or (agent["state"] in TALKING_STATES
                                                 and agent["login"] not in talking):
             log.info("agent %s was %s when the engine stopped: ready again", agent["login"],
                      agent["state"])
@@ -72,6 +91,33 @@ def recover(config: AcdConfig, presence: PresenceStore, switch: Switch,
     log.info("recovered %d waiting, %d connected, %d agents; %d calls gone, %d cut off in the IVR",
              len(waiting), len(active) - len(ended), len(agents), len(gone) + len(ended), len(orphans))
     return Recovered(core, ended, orphans)
+
+
+def _answered_agent_legs(channels: dict[str, ControlledChannel]) -> dict[str, ControlledChannel]:
+    """Call id -> its agent leg that the agent had answered (a queue call's; a callback's
+    agent leg waits for the customer and is not one of these)."""
+    return {channel.variables["cc_call_id"]: channel for channel in channels.values()
+            if channel.variables.get("cc_leg") == "agent" and channel.variables.get("cc_call_id")
+            and channel.variables.get("cc_agent") and channel.info.callstate in ANSWERED_CALLSTATES
+            and channel.variables.get("api_on_answer")}
+
+
+def _recording_of(leg: ControlledChannel) -> str | None:
+    """The file the switch records into since the agent answered (`uuid_record <caller>
+    start <path>` in the leg's api_on_answer)."""
+    words = (leg.variables.get("api_on_answer") or "").split()
+    return words[3] if len(words) == 4 and words[0] == "uuid_record" else None
+
+
+def _make_sure_bridged(switch: Switch, caller: str, leg: ControlledChannel) -> None:
+    """The switch bridges on the agent's answer by itself; a leg still not bridged to its
+    caller (the engine died in between) is bridged now."""
+    if leg.variables.get("bridge_uuid") == caller or leg.variables.get("signal_bond") == caller:
+        return
+    try:
+        switch.bridge(caller, leg.info.uuid)
+    except SwitchError as error:
+        log.warning("[%s] could not bridge the answered agent leg %s: %s", caller, leg.info.uuid, error)
 
 
 def _remember(runner: ActionRunner, uuid: str, shell: dict[str, Any],
@@ -93,8 +139,9 @@ def _tidy_switch(switch: Switch, channels: dict[str, ControlledChannel],
         variables = channel.variables
         if variables.get("cc_leg") == "consult" or (
                 variables.get("cc_leg") == "agent" and uuid not in runner.agent_legs):
-            log.info("[%s] hanging up an agent leg left ringing by the previous engine",
-                     variables.get("cc_call_id"))
+            log.info("[%s] hanging up an agent leg left %s by the previous engine",
+                     variables.get("cc_call_id"), "answering silence"
+                     if channel.info.callstate in ANSWERED_CALLSTATES else "ringing")
             try:
                 switch.hangup(uuid, "ORIGINATOR_CANCEL")
             except SwitchError:

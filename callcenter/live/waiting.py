@@ -9,6 +9,8 @@ import gevent
 from acd import actions as act
 from acd.core import AcdCore
 
+CONFIRM_WAIT = 2.0  # seconds a callback's confirmation waits for its request to be written
+
 
 class WaitingCallerActions:
     """Mixed into ActionRunner: uses its calls, switch, announcer, calllog,
@@ -64,8 +66,14 @@ class WaitingCallerActions:
             return
         state.callback = True
         self.calllog.callback_request(call_id, state.request)
-        gevent.spawn(self._quietly, self.announcer.callback_confirmed, call_id,
-                     self._language(call_id))
+        gevent.spawn(self._confirm_callback, call_id)
+
+    def _confirm_callback(self, call_id: str) -> None:
+        """The caller hears the callback confirmed once the request is written (the call
+        log writes behind); a database that does not answer at once delays it at most
+        CONFIRM_WAIT seconds (the request stays queued and is written when it is back)."""
+        gevent.with_timeout(CONFIRM_WAIT, self.calllog.flush, timeout_value=False)
+        self._quietly(self.announcer.callback_confirmed, call_id, self._language(call_id))
 
     def _voicemail(self, call_id: str) -> None:
         state = self.calls.pop(call_id, None)

@@ -100,6 +100,7 @@ class ChannelSnapshot:
     recordings: tuple[str, ...]
     eavesdrop_mode: str | None
     gone: bool
+    hangup_at: float | None = None  # seconds since the epoch, the switch's clock
 
 
 @dataclass
@@ -438,6 +439,7 @@ class Channel:
             dtmf_heard=self.dtmf_heard, bridged_to=self.bridged_to, parked=self.parked,
             held=self.held, recordings=tuple(self.recorded_paths),
             eavesdrop_mode=self.eavesdrop_mode, gone=gone,
+            hangup_at=self.hangup_us / 1_000_000 if self.hangup_us else None,
         )
 
     def describe(self) -> dict[str, Any]:

@@ -1,0 +1,404 @@
+"""An ordered write-behind queue for the engine's database writes.
+
+Every write is a plain op (a dict of JSON-able values; datetimes and dates are
+tagged in the spool file) put on ONE queue. A writer greenlet takes the ops
+from the head in batches, BATCH_DELAY seconds after the first one arrived,
+and hands each batch to ``apply(connection, ops)`` inside one transaction, run
+in gevent's pool of real threads so a slow or locked database never stalls
+the hub (and with it every call).
+
+Order is the queue's order: a batch is removed from the head only once it is
+committed. A batch that fails because the database is unreachable stays at the
+head and is retried with backoff; everything behind it waits. A batch that
+fails on its data (a constraint, a value too long) is written again op by op,
+and only the op the database refuses is dropped (logged, counted).
+
+Memory is bounded: past ``max_pending`` ops in memory (and while the database
+is failing), new ops are appended to a spool file (JSON lines) and read back,
+in order, as the queue drains. The
+spool survives the process: a new queue on the same file replays it first.
+``close()`` spools what could not be written, so a stop during an outage loses
+nothing either.
+"""
+from __future__ import annotations
+
+import enum
+import json
+import logging
+import os
+import time
+from collections import deque
+from datetime import date, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any, Protocol
+
+import gevent
+from sqlalchemy import Engine, exc
+
+log = logging.getLogger(__name__)
+
+BATCH_DELAY = 0.05  # seconds the first op of a batch waits for others
+MAX_BATCH = 2000  # ops in one transaction
+MAX_PENDING = 50_000  # ops held in memory; past that they go to the spool file
+RETRY_FIRST, RETRY_MAX = 0.5, 30.0  # seconds between attempts while the database is away
+
+Op = dict[str, Any]
+
+
+class Applier(Protocol):
+    """Turns ops into SQL. ``apply`` runs inside the batch's transaction and returns notes
+    to log; ``settle`` says whether that transaction was committed (caches learnt in it
+    are kept only if so)."""
+
+    def apply(self, connection: Any, ops: list[Op]) -> list[str]: ...
+
+    def settle(self, committed: bool) -> None: ...
+
+
+class Transient(Exception):
+    """The database is not reachable (or busy): try the same batch again later."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """Errors of the database's availability, not of the data written."""
+    if isinstance(error, (exc.OperationalError, exc.InterfaceError, exc.TimeoutError,
+                          exc.DisconnectionError, OSError, Transient)):
+        return True
+    return isinstance(error, exc.DBAPIError) and bool(error.connection_invalidated)
+
+
+# --- the spool file's encoding ----------------------------------------------------
+
+def _tagged(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"$t": value.isoformat()}
+    if isinstance(value, date):
+        return {"$d": value.isoformat()}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} in a write-behind op is not serialisable")
+
+
+def _untagged(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1:
+        if "$t" in obj:
+            return datetime.fromisoformat(obj["$t"])
+        if "$d" in obj:
+            return date.fromisoformat(obj["$d"])
+    return obj
+
+
+def encode_op(op: Op) -> str:
+    return json.dumps(op, default=_tagged, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode_op(line: str) -> Op:
+    return json.loads(line, object_hook=_untagged)
+
+
+class Spool:
+    """Ops that did not fit in memory, as JSON lines, read back in order. ``<path>.offset``
+    remembers how far the file is committed to the database, so a restart replays
+    only the rest."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset_path = path.with_name(path.name + ".offset")
+        self.read_at = 0  # byte offset of the next line to load into memory
+        self.count = 0  # ops in the file not loaded into memory yet
+        self._out = None
+        if path.exists():
+            self.read_at = self._committed_offset()
+            with path.open("rb") as reader:
+                reader.seek(self.read_at)
+                self.count = sum(1 for line in reader if line.strip())
+            if self.count:
+                log.warning("replaying %d database writes spooled by the previous run (%s)",
+                            self.count, path)
+            else:
+                self.remove()
+
+    def _committed_offset(self) -> int:
+        try:
+            return int(self.offset_path.read_text().strip() or 0)
+        except (OSError, ValueError):
+            return 0
+
+    def append(self, op: Op) -> None:
+        if self._out is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._out = self.path.open("a", encoding="utf-8")
+        self._out.write(encode_op(op) + "\n")
+        self._out.flush()
+        self.count += 1
+
+    def read(self, limit: int) -> list[Op]:
+        """Up to ``limit`` ops from the file, in order; each carries "_spool_end", the
+        offset just past its line (committed with it)."""
+        if self.count == 0:
+            return []
+        ops = []
+        with self.path.open("rb") as reader:
+            reader.seek(self.read_at)
+            while len(ops) < limit:
+                line = reader.readline()
+                if not line:
+                    break
+                self.read_at += len(line)
+                if line.strip():
+                    op = decode_op(line.decode("utf-8"))
+                    op["_spool_end"] = self.read_at
+                    ops.append(op)
+        self.count -= len(ops)
+        if not ops:
+            self.count = 0
+        return ops
+
+    def committed(self, offset: int) -> None:
+        """Ops of the file up to ``offset`` are in the database."""
+        if self.count == 0 and offset >= self.read_at:
+            self.remove()  # everything in it is written: start afresh
+            return
+        self.offset_path.write_text(str(offset))
+
+    def remove(self) -> None:
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+        for path in (self.path, self.offset_path):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+        self.read_at = self.count = 0
+
+    def rewrite(self, first: list[Op]) -> None:
+        """Make the file hold ``first`` followed by the ops not loaded yet (a clean stop)."""
+        rest: list[bytes] = []
+        if self.count and self.path.exists():
+            with self.path.open("rb") as reader:
+                reader.seek(self.read_at)
+                rest = [line for line in reader if line.strip()]
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+        if not first and not rest:
+            self.remove()
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = self.path.with_name(self.path.name + ".new")
+        with fresh.open("wb") as writer:
+            for op in first:
+                writer.write((encode_op({k: v for k, v in op.items() if k != "_spool_end"})
+                              + "\n").encode("utf-8"))
+            writer.writelines(rest)
+            writer.flush()
+            os.fsync(writer.fileno())
+        os.replace(fresh, self.path)
+        try:
+            self.offset_path.unlink()
+        except FileNotFoundError:
+            pass
+        self.read_at, self.count = 0, len(first) + len(rest)
+
+
+class WriteBehind:
+    def __init__(self, db: Engine, applier: Applier, spool_path: str | Path | None = None, *,
+                 batch_delay: float = BATCH_DELAY, max_batch: int = MAX_BATCH,
+                 max_pending: int = MAX_PENDING, retry_first: float = RETRY_FIRST,
+                 retry_max: float = RETRY_MAX, in_thread: bool = True) -> None:
+        self.db, self.applier = db, applier
+        self.batch_delay, self.max_batch, self.max_pending = batch_delay, max_batch, max_pending
+        self.retry_first, self.retry_max = retry_first, retry_max
+        self.in_thread = in_thread  # False: write on the hub (tests that count greenlet switches)
+        self.spool = Spool(Path(spool_path)) if spool_path else None
+        self._queue: deque[Op] = deque()
+        self._writer: gevent.Greenlet | None = None
+        self._inflight: Any = None  # the batch being written (a threadpool result)
+        self._retry = 0.0  # current backoff; 0 while writes succeed
+        self._closed = False
+        self.written = self.dropped = 0
+        self.cpu_seconds = 0.0  # CPU spent writing (in the worker thread)
+        self.last_error: str | None = None
+        self.last_error_at: float | None = None
+        self.failing_since: float | None = None
+        if self.spool is not None and self.spool.count:
+            self._write_soon()
+
+    # --- putting ops --------------------------------------------------------------
+    def put(self, op: Op) -> None:
+        """Queue ``op`` (never blocks, never touches the database)."""
+        op["q"] = time.time()
+        if self.spool is not None and (self.spool.count or len(self._queue) >= self.max_pending
+                                       or self.failing_since is not None):
+            # behind everything in memory, so the order holds; while the database is away,
+            # new ops go to the file at once, so a crash then loses at most the batch in hand
+            self.spool.append(op)
+        elif len(self._queue) >= self.max_pending:
+            self.dropped += 1
+            log.error("database write dropped: %d writes pending and no spool file", len(self._queue))
+            return
+        else:
+            self._queue.append(op)
+        self._write_soon()
+
+    def _write_soon(self) -> None:
+        if (self._writer is None or self._writer.dead) and not self._closed:
+            self._writer = gevent.spawn(self._drain)
+
+    # --- writing ------------------------------------------------------------------
+    def _drain(self) -> None:
+        while self._queue or (self.spool is not None and self.spool.count):
+            gevent.sleep(self._retry or self.batch_delay)
+            self._write_all()
+
+    def _write_all(self) -> bool:
+        """Write batches from the head until nothing is pending; False at the first failure."""
+        while True:
+            self._refill()
+            if not self._queue:
+                return True
+            if not self._write_head():
+                return False
+
+    def flush(self) -> bool:
+        """Write everything pending now (in order); False if the database refused (the ops
+        stay queued and the writer keeps retrying)."""
+        return self._write_all()
+
+    def _refill(self) -> None:
+        if self.spool is not None and self.spool.count and len(self._queue) < self.max_pending // 2:
+            self._await_inflight()
+            self._queue.extend(self.spool.read(self.max_pending - len(self._queue)))
+
+    def _await_inflight(self) -> None:
+        while self._inflight is not None:
+            job = self._inflight
+            job.wait()
+            if self._inflight is job:
+                self._inflight = None
+
+    def _write_head(self) -> bool:
+        self._await_inflight()
+        batch = list(islice(self._queue, self.max_batch))
+        if not batch:
+            return True
+        if self.in_thread:
+            job = self._inflight = gevent.get_hub().threadpool.spawn(self._commit, batch)
+            outcome = job.get()
+        else:
+            outcome = self._commit(batch)
+        ok, notes, error = outcome
+        for note in notes:
+            log.warning("%s", note)
+        spooled_to = max((op.get("_spool_end", 0) for op in batch), default=0)
+        if spooled_to and self.spool is not None and ok:
+            self.spool.committed(spooled_to)
+        if ok:
+            if self.failing_since is not None:
+                log.warning("database writes resumed after %.1f s; %d pending",
+                            time.time() - self.failing_since, self.pending)
+            self._retry, self.failing_since = 0.0, None
+            return True
+        self.last_error, self.last_error_at = error, time.time()
+        if self.failing_since is None:
+            self.failing_since = self.last_error_at
+            log.error("database writes failing (%s); %d pending, kept in order and retried",
+                      error, self.pending)
+        self._retry = min(self.retry_max, max(self.retry_first, self._retry * 2))
+        return False
+
+    def _commit(self, batch: list[Op]) -> tuple[bool, list[str], str | None]:
+        """Write ``batch`` in one transaction and take it off the head of the queue.
+        May run in a worker thread: it logs nothing (the caller logs the notes)."""
+        started = time.thread_time()
+        try:
+            return self._commit_batch(batch)
+        finally:
+            self.cpu_seconds += time.thread_time() - started
+
+    def _commit_batch(self, batch: list[Op]) -> tuple[bool, list[str], str | None]:
+        notes: list[str] = []
+        try:
+            with self.db.begin() as connection:
+                notes += self.applier.apply(connection, batch)
+        except Exception as error:
+            self.applier.settle(False)
+            if is_transient(error):
+                return False, [], _describe(error)
+            return self._one_by_one(batch, [])
+        self.applier.settle(True)
+        self._done(len(batch))
+        return True, notes, None
+
+    def _one_by_one(self, batch: list[Op], notes: list[str]) -> tuple[bool, list[str], str | None]:
+        """A batch refused for its data: write its ops alone, drop the ones refused."""
+        for op in batch:
+            try:
+                with self.db.begin() as connection:
+                    notes += self.applier.apply(connection, [op])
+            except Exception as error:
+                self.applier.settle(False)
+                if is_transient(error):
+                    return False, notes, _describe(error)
+                notes.append(f"database write dropped ({op.get('op')} {op.get('uuid', '')}): "
+                             f"{_describe(error)}")
+                self.dropped += 1
+            else:
+                self.applier.settle(True)
+            self._done(1)
+        return True, notes, None
+
+    def _done(self, count: int) -> None:
+        for _ in range(count):
+            self._queue.popleft()
+        self.written += count
+
+    # --- stopping ---------------------------------------------------------------------
+    def close(self) -> None:
+        """Write what can be written; spool the rest for the next run."""
+        if self._writer is not None:
+            self._writer.kill(timeout=5)
+            self._writer = None
+        self._await_inflight()
+        self._closed = True
+        if self._write_all():
+            if self.spool is not None:
+                self.spool.remove()
+            return
+        if self.spool is None:
+            log.error("%d database writes lost: the database is away and no spool file is set",
+                      len(self._queue))
+            return
+        self.spool.rewrite(list(self._queue))
+        log.warning("%d database writes spooled to %s for the next run", self.spool.count,
+                    self.spool.path)
+        self._queue.clear()
+
+    # --- figures ----------------------------------------------------------------------
+    @property
+    def pending(self) -> int:
+        return len(self._queue) + (self.spool.count if self.spool is not None else 0)
+
+    def backlog(self) -> dict[str, Any]:
+        try:
+            oldest = self._queue[0]["q"]
+        except IndexError:  # nothing pending (or the writer thread just took the last)
+            oldest = None
+        now = time.time()
+        return {"pending": self.pending, "in_memory": len(self._queue),
+                "spooled": self.spool.count if self.spool is not None else 0,
+                "oldest_pending_seconds": round(now - oldest, 3) if oldest else 0.0,
+                "written": self.written, "dropped": self.dropped,
+                "write_cpu_seconds": round(self.cpu_seconds, 3),
+                "failing_for_seconds": round(now - self.failing_since, 3) if self.failing_since else 0.0,
+                "last_error": self.last_error,
+                "last_error_seconds_ago": round(now - self.last_error_at, 3) if self.last_error_at else None}
+
+
+def _describe(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"

@@ -1,0 +1,229 @@
+"""What each write-behind op does in SQL (SQLAlchemy Core: no ORM objects).
+
+A batch is applied in one transaction, kind by kind, each kind in one or a few
+statements (executemany; inserts as multi-row VALUES where the driver allows):
+
+  1. call rows inserted (ON CONFLICT DO NOTHING: a resync may see a call again),
+     their ids learnt from RETURNING;
+  2. ids of the other calls the batch names, in one SELECT;
+  3. call updates, merged per call in order, UPDATE ... WHERE uuid = :uuid;
+  4. call events (a call's "created" event first), in the batch's order;
+  5. agent state changes; callback requests, then their progress;
+     recordings started, then finished; queue members and agent presence
+     (the last op per row wins).
+
+Doing kind by kind gives the same result as doing the ops one by one in order,
+because each kind only depends on kinds before it (a call's row before its
+updates and events, a request before its progress, a recording before its
+figures) and updates merged in order keep the last value of each field.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterable
+
+from sqlalchemy import bindparam, delete, func, select, update
+
+from callcenter.models import (AgentPresence, AgentStateChange, Call, CallbackRequest,
+                               CallbackStatus, CallDirection, CallEvent, QueueMember, Recording)
+
+CALL, UPDATE, EVENT, AGENT_STATE = "call", "update", "event", "agent_state"
+CALLBACK, CALLBACK_PROGRESS = "callback", "callback_progress"
+RECORDING, RECORDING_DONE = "recording", "recording_done"
+MEMBER_PUT, MEMBER_DELETE, PRESENCE_PUT = "member_put", "member_delete", "presence_put"
+KINDS = (CALL, UPDATE, EVENT, AGENT_STATE, CALLBACK, CALLBACK_PROGRESS, RECORDING,
+         RECORDING_DONE, MEMBER_PUT, MEMBER_DELETE, PRESENCE_PUT)
+
+calls, events = Call.__table__, CallEvent.__table__
+state_changes, callbacks = AgentStateChange.__table__, CallbackRequest.__table__
+recordings, members, presence = Recording.__table__, QueueMember.__table__, AgentPresence.__table__
+CALL_COLUMNS = frozenset(calls.c.keys())
+ID_CACHE = 20_000  # call uuid -> id entries kept
+SELECT_CHUNK = 500
+
+_update_call = update(calls).where(calls.c.uuid == bindparam("b_uuid"))
+_update_recording = update(recordings).where(recordings.c.path == bindparam("b_path"))
+
+
+def _insert(connection: Any, table: Any):
+    """The dialect's INSERT (for ON CONFLICT)."""
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def _by_keys(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """executemany needs the same keys in every row."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(sorted(row))].append(row)
+    return groups
+
+
+class SqlApplier:
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}  # call uuid -> calls.id (committed rows only)
+        self._learnt: dict[str, int] = {}  # ids learnt in the transaction under way
+        self._created: set[str] = set()
+
+    # --- the protocol of writebehind.Applier -------------------------------------------
+    def settle(self, committed: bool) -> None:
+        if committed:
+            self.ids.update(self._learnt)
+            if len(self.ids) > ID_CACHE:
+                for uuid in list(islice_keys(self.ids, len(self.ids) - ID_CACHE // 2)):
+                    del self.ids[uuid]
+        self._learnt = {}
+
+    def apply(self, connection: Any, ops: list[dict[str, Any]]) -> list[str]:
+        notes: list[str] = []
+        kinds: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for op in ops:
+            kinds[op["op"]].append(op)
+        self._created = set()
+        if kinds[CALL]:
+            self._insert_calls(connection, kinds[CALL])
+        self._resolve(connection, {op["uuid"] for kind in (UPDATE, EVENT, CALLBACK, CALLBACK_PROGRESS,
+                                                            RECORDING) for op in kinds[kind]})
+        if kinds[UPDATE]:
+            self._update_calls(connection, kinds[UPDATE])
+        if kinds[EVENT] or self._created:
+            self._insert_events(connection, ops, notes)
+        if kinds[AGENT_STATE]:
+            connection.execute(state_changes.insert(), [
+                {"agent_id": op["agent_id"], "at": op["at"], "from_state": op["from_state"],
+                 "to_state": op["to_state"], "reason": op["reason"], "call_uuid": op["call_uuid"],
+                 "by_agent_id": op.get("by_agent_id")} for op in kinds[AGENT_STATE]])
+        if kinds[CALLBACK]:
+            self._insert_callbacks(connection, kinds[CALLBACK], notes)
+        for op in kinds[CALLBACK_PROGRESS]:
+            self._callback_progress(connection, op, notes)
+        if kinds[RECORDING]:
+            self._insert_recordings(connection, kinds[RECORDING], notes)
+        if kinds[RECORDING_DONE]:
+            connection.execute(_update_recording, [
+                {"b_path": op["path"], "size_bytes": op["size_bytes"], "sha256": op["sha256"],
+                 "duration_ms": op["duration_ms"]} for op in kinds[RECORDING_DONE]])
+        if kinds[MEMBER_PUT] or kinds[MEMBER_DELETE]:
+            self._members(connection, ops)
+        if kinds[PRESENCE_PUT]:
+            self._presence(connection, kinds[PRESENCE_PUT])
+        return notes
+
+    # --- calls ---------------------------------------------------------------------------
+    def _id(self, uuid: str) -> int | None:
+        return self._learnt.get(uuid) or self.ids.get(uuid)
+
+    def _insert_calls(self, connection: Any, ops: list[dict[str, Any]]) -> None:
+        rows, seen = [], set()
+        for op in ops:
+            if op["uuid"] in seen or self._id(op["uuid"]) is not None:
+                continue  # the row exists: a resync saw the call again
+            seen.add(op["uuid"])
+            row = dict(op["fields"])
+            row.update(uuid=op["uuid"], direction=CallDirection(op["direction"]),
+                       caller_number=op["caller"], dialled_number=op["dialled"],
+                       created_at=op["at"])
+            rows.append(row)
+        for group in _by_keys(rows).values():
+            statement = (_insert(connection, calls).on_conflict_do_nothing(index_elements=["uuid"])
+                         .returning(calls.c.id, calls.c.uuid))
+            for call_id, uuid in connection.execute(statement, group):
+                self._learnt[uuid] = call_id
+                self._created.add(uuid)
+
+    def _resolve(self, connection: Any, uuids: set[str]) -> None:
+        missing = [uuid for uuid in uuids if self._id(uuid) is None]
+        for start in range(0, len(missing), SELECT_CHUNK):
+            chunk = missing[start:start + SELECT_CHUNK]
+            for call_id, uuid in connection.execute(select(calls.c.id, calls.c.uuid)
+                                                    .where(calls.c.uuid.in_(chunk))):
+                self._learnt[uuid] = call_id
+
+    def _update_calls(self, connection: Any, ops: list[dict[str, Any]]) -> None:
+        merged: dict[str, dict[str, Any]] = {}
+        for op in ops:
+            merged.setdefault(op["uuid"], {}).update(op["fields"])
+        rows = [{"b_uuid": uuid, **fields} for uuid, fields in merged.items() if fields]
+        for group in _by_keys(rows).values():
+            connection.execute(_update_call, group)
+
+    def _insert_events(self, connection: Any, ops: list[dict[str, Any]], notes: list[str]) -> None:
+        rows = []
+        for op in ops:
+            if op["op"] == CALL and op["uuid"] in self._created:
+                self._created.discard(op["uuid"])  # its "created" event, once
+                rows.append({"call_id": self._id(op["uuid"]), "at": op["at"], "kind": "created",
+                             "data": {"caller": op["caller"], "dialled": op["dialled"]}})
+            elif op["op"] == EVENT:
+                call_id = self._id(op["uuid"])
+                if call_id is None:
+                    notes.append(f"[{op['uuid']}] no call row for event {op['kind']}")
+                    continue
+                rows.append({"call_id": call_id, "at": op["at"], "kind": op["kind"],
+                             "data": op["data"]})
+        if rows:
+            connection.execute(events.insert(), rows)
+
+    # --- callbacks and recordings -------------------------------------------------------
+    def _insert_callbacks(self, connection: Any, ops: list[dict[str, Any]], notes: list[str]) -> None:
+        connection.execute(callbacks.insert(), [
+            {"phone": op["phone"], "customer_id": op["customer_id"], "call_id": self._id(op["uuid"]),
+             "need": op["need"], "requested_at": op["at"], "status": CallbackStatus.PENDING,
+             "attempts": 0} for op in ops])
+
+    def _callback_progress(self, connection: Any, op: dict[str, Any], notes: list[str]) -> None:
+        call_id = self._id(op["uuid"])
+        latest = select(func.max(callbacks.c.id)).where(callbacks.c.call_id == call_id) \
+            .scalar_subquery()
+        values: dict[str, Any] = {"status": CallbackStatus(op["status"])}
+        if op.get("attempt"):
+            values["attempts"] = func.coalesce(callbacks.c.attempts, 0) + 1
+        done = connection.execute(update(callbacks).where(callbacks.c.id == latest).values(values))
+        if call_id is None or done.rowcount == 0:
+            notes.append(f"[{op['uuid']}] no callback request to mark {op['status']}")
+
+    def _insert_recordings(self, connection: Any, ops: list[dict[str, Any]], notes: list[str]) -> None:
+        rows = []
+        for op in ops:
+            call_id = self._id(op["uuid"])
+            if call_id is None:
+                notes.append(f"[{op['uuid']}] no call row for recording {op['path']}")
+                continue
+            rows.append({"call_id": call_id, "path": op["path"], "kind": op["kind"],
+                         "started_at": op["at"], "retain_until": op["retain_until"]})
+        if rows:
+            connection.execute(_insert(connection, recordings)
+                               .on_conflict_do_nothing(index_elements=["path"]), rows)
+
+    # --- the ACD's saved picture ----------------------------------------------------------
+    def _members(self, connection: Any, ops: list[dict[str, Any]]) -> None:
+        last: dict[str, dict[str, Any] | None] = {}
+        for op in ops:
+            if op["op"] == MEMBER_PUT:
+                last[op["row"]["call_uuid"]] = op["row"]
+            elif op["op"] == MEMBER_DELETE:
+                for call_uuid in op["call_uuids"]:
+                    last[call_uuid] = None
+        touched = list(last)
+        for start in range(0, len(touched), SELECT_CHUNK):
+            connection.execute(delete(members).where(
+                members.c.call_uuid.in_(touched[start:start + SELECT_CHUNK])))
+        rows = [row for row in last.values() if row is not None]
+        if rows:
+            connection.execute(members.insert(), rows)
+
+    def _presence(self, connection: Any, ops: list[dict[str, Any]]) -> None:
+        last = {op["row"]["agent_id"]: op["row"] for op in ops}
+        connection.execute(delete(presence).where(presence.c.agent_id.in_(list(last))))
+        connection.execute(presence.insert(), list(last.values()))
+
+
+def islice_keys(mapping: dict[str, int], count: int) -> Iterable[str]:
+    """The ``count`` oldest keys (dicts keep insertion order)."""
+    for n, key in enumerate(mapping):
+        if n >= count:
+            return
+        yield key

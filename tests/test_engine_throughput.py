@@ -1,0 +1,120 @@
+"""What keeps calls whole when the engine is late or away (issue 10), at the wire
+level: the engine against the switch simulator over real sockets.
+
+- times come from the switch's clock, not from when the engine got to an event;
+- the switch bridges and records when the agent answers, so an agent whose caller
+  has gone by then is released at once and never answers silence;
+- a call parked while the engine was away is taken when it comes back;
+- an overloaded engine gives new callers the dialplan's busy answer."""
+from __future__ import annotations
+
+import time
+from datetime import timezone
+
+import gevent
+
+from engine_fixtures import hotline  # noqa: F401  (fixture)
+
+TO_AN_AGENT = "wait:0.5 press:1 wait:1 press:0"  # Mandarin, then 0 for an agent
+
+
+def _block_acd(hotline, seconds: float) -> None:
+    """Keep the ACD loop busy for ``seconds`` (as a slow database or a burst would)."""
+    hotline.engine.shell.submit_nowait(lambda now: gevent.sleep(seconds) or [])
+
+
+def test_a_hang_up_the_engine_handles_late_keeps_the_switch_time(hotline):
+    caller = hotline.sim.place_call("13800000077", "10000", TO_AN_AGENT + " wait:3 hangup")
+    hotline.wait(lambda: hotline.waiting() == [caller], 15, "the caller never queued")
+    _block_acd(hotline, 2.0)
+    hotline.wait(lambda: hotline.sim.channel(caller).gone, 15, "the caller never hung up")
+    hung_up_at = hotline.sim.channel(caller).hangup_at
+    hotline.wait(lambda: hotline.call(caller).abandoned, 10, "the call was never marked abandoned")
+    hotline.engine.calllog.flush()
+    call = hotline.call(caller)
+    ended = call.ended_at.replace(tzinfo=call.ended_at.tzinfo or timezone.utc).timestamp()
+    handled = time.time()
+    assert abs(ended - hung_up_at) < 0.01, (ended, hung_up_at)
+    assert handled - ended > 1.0, "the call's end should be the switch's time, not the handling time"
+
+
+def test_an_agent_who_answers_after_the_caller_left_is_released_at_once(hotline):
+    agent = hotline.agent_ready("agent08", phone="answer:2")
+    caller = hotline.sim.place_call("13800000078", "10000", TO_AN_AGENT + " wait:0.5 hangup")
+    hotline.wait(lambda: hotline.ringing_agents() == ["agent08"], 15, "agent08's phone never rang")
+    _block_acd(hotline, 4.0)  # the engine hears nothing in time: no offer is withdrawn
+    hotline.wait(lambda: hotline.sim.channel(caller).gone, 10, "the caller never hung up")
+    legs = [c for c in hotline.sim.channels() if c.variables.get("cc_leg") == "agent"
+            and c.variables.get("cc_call_id") == caller]
+    assert len(legs) == 1
+    leg = legs[0].uuid
+    # the phone answers about 2 s after it started ringing; the switch finds no caller
+    # to bridge and hangs the leg up at once (intercept), whatever the engine is doing
+    hotline.wait(lambda: hotline.sim.channel(leg).gone, 6, "the agent leg was left up")
+    snapshot = hotline.sim.channel(leg)
+    assert snapshot.bridged_to is None and not snapshot.recordings
+    hotline.wait(lambda: hotline.state_of("agent08") in ("ready", "wrap_up", "not_ready"), 10,
+                 "agent08 stayed reserved for a call that is gone")
+
+
+def test_the_switch_records_from_the_agents_answer(hotline):
+    hotline.agent_ready("agent08", phone="answer:0.5")
+    caller = hotline.sim.place_call("13800000079", "10000", TO_AN_AGENT + " wait:1 hangup")
+    hotline.wait(lambda: hotline.agent_on(caller) == "agent08", 15, "never connected")
+    snapshot = hotline.sim.channel(caller)
+    assert snapshot.variables.get("record_stereo") == "true", "recording must run with the bridge"
+    agent_leg = hotline.sim.channel(snapshot.bridged_to)
+    assert agent_leg.variables["api_on_answer"].startswith(f"uuid_record {caller} start ")
+    hotline.wait(lambda: hotline.call(caller).ended_at is not None, 15, "the call never ended")
+    connected = hotline.event(caller, "connected")
+    assert connected is not None and connected["recording"].endswith(f"{caller}-call.wav")
+    assert hotline.sim.channel(caller).recordings == (connected["recording"],)
+
+
+def test_a_call_parked_while_the_engine_was_away_is_taken_when_it_is_back(hotline):
+    connection = hotline.engine.connection
+    hotline.sim.drop_connections()
+    hotline.wait(lambda: not connection.connected, 5, "the engine never noticed the drop")
+    caller = hotline.sim.place_call("13800000080", "10000", "wait:30 hangup")
+    hotline.wait(lambda: hotline.sim.channel(caller) is not None
+                 and hotline.sim.channel(caller).parked, 5, "the call was never parked")
+    assert hotline.sim.channel(caller).variables.get("cc_state") is None
+    hotline.wait(lambda: connection.connected, 15, "the engine never reconnected")
+    back = time.monotonic()
+    hotline.wait(lambda: hotline.sim.channel(caller).variables.get("cc_state"), 5,
+                 "the orphaned call was never taken")
+    assert time.monotonic() - back < 1.0
+
+
+def test_an_overloaded_engine_gives_new_callers_the_busy_answer(hotline, monkeypatch):
+    monkeypatch.setattr(hotline.engine.config.switch, "overload_calls_in_ivr", 1)
+    first = hotline.sim.place_call("13800000081", "10000", "wait:20 hangup")
+    hotline.wait(lambda: hotline.engine.inbound.in_ivr == 1, 10, "the first call never reached the IVR")
+    second = hotline.sim.place_call("13800000082", "10000", "wait:20 hangup")
+    hotline.wait(lambda: hotline.sim.channel(second).gone, 15, "the second caller was kept")
+    turned = hotline.sim.channel(second)
+    assert turned.variables.get("cc_entry") == "overload"
+    assert any(path.endswith("engine_busy.wav") for path in turned.files_played)
+    assert hotline.engine.inbound.turned_away == 1
+    assert not hotline.sim.channel(first).gone  # the call in progress is untouched
+    assert hotline.engine.lag()["calls_in_ivr"] == 1
+
+
+def test_an_agent_who_answered_while_the_engine_was_down_keeps_the_caller(hotline):
+    hotline.agent_ready("agent08", phone="answer:2")
+    caller = hotline.sim.place_call("13800000083", "10000", TO_AN_AGENT + " wait:8 hangup")
+    hotline.wait(lambda: hotline.ringing_agents() == ["agent08"], 15, "agent08's phone never rang")
+    gevent.sleep(0.2)  # the saved picture (written behind) has the offer
+    hotline.crash_engine()
+    # the phone answers while no engine runs: the switch bridges and records by itself
+    hotline.wait(lambda: hotline.agent_on(caller) == "agent08", 10, "the switch did not bridge")
+    leg = hotline.bridged_to(caller)
+    hotline.engine = hotline._make_engine()
+    hotline.engine.start()
+    assert hotline.state_of("agent08") == "on_call"
+    assert hotline.bridged_to(caller) == leg and not hotline.sim.channel(leg).gone
+    assert hotline.ringing_agents() == [] and hotline.waiting() == []
+    hotline.wait(lambda: hotline.sim.channel(caller).gone, 20, "the caller never hung up")
+    hotline.wait(lambda: hotline.state_of("agent08") == "wrap_up", 10, "agent08 never left the call")
+    hotline.wait(lambda: hotline.event(caller, "ended") is not None, 10, "the call never ended")
+    assert hotline.sim.channel(caller).recordings  # recorded from the answer to the end
