@@ -33,6 +33,7 @@ class Services:
     secret_key: str
     switch_state: Callable[[], str] = lambda: "not connected"
     live: Any = None  # web.ports.LivePort, once the engine runs
+    lag: Callable[[], dict[str, Any]] | None = None  # Engine.lag, once the engine runs
     extras: dict[str, Any] = field(default_factory=dict)
 
     def health(self) -> dict[str, Any]:
@@ -47,6 +48,8 @@ class Services:
         except Exception as exc:  # reported, not raised: this is the health page
             database["error"] = str(exc).splitlines()[0]
         switch = {"kind": self.config.switch.kind, "state": self.switch_state()}
+        if self.lag is not None:
+            switch["lag"] = self.lag()
         ok = database["reachable"] and database["schema_current"]
         return {"ok": ok, "version": __version__, "database": database, "switch": switch}
 
@@ -118,6 +121,7 @@ class Engine:
         self._lag = 0.0  # seconds between the switch raising the last event and its handling
         self._greenlets: list[gevent.Greenlet] = []
         services.switch_state = lambda: self.connection.state
+        services.lag = self.lag
 
     # --- lifecycle ------------------------------------------------------------------
     def start(self, connect_timeout: float | None = None) -> None:
@@ -195,11 +199,15 @@ class Engine:
         """How far behind the switch the engine is (for the metrics endpoint and overload):
         the age of the last event handled, events waiting, callers in the IVR."""
         return {"event_lag_seconds": round(self._lag, 3), "events_waiting": self._events.qsize(),
-                "calls_in_ivr": self.inbound.in_ivr, "overloaded": self.overloaded()}
+                **self.connection.backlog(), "calls_in_ivr": self.inbound.in_ivr,
+                "turned_away": self.inbound.turned_away, "overloaded": self.overloaded(),
+                "call_log": self.calllog.backlog()}
 
     def overloaded(self) -> bool:
+        """Past either limit the engine would break promises to calls in progress."""
         switch = self.config.switch
         return (self._lag > switch.overload_lag_seconds
+                or self.connection.backlog()["oldest_command_seconds"] > switch.overload_lag_seconds
                 or self.inbound.in_ivr >= switch.overload_calls_in_ivr)
 
     def _turn_away(self, uuid: str) -> None:
@@ -216,7 +224,8 @@ class Engine:
             log.warning("[%s] overload answer failed: %s", uuid, error)
 
     def _dispatch(self) -> None:
-        from callcenter.esl import (ChannelHungUp, ChannelParked, DtmfPressed, PhoneRegistered,
+        from callcenter.esl import (ChannelBridged, ChannelHungUp, ChannelParked, DtmfPressed,
+                                    PhoneRegistered,
                                     PhoneUnregistered, RecordingStopped)
         while True:
             event = self._events.get()
@@ -239,6 +248,8 @@ class Engine:
                     if event.variable("cc_entry") == "hotline":
                         self.inbound.forget(event.uuid)
                         self._caller_gone(event.uuid, event.cause, at)
+                elif isinstance(event, ChannelBridged):
+                    self.shell.channel_bridged(event.uuid, event.other_uuid, at)
                 elif isinstance(event, DtmfPressed):
                     self.shell.dtmf(event.uuid, event.digit)
                 elif isinstance(event, PhoneRegistered):

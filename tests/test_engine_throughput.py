@@ -78,12 +78,14 @@ def test_a_call_parked_while_the_engine_was_away_is_taken_when_it_is_back(hotlin
     caller = hotline.sim.place_call("13800000080", "10000", "wait:30 hangup")
     hotline.wait(lambda: hotline.sim.channel(caller) is not None
                  and hotline.sim.channel(caller).parked, 5, "the call was never parked")
-    assert hotline.sim.channel(caller).variables.get("cc_state") is None
+    assert not hotline.engine.inbound.has(caller)
     hotline.wait(lambda: connection.connected, 15, "the engine never reconnected")
     back = time.monotonic()
-    hotline.wait(lambda: hotline.sim.channel(caller).variables.get("cc_state"), 5,
-                 "the orphaned call was never taken")
+    hotline.wait(lambda: hotline.engine.inbound.has(caller), 5, "the orphaned call was never taken")
     assert time.monotonic() - back < 1.0
+    ivr = ("play_and_get_digits", "playback")  # the IVR greets the caller
+    hotline.wait(lambda: any(app in ivr for app, _ in hotline.sim.channel(caller).applications), 5,
+                 "the taken call never heard the IVR")
 
 
 def test_an_overloaded_engine_gives_new_callers_the_busy_answer(hotline, monkeypatch):
@@ -97,7 +99,9 @@ def test_an_overloaded_engine_gives_new_callers_the_busy_answer(hotline, monkeyp
     assert any(path.endswith("engine_busy.wav") for path in turned.files_played)
     assert hotline.engine.inbound.turned_away == 1
     assert not hotline.sim.channel(first).gone  # the call in progress is untouched
-    assert hotline.engine.lag()["calls_in_ivr"] == 1
+    lag = hotline.services.health()["switch"]["lag"]  # the figures the health page shows
+    assert lag["calls_in_ivr"] == 1 and lag["turned_away"] == 1 and lag["overloaded"] is True
+    assert lag["commands_waiting"] >= 0 and lag["call_log"]["spooled"] == 0
 
 
 def test_an_agent_who_answered_while_the_engine_was_down_keeps_the_caller(hotline):
@@ -118,3 +122,7 @@ def test_an_agent_who_answered_while_the_engine_was_down_keeps_the_caller(hotlin
     hotline.wait(lambda: hotline.state_of("agent08") == "wrap_up", 10, "agent08 never left the call")
     hotline.wait(lambda: hotline.event(caller, "ended") is not None, 10, "the call never ended")
     assert hotline.sim.channel(caller).recordings  # recorded from the answer to the end
+    connected = hotline.event(caller, "connected")
+    assert connected is not None and connected["agent"] == "agent08"
+    assert hotline.sim.channel(caller).recordings == (connected["recording"],)
+    assert hotline.call(caller).agent_answered_at is not None

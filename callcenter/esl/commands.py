@@ -25,10 +25,13 @@ from callcenter.esl.results import (ChannelInfo, Collected, ControlledChannel, R
 
 log = logging.getLogger(__name__)
 
+# Not a channel variable: channel_variables() adds the leg's answer time (microseconds since
+# the epoch, the switch's clock; "0" when unanswered) under this name.
+ANSWERED_US = "cc_answered_us"
 CC_VARIABLES = ("cc_call_id", "cc_state", "cc_queue", "cc_priority", "cc_queued_at", "cc_agent",
                 "cc_leg", "cc_hotline", "cc_entry", "cc_service_line",
                 # what a restarted engine needs to know of an agent leg the switch bridged
-                "api_on_answer", "bridge_uuid", "signal_bond")
+                "api_on_answer", "bridge_uuid", "signal_bond", ANSWERED_US)
 EAVESDROP_MODES = {
     "listen": {},
     "whisper": {"eavesdrop_whisper_aleg": "true"},
@@ -272,8 +275,12 @@ class Switch:
             headers = json.loads(text)
         except ValueError as error:
             raise CommandFailed("uuid_dump json", f"unreadable JSON: {error}") from error
-        return {name[len("variable_"):]: value for name, value in headers.items()
-                if name.startswith("variable_") and value not in ("", "_undef_")}
+        variables = {name[len("variable_"):]: value for name, value in headers.items()
+                     if name.startswith("variable_") and value not in ("", "_undef_")}
+        answered = headers.get("Caller-Channel-Answered-Time")
+        if answered:
+            variables[ANSWERED_US] = answered
+        return variables
 
     def _variables_or_none(self, uuid: str) -> dict[str, str] | None:
         try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import time
 import uuid as uuidlib
 from typing import Callable, Iterable
 
@@ -51,6 +52,7 @@ class SwitchConnection:
         self._queues: dict[str, Queue] = {}
         self._exec: dict[str, tuple[str, AsyncResult]] = {}
         self._jobs: dict[str, AsyncResult] = {}
+        self._job_sent: dict[str, float] = {}  # job uuid -> time.monotonic() it was sent
         self._early_jobs: collections.OrderedDict[str, BackgroundJobDone] = collections.OrderedDict()
         self.connections = 0  # how many times a session was established (for tests and health)
 
@@ -231,6 +233,7 @@ class SwitchConnection:
         ds.no_control("bgapi command", command)
         job = str(uuidlib.uuid4())
         result = self._jobs[job] = AsyncResult()
+        self._job_sent[job] = time.monotonic()
         try:
             reply = self.command(f"bgapi {command}\nJob-UUID: {job}")
             if not reply.ok:
@@ -248,6 +251,14 @@ class SwitchConnection:
             raise CommandTimeout(f"bgapi {command[:60]}", timeout) from None
         finally:
             self._jobs.pop(job, None)
+            self._job_sent.pop(job, None)
+
+    def backlog(self) -> dict[str, float | int]:
+        """Commands sent and not answered yet, and how long the oldest has waited (s):
+        the switch's side of the engine's lag."""
+        sent = list(self._job_sent.values())
+        oldest = time.monotonic() - min(sent) if sent else 0.0
+        return {"commands_waiting": len(sent), "oldest_command_seconds": round(oldest, 3)}
 
     def api_in_background(self, command: str, timeout: float | None = None) -> str:
         """Run an api command as `bgapi` and wait (up to `timeout`, default api_timeout)

@@ -259,8 +259,8 @@ CUSTOM_PARSERS: dict[str, Parser] = {
 # others (CHANNEL_EXECUTE per application, CHANNEL_CREATE / ANSWER / BRIDGE per leg):
 # the switch would serialise and the engine read them for nothing. The other parsers
 # stay for reading transcripts and for tests.
-SUBSCRIBED = ("CHANNEL_PARK", "CHANNEL_HANGUP", "CHANNEL_DESTROY", "CHANNEL_EXECUTE_COMPLETE",
-              "DTMF", "BACKGROUND_JOB", "RECORD_STOP")
+SUBSCRIBED = ("CHANNEL_PARK", "CHANNEL_BRIDGE", "CHANNEL_HANGUP", "CHANNEL_DESTROY",
+              "CHANNEL_EXECUTE_COMPLETE", "DTMF", "BACKGROUND_JOB", "RECORD_STOP")
 
 
 def subscription_command() -> str:

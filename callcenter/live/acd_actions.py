@@ -54,6 +54,9 @@ class Leg:
     held: bool = False
     offer_id: int | None = None  # the core's number of the offer this leg rings for
     answered_at: float | None = None  # on the switch's clock
+    bridged_at: float | None = None  # the switch's CHANNEL_BRIDGE of this leg and its caller
+    accepted: bool = False  # the ACD took the answer (offer_answered)
+    connected: bool = False  # 'connected' logged (bridged and accepted)
 
 
 @dataclass
@@ -76,6 +79,9 @@ class ActionRunner(WaitingCallerActions):
         self._touched: set[str] = set()  # agents whose saved call changed outside an input
         self.submit: Callable[[Callable[[float], list]], None] = lambda step: None  # set by the shell
         self.core: AcdCore | None = None  # set by the shell; read only inside its loop
+        # the time of the ACD input being carried out (the switch's, for one from an event):
+        # what the actions' log lines are stamped with; set by the shell
+        self.now: float | None = None
         from callcenter.live.consult import Consultations  # it builds on this module
         self.consults = Consultations(self)
 
@@ -134,16 +140,19 @@ class ActionRunner(WaitingCallerActions):
         log.info("[%s] offer to %s withdrawn (%s)", action.call_id, action.agent, action.reason)
         self._later(self.switch.hangup, leg.uuid, "ORIGINATOR_CANCEL")
         self.calllog.event(action.call_id, "offer_cancelled", {"agent": action.agent,
-                                                               "reason": action.reason})
+                                                               "reason": action.reason},
+                           at=switch_time(self.now))
 
     def _on_CallRequeued(self, action: act.CallRequeued) -> None:
-        self.calllog.event(action.call_id, "requeued", {"reason": action.reason})
+        self.calllog.event(action.call_id, "requeued", {"reason": action.reason},
+                           at=switch_time(self.now))
 
     def _on_CallAbandoned(self, action: act.CallAbandoned) -> None:
         self.calls.pop(action.call_id, None)
         self.calllog.update(action.call_id, abandoned=True)
         self.calllog.event(action.call_id, "abandoned", {"queue": action.queue,
-                                                         "waited_seconds": round(action.waited_seconds, 1)})
+                                                         "waited_seconds": round(action.waited_seconds, 1)},
+                           at=switch_time(self.now))
 
     def _on_AgentStateChanged(self, action: act.AgentStateChanged) -> None:
         record = action.record
@@ -154,7 +163,7 @@ class ActionRunner(WaitingCallerActions):
         self.bus.publish(agent_event(card.id, record))
 
     def _on_RouteDecisionLogged(self, action: act.RouteDecisionLogged) -> None:
-        self.calllog.event(action.call_id, "routed", dict(action.reason))
+        self.calllog.event(action.call_id, "routed", dict(action.reason), at=switch_time(self.now))
 
     # --- ringing and connecting ---------------------------------------------------
     def _ring(self, call_id: str, agent: str, ring_timeout: float, reason: Any,
@@ -180,11 +189,10 @@ class ActionRunner(WaitingCallerActions):
             # sends later can miss a short call, and an agent whose caller is gone by then
             # is released at once (intercept finds no caller, the leg hangs up).
             leg.recording = self.recordings.path_for(call_id)
+            # (the caller's RECORD_STEREO=true is set by the dialplan)
             variables.update(cc_state="bridged", intercept_unbridged_only="true",
                              api_on_answer=f"uuid_record {call_id} start {leg.recording}")
             application = ("intercept", call_id)
-            self._quietly(self.switch.set_variables, call_id,
-                          {"cc_state": "offered", "cc_agent": agent, "RECORD_STEREO": "true"})
         try:
             dialled = self.switch.dial(
                 Endpoint.user(card.extension), uuid=leg.uuid, timeout=int(ring_timeout) + 5,
@@ -237,31 +245,58 @@ class ActionRunner(WaitingCallerActions):
         if not actions:
             self._later(self.switch.hangup, leg.uuid, "NORMAL_CLEARING")
             return []
-        gevent.spawn(self._connect, call_id, leg, card, callback_number)
+        leg.accepted = True
+        if callback_number is not None:
+            gevent.spawn(self._call_customer, call_id, leg, callback_number)
+        self._maybe_connected(call_id, state, leg)
         return actions
 
-    def _connect(self, call_id: str, leg: Leg, card: Any, callback_number: str | None) -> None:
-        """The agent answered. A queue call is already bridged and recorded by the switch
-        (see _ring); a callback's customer is dialled now and does the same to the agent."""
-        state = self.calls[call_id]
-        answered = leg.answered_at
-        if callback_number is not None:
-            leg.recording = self.recordings.path_for(call_id)
-            dialled = self._call_back(call_id, callback_number, leg)
-            if dialled is None:
-                self._quietly(self.switch.hangup, leg.uuid, "NORMAL_CLEARING")
-                return
-            self.agent_legs[dialled.uuid] = call_id  # the customer's hang-up ends the call too
-            answered = dialled.answered_at
-        self.recordings.started(call_id, leg.recording)
+    def _call_customer(self, call_id: str, leg: Leg, number: str) -> None:
+        """A callback's agent answered: dial the customer, who is bridged to the agent and
+        recorded by the switch when they answer (as a queue call is, see _ring)."""
+        leg.recording = self.recordings.path_for(call_id)
+        dialled = self._call_back(call_id, number, leg)
+        if dialled is None:
+            self._quietly(self.switch.hangup, leg.uuid, "NORMAL_CLEARING")
+            return
+        self.agent_legs[dialled.uuid] = call_id  # the customer's hang-up ends the call too
+        self.calllog.callback_progress(call_id, CallbackStatus.DONE)
+
+    def on_bridged(self, core: AcdCore, uuid: str, other: str, now: float) -> list:
+        """CHANNEL_BRIDGE: the switch joined an agent leg and its caller (on the agent's
+        answer, by itself). The call counts as connected from this event's time."""
+        call_id = self.agent_legs.get(uuid) or self.agent_legs.get(other)
+        state = self.calls.get(call_id) if call_id else None
+        leg = state.leg if state is not None else None
+        if leg is None or leg.uuid not in (uuid, other):
+            return []
+        if leg.bridged_at is None:
+            leg.bridged_at = now
+        self._maybe_connected(call_id, state, leg)
+        return []
+
+    def connected_after_restart(self, call_id: str, state: CallState) -> None:
+        """Recovery found the call's agent leg answered and bridged by the switch while no
+        engine ran: log it connected (from the agent's answer) with its recording."""
+        self._maybe_connected(call_id, state, state.leg)
+
+    def _maybe_connected(self, call_id: str, state: CallState, leg: Leg) -> None:
+        """Log 'connected' once both are known: the ACD accepted the answer and the switch
+        bridged the legs (the two arrive in either order). An answered leg the switch never
+        bridges (its caller had gone) is never counted as connected."""
+        if leg.connected or not leg.accepted or leg.bridged_at is None:
+            return
+        leg.connected = True
+        card = self.agents.by_login(leg.agent)
+        at = switch_time(leg.bridged_at)
+        if leg.recording:
+            self.recordings.started(call_id, leg.recording)
         self.touch(leg.agent)  # the recording path, for a restarted engine
-        at = switch_time(answered)
-        self.calllog.update(call_id, agent_answered_at=at, agent_id=card.id)
+        self.calllog.update(call_id, agent_answered_at=at, agent_id=card.id if card else None)
         self.calllog.event(call_id, "connected", {"agent": leg.agent, "recording": leg.recording},
                            at=at)
-        if callback_number is not None:
-            self.calllog.callback_progress(call_id, CallbackStatus.DONE)
-        self.bus.publish(live_call(state, card, "bridged", None, kind="call_connected"))
+        if card is not None:
+            self.bus.publish(live_call(state, card, "bridged", None, kind="call_connected"))
         log.info("[%s] connected to agent %s", call_id, leg.agent)
 
     def _call_back(self, call_id: str, number: str, agent_leg: Leg) -> Dialled | None:
@@ -296,14 +331,16 @@ class ActionRunner(WaitingCallerActions):
         if state.leg is not None and state.leg.answered:
             consult = self.consults.get(call_id)
             if consult is None:
-                return self._ended(core, call_id, state, cause, now)
+                return self._ended(core, call_id, state, cause, now, gone=uuid)
             return self._ended_in_consultation(core, consult, uuid, call_id, state, cause, now)
         if uuid == call_id:  # the caller gave up (waiting, or while an agent's phone rang)
             self.calllog.update(call_id, ended_at=switch_time(now), hangup_cause=cause)
             return core.call_abandoned(call_id, now) if core_has(core, call_id) else []
         return []  # an agent leg that never answered: the originate reports it
 
-    def _ended(self, core: AcdCore, call_id: str, state: CallState, cause: str, now: float) -> list:
+    def _ended(self, core: AcdCore, call_id: str, state: CallState, cause: str, now: float,
+               gone: str | None = None) -> list:
+        """The call is over: hang up its legs (but ``gone``, the one that hung up)."""
         leg = state.leg
         transfer = state.extras.pop("transfer", None)
         if transfer is not None and leg is not None:
@@ -313,7 +350,8 @@ class ActionRunner(WaitingCallerActions):
         for uuid in owned:  # the agent leg, and a callback's customer leg
             self.agent_legs.pop(uuid, None)
         for uuid in dict.fromkeys([call_id, leg.uuid, *owned]):
-            self._later(self.switch.hangup, uuid, "NORMAL_CLEARING")
+            if uuid != gone:
+                self._later(self.switch.hangup, uuid, "NORMAL_CLEARING")
         self.calllog.update(call_id, ended_at=switch_time(now), hangup_cause=cause)
         self.calllog.event(call_id, "ended", {"cause": cause}, at=switch_time(now))
         if leg.recording:

@@ -71,6 +71,9 @@ class AcdShell:
             transferred=bool(request.context.get("transferred")), caller=request.caller,
             context=request.context))
 
+    def channel_bridged(self, uuid: str, other: str, at: float | None = None) -> None:
+        self.submit_nowait(lambda now: self.runner.on_bridged(self.core, uuid, other, now), at)
+
     def channel_hung_up(self, uuid: str, cause: str, at: float | None = None) -> None:
         self.submit_nowait(lambda now: self.runner.on_hangup(self.core, uuid, cause, now), at)
 
@@ -103,6 +106,7 @@ class AcdShell:
             now = self.clock()
             if at is not None and at < now:
                 now = at
+            self.runner.now = now
             try:
                 actions = step(now) if step is not None else []
             except (AcdError, ValueError) as error:

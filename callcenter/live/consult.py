@@ -225,7 +225,8 @@ class Consultations:
         self._forget(consult)
         old = state.leg
         self.runner.agent_legs.pop(old.uuid, None)
-        state.leg = Leg(consult.to_agent, consult.leg, answered=True, recording=old.recording)
+        state.leg = Leg(consult.to_agent, consult.leg, answered=True, recording=old.recording,
+                        accepted=True, connected=True)
         self.runner.agent_legs[consult.leg] = consult.call_id
         request = state.request
         state.request = replace(request, context={**dict(request.context), "transferred": True,

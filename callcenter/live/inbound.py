@@ -91,11 +91,9 @@ class InboundCalls:
     def _serve(self, uuid: str, caller: str, dialled: str, service_line: str | None = None,
                answered_at: float | None = None) -> None:
         try:
-            # both at once: bgapi commands do not wait for each other on the switch
-            marked = gevent.spawn(self.switch.set_variables, uuid,
-                                  {"cc_call_id": uuid, "cc_state": "ivr", "cc_leg": "caller"})
-            self.switch.cancel_scheduled(uuid)  # the dialplan's fallback: the engine has the call
-            marked.get()
+            # the dialplan set cc_call_id, cc_leg and RECORD_STEREO; this one command is the
+            # engine's take (a call nobody took keeps its scheduled fallback)
+            self.switch.cancel_scheduled(uuid)
             if service_line is None:
                 service_line = self.switch.get_variable(uuid, "cc_service_line")
         except CallHungUp:
@@ -122,7 +120,7 @@ class InboundCalls:
             entry.flow, SwitchCallControl(self.switch, uuid),
             call=CallInfo(uuid, caller, dialled, need=entry.need,
                           language=customer.language if customer else None,
-                          caller_tier=customer.tier if customer else None),
+                          caller_tier=customer.tier if customer else "regular"),
             hooks=self.hooks, prompts=self.prompts, sink=sink,
             calendar=self.flows.calendar, flows=self.flows.flow, clock=self.ivr_clock,
             recordings_dir=self.recordings.directory).run()

@@ -18,6 +18,7 @@ from typing import Any
 from acd.core import AcdCore
 from acd.queue_config import AcdConfig
 from callcenter.esl import ControlledChannel, Switch, SwitchError
+from callcenter.esl.commands import ANSWERED_US
 from callcenter.live.acd_actions import ActionRunner, CallState, Leg
 from callcenter.live.inbound import QueueRequest
 from callcenter.live.presence import PresenceStore
@@ -58,8 +59,14 @@ def recover(config: AcdConfig, presence: PresenceStore, switch: Switch,
             shell = {**shell, "agent_leg": leg.info.uuid, "recording": _recording_of(leg)}
             call["offered_to"] = call["offered_at"] = None
             active.append({"call": call, "agent": agent, "answered_at": now})
-            _remember(runner, uuid, shell, agent).acd_record = call
+            state = _remember(runner, uuid, shell, agent)
+            state.acd_record = call
             _make_sure_bridged(switch, uuid, leg)
+            answered = leg.variables.get(ANSWERED_US, "")
+            state.leg.connected, state.leg.accepted = False, True
+            state.leg.bridged_at = int(answered) / 1_000_000 if answered.isdigit() and answered != "0" \
+                else now
+            runner.connected_after_restart(uuid, state)
         elif saved["state"] == "waiting" and (alive(uuid) or call.get("callback")):
             call["offered_to"] = call["offered_at"] = None
             waiting.append(call)
@@ -126,7 +133,8 @@ def _remember(runner: ActionRunner, uuid: str, shell: dict[str, Any],
         uuid, "", None, 0, "regular", None)
     state = CallState(request, callback=bool(shell.get("callback")))
     if agent and shell.get("agent_leg"):
-        state.leg = Leg(agent, shell["agent_leg"], answered=True, recording=shell.get("recording"))
+        state.leg = Leg(agent, shell["agent_leg"], answered=True, recording=shell.get("recording"),
+                        accepted=True, connected=True)
         runner.agent_legs[state.leg.uuid] = uuid
     runner.calls[uuid] = state
     return state

@@ -89,6 +89,5 @@ class WaitingCallerActions:
         return str(variables.get("language") or "zh")
 
     def _music(self, call_id: str) -> None:
-        self._quietly(self.switch.set_variable, call_id, "cc_state", "queued")
-        self._quietly(self.announcer.music, call_id)
+        self._quietly(self.announcer.music, call_id)  # (cc_state=queued: set by remember)
 
