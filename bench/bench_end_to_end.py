@@ -19,7 +19,8 @@ printed beside it.
 
 Run: .venv/bin/python bench/bench_end_to_end.py [--rates 5,10,20,30] [--seconds 10]
      [--agents 100] [--speed 10] [--talk 20] [--database-url postgresql+psycopg://...]
-BENCH_PROFILE=1 (cProfile on CPU time; BENCH_PROFILE_SORT, BENCH_PROFILE_FILTER) and
+BENCH_PROFILE=1 (cProfile on CPU time; BENCH_PROFILE_SORT, BENCH_PROFILE_FILTER, and
+BENCH_PROFILE_DUMP=file to keep the raw stats) and
 BENCH_DEBUG=1 (what happened to calls not answered) help find where the time goes.
 """
 from gevent import monkey
@@ -321,7 +322,11 @@ def main(argv: list[str] | None = None) -> int:
                 if profile is not None:
                     import pstats
                     profile.disable()
-                    pstats.Stats(profile).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "tottime")).print_stats(os.environ.get("BENCH_PROFILE_FILTER", ""), 40)
+                    stats = pstats.Stats(profile)
+                    if os.environ.get("BENCH_PROFILE_DUMP"):
+                        stats.dump_stats(os.environ["BENCH_PROFILE_DUMP"])
+                    stats.sort_stats(os.environ.get("BENCH_PROFILE_SORT", "tottime")).print_stats(
+                        os.environ.get("BENCH_PROFILE_FILTER", ""), 40)
                 print(f"{row['rate']:>9g} {row['placed']:>6} {row['ended']:>5} {row['answered']:>8} "
                       f"{row['abandoned']:>7} {'yes' if row['keeps_up'] else 'NO':>8} {row['wait_p50']:>8.2f} "
                       f"{row['wait_p95']:>8.2f} {row['engine_cpu_ms']:>14.1f} {row['writes_cpu_ms']:>15.1f} "

@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import logging
 import re
-import uuid as uuidlib
 from dataclasses import dataclass
 from typing import Mapping
 
 from gevent.pool import Pool
 
 from callcenter.esl import dialstring as ds
-from callcenter.esl.connection import SwitchConnection
+from callcenter.esl.connection import SwitchConnection, new_uuid
 from callcenter.esl.dialstring import DialString, Endpoint
 from callcenter.esl.errors import CallHungUp, CommandFailed, InvalidArgument, OriginateFailed
 from callcenter.esl.events import ApplicationCompleted
@@ -48,10 +47,6 @@ CONTROLLED_READS = 16  # uuid_dump commands in flight at once during a resync
 class Dialled:
     uuid: str
     answered_at: float | None  # seconds since the epoch, the switch's clock (None: not told)
-
-
-def new_uuid() -> str:
-    return str(uuidlib.uuid4())
 
 
 class Switch:

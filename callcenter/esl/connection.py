@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 import logging
 import time
+import random
 import uuid as uuidlib
 from typing import Callable, Iterable
 
@@ -31,6 +32,13 @@ from callcenter.esl.parse import Frame
 from callcenter.esl.wire import HardenedInboundESL, Reply
 
 log = logging.getLogger(__name__)
+_random = random.Random()  # seeded from os.urandom once
+
+
+def new_uuid() -> str:
+    """A version-4 uuid for a leg, a job or an application run. They only need to be
+    unique, not secret: Python's PRNG instead of os.urandom, a system call each."""
+    return str(uuidlib.UUID(int=_random.getrandbits(128), version=4))
 
 
 class SwitchConnection:
@@ -231,7 +239,7 @@ class SwitchConnection:
     def bgapi(self, command: str, timeout: float) -> BackgroundJobDone:
         """Run `bgapi <command>` and wait up to `timeout` s for its BACKGROUND_JOB."""
         ds.no_control("bgapi command", command)
-        job = str(uuidlib.uuid4())
+        job = new_uuid()
         result = self._jobs[job] = AsyncResult()
         self._job_sent[job] = time.monotonic()
         try:
@@ -287,7 +295,7 @@ class SwitchConnection:
         ds.uuid(uuid)
         ds.application(app)
         seconds = self.application_timeout if timeout is None else timeout
-        event_uuid = str(uuidlib.uuid4())
+        event_uuid = new_uuid()
         result = AsyncResult()
         self._exec[event_uuid] = (uuid, result)
         headers = [("call-command", "execute"), ("execute-app-name", app)]

@@ -29,13 +29,16 @@ class RecordingStore:
         self.sessions = sessions
         self.directory = Path(directory)
         self.retention_days = retention_days
+        self._day, self._folder = "", self.directory
         self.writer = writer if writer is not None else CallLog(sessions)  # .put(op)
 
     def path_for(self, call_uuid: str, kind: str = "call") -> str:
-        day = datetime.now(timezone.utc)
-        folder = self.directory / day.strftime("%Y/%m/%d")
-        folder.mkdir(parents=True, exist_ok=True)
-        return str(folder / f"{call_uuid}-{kind}.wav")
+        day = datetime.now(timezone.utc).strftime("%Y/%m/%d")
+        if day != self._day:  # one mkdir a day, not one a call
+            self._folder = self.directory / day
+            self._folder.mkdir(parents=True, exist_ok=True)
+            self._day = day
+        return f"{self._folder}/{call_uuid}-{kind}.wav"
 
     def started(self, call_uuid: str, path: str, kind: str = "call") -> None:
         self.writer.put({"op": ops.RECORDING, "uuid": call_uuid, "path": path, "kind": kind,
