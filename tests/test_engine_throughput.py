@@ -13,7 +13,7 @@ from datetime import timezone
 
 import gevent
 
-from engine_fixtures import hotline  # noqa: F401  (fixture)
+from engine_fixtures import hotline, hotline_with  # noqa: F401  (fixtures)
 
 TO_AN_AGENT = "wait:0.5 press:1 wait:1 press:0"  # Mandarin, then 0 for an agent
 
@@ -126,3 +126,39 @@ def test_an_agent_who_answered_while_the_engine_was_down_keeps_the_caller(hotlin
     assert connected is not None and connected["agent"] == "agent08"
     assert hotline.sim.channel(caller).recordings == (connected["recording"],)
     assert hotline.call(caller).agent_answered_at is not None
+
+
+def test_a_burst_every_call_reaches_an_agent_is_recorded_and_timed_by_the_switch(hotline_with):
+    from sqlalchemy import select
+
+    from callcenter.models import Call, CallEvent, Recording
+    hotline = hotline_with(queues={"general": {"wrap_up": 1}})
+    agents = [card.login for card in hotline.engine.agents.call_takers() if "general" in card.skills]
+    for login in agents:
+        hotline.agent_ready(login, phone="answer:0.2 hangup:1")
+    callers = []
+    for n in range(40):  # about 20 calls a second, simulated at x4
+        callers.append(hotline.sim.place_call(f"1390000{n:04d}", "10000", TO_AN_AGENT + " wait:300"))
+        gevent.sleep(0.05)
+    hotline.wait(lambda: all(hotline.sim.channel(c).gone for c in callers), 90,
+                 "not every call ended")
+    hotline.engine.calllog.flush()
+    with hotline.services.sessions() as session:
+        calls = {c.uuid: c for c in session.scalars(select(Call).where(Call.uuid.in_(callers)))}
+        events = {}
+        for event in session.scalars(select(CallEvent).join(Call).where(Call.uuid.in_(callers))
+                                     .order_by(CallEvent.id)):
+            events.setdefault(event.call_id, {})[event.kind] = event.at
+        hashed = {r.path for r in session.scalars(select(Recording)) if r.sha256}
+    assert len(calls) == len(callers)
+    for uuid, call in calls.items():
+        kinds = events[call.id]
+        assert "connected" in kinds and "ended" in kinds, (uuid, sorted(kinds))
+        assert call.agent_answered_at <= call.ended_at
+        assert kinds["connected"] <= kinds["ended"]
+        snapshot = hotline.sim.channel(uuid)
+        assert abs(call.ended_at.replace(tzinfo=timezone.utc).timestamp() - snapshot.hangup_at) < 0.5
+        assert len(snapshot.recordings) == 1 and snapshot.recordings[0] in hashed
+    silent = [c for c in hotline.sim.channels() if c.variables.get("cc_leg") == "agent"
+              and c.answered and not c.variables.get("bridge_uuid")]
+    assert silent == []  # no agent leg answered without its caller
