@@ -326,6 +326,10 @@ class AcdCore:
         """The waiting calls in the one waiting order (read only: do not modify)."""
         return list(self._waiting)
 
+    def waiting_call(self, call_id: str) -> CallInfo | None:
+        """One waiting call's record, None when it is not waiting (read only)."""
+        return self._calls.get(call_id)
+
     def agent(self, login: str) -> AgentInfo:
         """An agent's current record (read only: do not modify)."""
         return self._agent(login)

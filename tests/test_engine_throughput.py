@@ -142,6 +142,8 @@ def test_a_burst_every_call_reaches_an_agent_is_recorded_and_timed_by_the_switch
         gevent.sleep(0.05)
     hotline.wait(lambda: all(hotline.sim.channel(c).gone for c in callers), 90,
                  "not every call ended")
+    hotline.wait(lambda: not set(callers) & set(hotline.engine.runner.calls), 10,
+                 "the engine still holds ended calls")
     hotline.engine.calllog.flush()
     with hotline.services.sessions() as session:
         calls = {c.uuid: c for c in session.scalars(select(Call).where(Call.uuid.in_(callers)))}

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 IDLE_WAKEUP = 1.0  # seconds: the loop looks at the clock at least this often
 ANSWER_TIMEOUT = 10.0  # seconds a console request waits for the loop
+FULL_SAVE_SECONDS = 2.0  # the whole saved picture at least this often (else what changed)
 
 
 class AcdShell:
@@ -37,6 +38,8 @@ class AcdShell:
         self._inbox: Queue = Queue()
         self._loop: gevent.Greenlet | None = None
         self._saved_once = False  # the first save writes every agent
+        self._full_saved_at = 0.0
+        self._dirty_calls: set[str] = set()  # waiting calls to save with the next input
         runner.submit = self.submit_nowait
         runner.core = core
 
@@ -66,6 +69,7 @@ class AcdShell:
 
     def enqueue(self, request: QueueRequest) -> None:
         self.runner.remember(request)
+        self._dirty_calls.add(request.uuid)
         self.submit_nowait(lambda now: self.core.call_enqueued(
             request.uuid, request.need, now, tier=request.tier,
             transferred=bool(request.context.get("transferred")), caller=request.caller,
@@ -130,27 +134,40 @@ class AcdShell:
     def _carry_out(self, actions: list) -> None:
         touched = self.runner.take_touched() | {a.record.agent for a in actions
                                                  if isinstance(a, AgentStateChanged)}
-        if not actions and not touched:
+        calls, self._dirty_calls = self._dirty_calls, set()
+        calls |= {call_id for call_id in (getattr(a, "call_id", None) or getattr(
+            getattr(a, "record", None), "call_id", None) for a in actions) if call_id}
+        if not actions and not touched and not calls:
+            if time.monotonic() - self._full_saved_at >= FULL_SAVE_SECONDS and self._saved_once:
+                self._persist(set(), None)  # the timers the core moved without an action
             return
         # Persist first: the actions talk to the switch and may block; an engine that dies
         # meanwhile must find the queue as the core left it. Persist again after them for
         # what the runner learnt meanwhile (agent legs, transfers, callbacks).
-        self._persist(touched)
+        self._persist(touched, calls)
         for action in actions:
             try:
                 self.runner.execute(action)
             except Exception:
                 log.exception("ACD action %s failed", type(action).__name__)
-        self._persist(touched | self.runner.take_touched())
+        self._persist(touched | self.runner.take_touched(), calls)
 
-    def _persist(self, touched: set[str]) -> None:
-        """Save the waiting calls and the agents in ``touched`` (every agent the first time)."""
-        logins = touched if self._saved_once else None
+    def _persist(self, touched: set[str], calls: set[str] | None = None) -> None:
+        """Save the agents in ``touched`` and the waiting ``calls`` (None: every waiting
+        call). Every agent and call the first time and every FULL_SAVE_SECONDS: the
+        core also changes a waiting call's timers without an action saying so."""
+        now = time.monotonic()
+        full = not self._saved_once or now - self._full_saved_at >= FULL_SAVE_SECONDS
+        logins = None if not self._saved_once else touched
+        call_ids = None if full else calls
         try:
-            saved = picture(self.core, self.runner.answered_records(), logins)
-            calls = [c["call_id"] for c in saved["calls"]] + [e["call"]["call_id"] for e in saved["active"]]
-            self.presence.save(saved, self.runner.legs(calls))  # queued: never waits on the database
+            saved = picture(self.core, self.runner.answered_records(), logins, call_ids)
+            ids = [c["call_id"] for c in saved["calls"]] + [e["call"]["call_id"] for e in saved["active"]]
+            # queued: never waits on the database
+            self.presence.save(saved, self.runner.legs(ids), None if call_ids is None else set(call_ids))
             self._saved_once = True
+            if full:
+                self._full_saved_at = now
         except Exception:
             self._saved_once = False  # unsure what was written: every agent next time
             log.exception("could not persist the ACD's state")

@@ -57,12 +57,16 @@ def agent_record(agent: Any) -> dict[str, Any]:
 
 
 def picture(core: AcdCore, active_records: Mapping[str, Mapping[str, Any]],
-            logins: set[str] | None = None) -> dict[str, Any]:
+            logins: set[str] | None = None, call_ids: set[str] | None = None) -> dict[str, Any]:
     """What AcdCore.snapshot() gives, for what a restart needs, without deep-copying every
     call's context on every input. ``active_records``: call id -> the call's record taken
     when it was answered (the core keeps answered calls out of waiting()). ``logins``:
-    only these agents (and their connected calls) changed; None: all of them."""
-    calls = [call_record(call) for call in core.waiting()]
+    only these agents (and their connected calls) changed; None: all of them.
+    ``call_ids``: only these waiting calls changed; None: all of them."""
+    if call_ids is None:
+        calls = [call_record(call) for call in core.waiting()]
+    else:  # not every waiting call on every input: that grows with the queue
+        calls = [call_record(call) for call in map(core.waiting_call, call_ids) if call is not None]
     active = []
     if logins is None:
         call_ids: Any = active_records
@@ -103,8 +107,11 @@ class PresenceStore:
         self._members: dict[str, dict[str, Any]] | None = None  # call id -> context queued
         self._presence: dict[int, dict[str, Any]] | None = None  # agent id -> details queued
 
-    def save(self, snapshot: Mapping[str, Any], legs: Mapping[str, Mapping[str, Any]]) -> None:
-        """Write ``snapshot`` (AcdCore.snapshot() or picture()) and the shell's notes."""
+    def save(self, snapshot: Mapping[str, Any], legs: Mapping[str, Mapping[str, Any]],
+             calls_checked: set[str] | None = None) -> None:
+        """Write ``snapshot`` (AcdCore.snapshot() or picture()) and the shell's notes.
+        ``calls_checked``: the snapshot holds only these calls of the waiting ones (a
+        picture(call_ids=...)): the others are left as they are; None: it holds them all."""
         rows = {}
         for call in snapshot["calls"]:
             rows[call["call_id"]] = {"acd": call, "shell": dict(legs.get(call["call_id"], {})),
@@ -123,13 +130,16 @@ class PresenceStore:
                 if agent["login"] in active:
                     details[ACTIVE_CALL] = active[agent["login"]]
                 agents[card.id] = details
-        self._write(rows, agents)
+        self._write(rows, agents, calls_checked)
 
-    def _write(self, rows: dict[str, dict[str, Any]], agents: dict[int, dict[str, Any]]) -> None:
+    def _write(self, rows: dict[str, dict[str, Any]], agents: dict[int, dict[str, Any]],
+               calls_checked: set[str] | None = None) -> None:
         """Queue only what differs from what was queued before."""
         if self._members is None or self._presence is None:
             self._load_written()
-        gone = [call_id for call_id in self._members if call_id not in rows]
+        checked = self._members if calls_checked is None else \
+            [call_id for call_id in calls_checked if call_id in self._members]
+        gone = [call_id for call_id in checked if call_id not in rows]
         if gone:
             self.writer.put({"op": ops.MEMBER_DELETE, "call_uuids": gone})
             for call_id in gone:
