@@ -235,7 +235,7 @@ class ActionRunner(WaitingCallerActions):
         if state is None or state.leg is not leg:
             self._later(self.switch.hangup, leg.uuid, "NORMAL_CLEARING")
             return []
-        info = next((c for c in self.core.waiting() if c.call_id == call_id), None)
+        info = self.core.waiting_call(call_id)
         try:
             actions = self.core.offer_answered(call_id, now, leg.offer_id)
         except AcdError:
@@ -420,7 +420,7 @@ class ActionRunner(WaitingCallerActions):
 
 
 def core_has(core: AcdCore, call_id: str) -> bool:
-    return any(call.call_id == call_id for call in core.waiting())
+    return core.waiting_call(call_id) is not None
 
 
 def agent_call_ended(agent_id: int, call_id: str, cause: str):
