@@ -354,8 +354,7 @@ class ActionRunner(WaitingCallerActions):
                 self._later(self.switch.hangup, uuid, "NORMAL_CLEARING")
         self.calllog.update(call_id, ended_at=switch_time(now), hangup_cause=cause)
         self.calllog.event(call_id, "ended", {"cause": cause}, at=switch_time(now))
-        if leg.recording:
-            gevent.spawn_later(0.5, self.recordings.finished, leg.recording)
+        # the recording is measured and hashed on the switch's RECORD_STOP (Engine._dispatch)
         card = self.agents.by_login(leg.agent)
         if card is not None:
             self.bus.publish(agent_call_ended(card.id, call_id, cause))

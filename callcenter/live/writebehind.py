@@ -36,6 +36,8 @@ from typing import Any, Protocol
 import gevent
 from sqlalchemy import Engine, exc
 
+from callcenter.live.writeops import PRESENCE_PUT
+
 log = logging.getLogger(__name__)
 
 BATCH_DELAY = 0.05  # seconds the first op of a batch waits for others
@@ -218,6 +220,9 @@ class WriteBehind:
         self._queue: deque[Op] = deque()
         self._writer: gevent.Greenlet | None = None
         self._inflight: Any = None  # the batch being written (a threadpool result)
+        # agent id -> its presence op queued since the last batch was taken: a newer state
+        # of the same agent replaces it (only the last state is kept in that table anyway)
+        self._latest_presence: dict[Any, Op] = {}
         self._retry = 0.0  # current backoff; 0 while writes succeed
         self._closed = False
         self.written = self.dropped = 0
@@ -242,6 +247,13 @@ class WriteBehind:
             log.error("database write dropped: %d writes pending and no spool file", len(self._queue))
             return
         else:
+            if op.get("op") == PRESENCE_PUT:
+                agent = op["row"]["agent_id"]
+                queued = self._latest_presence.get(agent)
+                if queued is not None:
+                    queued["row"] = op["row"]
+                    return
+                self._latest_presence[agent] = op
             self._queue.append(op)
         self._write_soon()
 
@@ -283,6 +295,7 @@ class WriteBehind:
 
     def _write_head(self) -> bool:
         self._await_inflight()
+        self._latest_presence.clear()  # what is taken now is no longer replaced in place
         batch = list(islice(self._queue, self.max_batch))
         if not batch:
             return True
