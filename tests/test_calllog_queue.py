@@ -331,3 +331,22 @@ def test_hashing_a_long_recording_does_not_stall_the_other_calls(calllog, sessio
         recording = session.scalar(select(Recording))
     assert recording.sha256 == hashlib.sha256(blob).hexdigest()
     assert (recording.size_bytes, recording.duration_ms, recording.kind) == (len(blob), 3_600_000, "call")
+
+
+def test_an_agents_newer_presence_replaces_the_one_still_queued(calllog, sessions, agent_id):
+    from callcenter.models import AgentPresence
+
+    def presence(state):
+        return {"op": "presence_put", "row": {
+            "agent_id": agent_id, "state": state, "reason": None, "since": T0, "call_uuid": None,
+            "missed_in_a_row": 0, "details": {"login": "a", "state": state}}}
+    for state in ("ready", "reserved", "ringing", "on_call"):
+        calllog.put(presence(state))
+    assert calllog.backlog()["in_memory"] == 1  # one row to write, holding the last state
+    assert calllog.flush()
+    calllog.put(presence("wrap_up"))  # a new batch: queued again
+    assert calllog.backlog()["in_memory"] == 1
+    assert calllog.flush()
+    with sessions() as session:
+        row = session.scalar(select(AgentPresence).where(AgentPresence.agent_id == agent_id))
+        assert (row.state, row.details["state"]) == ("wrap_up", "wrap_up")
