@@ -17,6 +17,10 @@ SIPp helpers (`sipp`, the scenario builders) drive calls and registrations.
 """
 from __future__ import annotations
 
+if __name__ == "__main__":  # the engine child (EngineProcess): gevent first
+    from gevent import monkey
+    monkey.patch_all()
+
 import os
 import secrets
 import shutil
@@ -98,7 +102,10 @@ class RealSwitch:
         self.binary = binary or freeswitch_binary()
         self.give_password = give_password
         self.password = "test-" + secrets.token_hex(12)
-        rtp = 20000 + secrets.randbelow(2000) * 20
+        # below Linux's ephemeral ports (32768-60999): SIPp, tshark and every client socket
+        # take theirs there, and FreeSWITCH hangs a call up (RTP "Bind Error",
+        # INCOMPATIBLE_DESTINATION) when its RTP port is already taken
+        rtp = 10000 + secrets.randbelow(1000) * 20
         self.ports = Ports(free_port(), free_port(), free_port(), rtp)
         self.conf_dir = workdir / "kit" / "freeswitch-conf"
         self.prompts_dir = workdir / "prompts"
@@ -444,8 +451,8 @@ class AgentPhone:
 
     def __init__(self, workdir: Path, switch: RealSwitch, extension: str, password: str,
                  behaviour: str = "answer"):
-        """behaviour: "answer" (SIPp's built-in uas), "reject" (603 Decline) or "ring"
-        (180 Ringing, never answers; accepts the CANCEL)."""
+        """behaviour: "answer" (SIPp's built-in uas), "reject" (603 Decline), "ring"
+        (180 Ringing, never answers; accepts the CANCEL) or "slow" (rings 3 s, then answers)."""
         if behaviour not in PHONE_BEHAVIOURS:
             raise ValueError(f"phone behaviour {behaviour!r}: one of {sorted(PHONE_BEHAVIOURS)}")
         self.workdir, self.switch = workdir / f"phone-{extension}", switch
@@ -588,4 +595,311 @@ PHONE_BEHAVIOURS: dict[str, str | None] = {
   <send>{_UAS_REPLY.format(status="200 OK", cseq="[last_CSeq:]")}</send>
   <send>{_UAS_REPLY.format(status="487 Request Terminated", cseq="CSeq: [last_cseq_number] INVITE")}</send>
   <recv request="ACK"/>"""),
+    "slow": _scenario("phone rings 3 s, answers, waits for the BYE", f"""
+  <recv request="INVITE"/>
+  <send>{_UAS_REPLY.format(status="180 Ringing", cseq="[last_CSeq:]")}</send>
+  <pause milliseconds="3000"/>
+  <send retrans="500"><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]uas[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+{_SDP}
+    ]]></send>
+  <recv request="ACK"/>
+  <recv request="BYE"/>
+  <send>{_UAS_REPLY.format(status="200 OK", cseq="[last_CSeq:]")}</send>"""),
 }
+
+
+# -- many agents, load callers, SIP capture, the engine in its own process ---------------------
+# (used by tests/test_realswitch_throughput.py and bench/bench_realswitch.py)
+
+def bulk_register_scenario(contact_port: int, expires: int = 3600) -> str:
+    """REGISTER the users of an injection file (`SEQUENTIAL`, then
+    `extension;[authentication username=extension password=secret];` per line) with digest
+    auth; their Contact is `contact_port` (one SIPp UAS answers for all)."""
+    def register(cseq: int, auth: str) -> str:
+        return f"""<![CDATA[
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[field0]@[remote_ip]>;tag=[pid]reg[call_number]
+      To: <sip:[field0]@[remote_ip]>
+      Call-ID: [call_id]
+      CSeq: {cseq} REGISTER
+      Contact: <sip:[field0]@[local_ip]:{contact_port}>
+      {auth}Expires: {expires}
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>"""
+    return _scenario("bulk register with digest auth", f"""
+  <send retrans="500">{register(1, "")}</send>
+  <recv response="401" auth="true"/>
+  <send retrans="500">{register(2, "[field1]" + chr(10) + "      ")}</send>
+  <recv response="200"/>""")
+
+
+class AgentPhones:
+    """Many agents' phones at once: one SIPp UAS (built-in `uas`: 180, 200 OK at once, waits
+    for the BYE) answering every INVITE, and one SIPp client registering all the extensions
+    with digest auth from an injection CSV, their Contact on the UAS's port."""
+
+    def __init__(self, workdir: Path, switch: RealSwitch, credentials: Mapping[str, str]):
+        self.workdir, self.switch, self.credentials = workdir / "phones", switch, dict(credentials)
+        self.port = free_port(socket.SOCK_DGRAM)
+        self.media_port = free_port(socket.SOCK_DGRAM)
+        self.process: subprocess.Popen | None = None
+        self._log = None
+
+    def start(self, rate: int = 100) -> AgentPhones:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._log = (self.workdir / "uas.log").open("wb")
+        self.process = subprocess.Popen(
+            ["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(self.port), "-nostdin",
+             "-mp", str(self.media_port), "-max_socket", "4096", "-trace_err",
+             "-error_file", str(self.workdir / "uas_errors.log")],
+            cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
+        try:
+            self.register(rate)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def register(self, rate: int = 100, expires: int = 3600) -> None:
+        users = self.workdir / "users.csv"
+        users.write_text("SEQUENTIAL\n" + "".join(
+            f"{ext};[authentication username={ext} password={pw}];\n" for ext, pw in self.credentials.items()))
+        scenario = self.workdir / "register.xml"
+        scenario.write_text(bulk_register_scenario(self.port, expires))
+        count = len(self.credentials)
+        completed = subprocess.run(
+            ["sipp", f"127.0.0.1:{self.switch.ports.agents_sip}", "-sf", str(scenario), "-inf", str(users),
+             "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)), "-m", str(count), "-r", str(rate),
+             "-l", str(rate), "-nostdin", "-timeout", "60s", "-timeout_error", "-trace_err",
+             "-error_file", str(self.workdir / "register_errors.log")],
+            cwd=self.workdir, stdin=subprocess.DEVNULL, capture_output=True, timeout=90)
+        if completed.returncode != 0:
+            raise SwitchFailed(f"registering {count} agents failed ({completed.returncode}):\n"
+                               f"{(completed.stdout + completed.stderr).decode(errors='replace')[-2000:]}")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+def load_caller_scenario(prefix: str, hold_ms: int) -> str:
+    """caller_scenario() whose caller number is `prefix` + SIPp's call number (unique per call)."""
+    return caller_scenario(hold_ms).replace("13800000001", prefix + "[call_number]")
+
+
+def sipp_load(workdir: Path, scenario: str, target: str, *, service: str, rate: float, count: int,
+              timeout: float) -> subprocess.Popen:
+    """Start a SIPp client placing `count` calls at `rate` calls/s (returns the process)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    name = f"load-{secrets.token_hex(4)}"
+    path = workdir / f"{name}.xml"
+    path.write_text(scenario)
+    period = 1000
+    if rate < 1:
+        period, rate = int(1000 / rate), 1
+    return subprocess.Popen(
+        ["sipp", target, "-sf", str(path), "-s", service, "-i", "127.0.0.1", "-mi", "127.0.0.1",
+         "-p", str(free_port(socket.SOCK_DGRAM)), "-mp", str(free_port(socket.SOCK_DGRAM)),
+         "-r", f"{rate:g}", "-rp", str(period), "-m", str(count), "-l", str(count + 10), "-nostdin",
+         "-max_socket", "4096", "-timeout", f"{int(timeout)}s", "-timeout_error", "-trace_err",
+         "-error_file", str(workdir / f"{name}_errors.log"), "-trace_stat", "-stf", str(workdir / f"{name}.csv")],
+        cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+
+class SipCapture:
+    """tshark capturing SIP (UDP) on the loopback interface to a pcap file; `messages()` reads
+    it back as (time, method, status, call_id, from_user, to_user, cseq_method) rows."""
+
+    FIELDS = ("frame.time_epoch", "sip.Method", "sip.Status-Code", "sip.Call-ID", "sip.from.user",
+              "sip.to.user", "sip.CSeq.method")
+
+    def __init__(self, path: Path, ports: tuple[int, ...]):
+        self.path, self.ports = path, ports
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 15) -> SipCapture:
+        flt = " or ".join(f"udp port {port}" for port in self.ports)
+        self._err = self.path.with_suffix(".tshark.log")
+        self.process = subprocess.Popen(["tshark", "-i", "lo", "-f", flt, "-w", str(self.path), "-q", "-B", "64"],
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=self._err.open("wb"))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "Capturing on" in self._err.read_text(errors="replace") and self.path.exists():
+                return self
+            if self.process.poll() is not None:
+                raise RuntimeError(f"tshark exited: {self._err.read_text(errors='replace')}")
+            time.sleep(0.1)
+        raise RuntimeError("tshark did not start capturing")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            time.sleep(0.5)  # the last packets
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+
+    def messages(self) -> list[tuple]:
+        decode = [arg for port in self.ports for arg in ("-d", f"udp.port=={port},sip")]
+        completed = subprocess.run(["tshark", "-r", str(self.path), *decode, "-Y", "sip", "-T", "fields",
+                                    "-E", "separator=\t", *[a for f in self.FIELDS for a in ("-e", f)]],
+                                   capture_output=True, timeout=300)
+        rows = []
+        for line in completed.stdout.decode(errors="replace").splitlines():
+            parts = line.split("\t")
+            if len(parts) < len(self.FIELDS):
+                continue
+            at, method, status, call_id, from_user, to_user, cseq = parts[:7]
+            rows.append((float(at), method, int(status) if status.isdigit() else None, call_id,
+                         from_user, to_user, cseq))
+        return rows
+
+
+def cpu_ms(pid: int) -> float:
+    """utime + stime of a process (and its reaped children) in milliseconds, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(value) for value in fields[11:13])  # utime, stime (fields 14, 15)
+    return 1000.0 * ticks / os.sysconf("SC_CLK_TCK")
+
+
+class EngineProcess:
+    """The engine in its own process (`python tests/realswitch.py engine CONFIG`), so its CPU
+    is its own and it can be killed with SIGKILL. `ready` logins are logged in ready once
+    their phones are registered; the child prints `ready` then, and `flush` flushes its
+    call log (answers `ok`)."""
+
+    def __init__(self, config: Path, ready: list[str] = (), log: Path | None = None):
+        self.config, self.ready, self.log = config, list(ready), log or config.with_suffix(".engine.log")
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> EngineProcess:
+        import sys
+        self._logfile = self.log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "engine", str(self.config), ",".join(self.ready)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._logfile, text=True, cwd=str(ROOT),
+            env={**os.environ, "PYTHONPATH": str(ROOT)})
+        import select
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.process.stdout], [], [], 0.5)
+            if ready:
+                line = self.process.stdout.readline()
+                if line.strip() == "ready":
+                    return self
+                if not line:
+                    break
+            if self.process.poll() is not None:
+                break
+        raise SwitchFailed(f"engine process not ready:\n{self.log.read_text(errors='replace')[-3000:]}")
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def ask(self, line: str, timeout: float = 30) -> str:
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+        return self.process.stdout.readline().strip()
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            try:
+                self.process.stdin.write("quit\n")
+                self.process.stdin.flush()
+                self.process.wait(20)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
+                self.process.wait(5)
+        self.process = None
+        self._logfile.close()
+
+
+def _engine_main(config_path: str, ready: str) -> int:
+    """The child of EngineProcess."""
+    import logging
+    import sys
+
+    import gevent
+    from gevent.fileobject import FileObjectThread
+
+    from callcenter.config import load_config
+    from callcenter.engine import Engine, build_services
+
+    logging.basicConfig(level=os.environ.get("CC_ENGINE_LOG_LEVEL", "INFO"), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    engine = Engine(build_services(load_config(Path(config_path), environ={})))
+    engine.start(connect_timeout=10)
+    logins = [login for login in ready.split(",") if login]
+    deadline = time.monotonic() + 60
+    pending = set(logins)
+    while pending and time.monotonic() < deadline:
+        for login in list(pending):
+            try:
+                if engine.shell.core.agent(login).phone_registered:
+                    pending.discard(login)
+            except Exception:
+                pass
+        gevent.sleep(0.2)
+    if pending:
+        registered = {r.extension for r in engine.switch.registrations()}
+        for card in engine.agents.call_takers():
+            if card.login in pending and card.extension in registered:
+                engine.shell.phone(card.extension, True)
+    ids = {card.login: card.id for card in engine.agents.call_takers()}
+    for login in logins:
+        try:
+            engine.live.set_agent_state(ids[login], "ready")
+        except Exception as error:  # already busy after a restart, say
+            logging.getLogger("engine-child").warning("%s not set ready: %s", login, error)
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    for line in FileObjectThread(sys.stdin, "r"):
+        word = line.strip()
+        if word == "flush":
+            engine.calllog.flush()
+            sys.stdout.write("ok\n")
+        elif word == "quit":
+            break
+        sys.stdout.flush()
+    engine.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) >= 3 and sys.argv[1] == "engine":
+        sys.exit(_engine_main(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else ""))
+    sys.exit("usage: realswitch.py engine CONFIG [LOGIN,LOGIN...]")

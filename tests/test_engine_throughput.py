@@ -36,6 +36,8 @@ def test_a_hang_up_the_engine_handles_late_keeps_the_switch_time(hotline):
     handled = time.time()
     assert abs(ended - hung_up_at) < 0.01, (ended, hung_up_at)
     assert handled - ended > 1.0, "the call's end should be the switch's time, not the handling time"
+    created = call.created_at.replace(tzinfo=call.created_at.tzinfo or timezone.utc)
+    assert created == call.switch_answered_at.replace(tzinfo=created.tzinfo)  # the switch's too
 
 
 def test_an_agent_who_answers_after_the_caller_left_is_released_at_once(hotline):

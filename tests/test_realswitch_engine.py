@@ -169,7 +169,13 @@ def test_caller_walks_the_ivr_with_dtmf_reaches_the_ready_agent_is_recorded_and_
         assert routed["agent"] == AGENT and routed["rule"]
         menus = [data for kind, data in events(engine, uuid) if kind == "ivr_node" and data["kind"] == "menu"]
         assert [m["outcome"] for m in menus] == ["choice 1", "choice 0"], menus
-        assert engine.switch.get_variable(uuid, "cc_state") == "bridged"
+        # the engine no longer marks the caller's leg: the agent leg carries cc_state=bridged
+        # (set in its originate variables; the switch bridges it to the caller by intercept)
+        legs = {c.info.uuid: c.variables for c in engine.switch.controlled_channels()
+                if c.variables.get("cc_leg") == "agent" and c.variables.get("cc_call_id") == uuid}
+        assert len(legs) == 1, f"agent legs of {uuid}: {legs}"
+        (leg,) = legs.values()
+        assert (leg["cc_state"], leg["cc_agent"], leg["bridge_uuid"]) == ("bridged", AGENT, uuid), leg
 
         wait_until(lambda: recording_of(engine, uuid) is not None, 5, "no Recording row")
         path = Path(recording_of(engine, uuid).path)

@@ -53,8 +53,20 @@ def engine(switch):
                     connect_timeout=2.0, backoff_initial=0.1, backoff_max=0.5)
     engine.connection.start()
     assert engine.connection.wait_connected(10), engine.connection.state
+    subscribe_layer_events(engine)
     yield engine
     engine.connection.stop()
+
+
+# The engine subscribes only to the events it acts on (callcenter.esl.events.SUBSCRIBED);
+# these tests check the ESL layer itself against the real switch, so they also ask this
+# connection for the events the layer parses but the engine does not need.
+LAYER_EVENTS = "CHANNEL_CREATE CHANNEL_ANSWER CHANNEL_UNBRIDGE CHANNEL_EXECUTE RECORD_START"
+
+
+def subscribe_layer_events(engine) -> None:
+    reply = engine.connection.command(f"event plain {LAYER_EVENTS}")
+    assert reply.ok, reply.text
 
 
 def place_call(switch, engine, workdir, scenario, service="10000"):

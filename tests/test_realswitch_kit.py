@@ -53,6 +53,10 @@ def events(switch):
                                   connect_timeout=5, on_event=queue.put)
     connection.start()
     assert connection.wait_connected(10), "the ESL client did not connect"
+    # the engine's subscription (SUBSCRIBED) has no CHANNEL_CREATE / CHANNEL_EXECUTE: these
+    # tests watch the switch's own behaviour, so they add them on this connection
+    reply = connection.command("event plain CHANNEL_CREATE CHANNEL_EXECUTE")
+    assert reply.ok, reply.text
     yield queue
     connection.stop()
 

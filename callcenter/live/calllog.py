@@ -65,12 +65,13 @@ class CallLog:
 
     # --- calls --------------------------------------------------------------------------
     def start(self, uuid: str, direction: CallDirection, caller: str, dialled: str,
-              **fields: Any) -> None:
+              at: datetime | None = None, **fields: Any) -> None:
         """Create the call's row with a "created" event (nothing if the row exists: a
-        resync sees calls again). Queued: returns at once."""
+        resync sees calls again). ``at``: when the switch took the call (default: now).
+        Queued: returns at once."""
         _check_fields(fields)
         self.put({"op": ops.CALL, "uuid": uuid, "direction": CallDirection(direction).value,
-                  "caller": caller, "dialled": dialled, "at": utcnow(), "fields": fields})
+                  "caller": caller, "dialled": dialled, "at": at or utcnow(), "fields": fields})
 
     def update(self, uuid: str, **fields: Any) -> None:
         _check_fields(fields)

@@ -106,7 +106,7 @@ class InboundCalls:
         customer = self.calllog.customer_by_number(caller)
         answered = datetime.fromtimestamp(answered_at, timezone.utc) if answered_at else \
             datetime.now(timezone.utc)
-        self.calllog.start(uuid, CallDirection.INBOUND, caller, dialled,
+        self.calllog.start(uuid, CallDirection.INBOUND, caller, dialled, at=answered,
                            switch_answered_at=answered,
                            customer_id=customer.id if customer else None,
                            ivr_flow=entry.flow.id if entry else None)
