@@ -124,7 +124,8 @@ class AcdShell:
                 if result is not None:
                     result.set_exception(error)
                 continue
-            wake = self.core.next_timer()
+            # `wake` from before the input: what an input sets up is never due at once, and
+            # next_timer() looks at every waiting call and agent (once per input is enough)
             if wake is not None and wake <= now:
                 actions = list(actions or []) + self.core.tick(now)
             self._carry_out(actions or [])
