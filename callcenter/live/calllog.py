@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from callcenter.hooks import run_with_timeout
 from callcenter.live import writeops as ops
 from callcenter.live.writebehind import BATCH_DELAY, MAX_PENDING, WriteBehind
 from callcenter.models import (Call, CallbackStatus, CallDirection, Customer, CustomerPhone)
@@ -147,9 +148,11 @@ class CallLog:
             digits = normalize_phone(number)
         except InvalidPhoneNumber:
             return None
-        try:
+        def read():
             with self.sessions.kw["bind"].connect() as connection:
-                row = connection.execute(_customer_by_phone, {"n": digits}).first()
+                return connection.execute(_customer_by_phone, {"n": digits}).first()
+        try:  # in a worker thread: a database that hangs must not stall every call on the hub
+            row = run_with_timeout(read, LOOKUP_TIMEOUT)
         except Exception as error:
             if not self._lookup_failing:
                 log.warning("customer lookup failed, callers are served as unidentified until "
@@ -162,6 +165,9 @@ class CallLog:
         if row is None:
             return None
         return KnownCustomer(row.id, row.name, row.tier.value, row.language)
+
+
+LOOKUP_TIMEOUT = 2.0  # seconds a caller's lookup may take before the call goes on without it
 
 
 def _check_fields(fields: dict[str, Any]) -> None:
