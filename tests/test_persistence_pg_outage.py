@@ -16,11 +16,11 @@ from pathlib import Path
 import gevent
 import pytest
 from callcenter import db
-from engine_fixtures import start_hotline, stop_hotline
+from engine_fixtures import queues_file, start_hotline, stop_hotline
 from persistence_fixtures import wait_for
 from test_persistence_outage import TO_AN_AGENT, assert_whole_and_once
 
-OUTAGE_SECONDS = 4.0
+OUTAGE_SECONDS = 30.0  # as long as the issue asks: several backoff rounds of the writer
 
 
 def _pg_bin() -> Path | None:
@@ -89,25 +89,34 @@ def test_a_postgresql_stop_under_load_loses_no_event_and_new_callers_are_served(
         cluster, write_config, tmp_path, monkeypatch):
     engine = db.make_engine(cluster.url)
     db.upgrade(engine)
-    line = start_hotline(db.session_factory(engine), engine, write_config, tmp_path, monkeypatch)
+    queues = queues_file(tmp_path, queues={"general": {"wrap_up": 1}})
+    line = start_hotline(db.session_factory(engine), engine, write_config, tmp_path, monkeypatch,
+                         queues=queues)
     try:
-        for login in ("agent08", "agent10", "agent11", "agent12"):
+        for login in ("agent08", "agent09", "agent10", "agent11", "agent12", "agent01"):
             line.agent_ready(login)
-        before = [line.sim.place_call(f"138000000{n:02d}", "10000", TO_AN_AGENT + " wait:120 hangup")
+        before = [line.sim.place_call(f"138000000{n:02d}", "10000", TO_AN_AGENT + " wait:600 hangup")
                   for n in range(1, 3)]
         for uuid in before:
             line.wait(lambda: line.agent_on(uuid), 20, "a caller before the outage was not served")
 
         cluster.stop()
         stopped = time.monotonic()
-        during = []
-        for n in range(3, 5):  # callers arriving while the server is down
+        during, short = [], []
+        for n in range(3, 5):  # callers arriving while the server is down, who stay
             during.append(line.sim.place_call(f"138000000{n:02d}", "10000",
-                                              TO_AN_AGENT + " wait:120 hangup"))
+                                              TO_AN_AGENT + " wait:600 hangup"))
             gevent.sleep(0.3)
         line.sim.hangup_call(before[0])  # a call ends during the outage
         for uuid in during:
             line.wait(lambda: line.agent_on(uuid), 25, "a caller arriving in the outage was not served")
+        n = 10
+        while time.monotonic() - stopped < OUTAGE_SECONDS - 5:  # and a stream of short calls
+            short.append(line.sim.place_call(f"1380000{n:04d}", "10000", TO_AN_AGENT + " wait:8 hangup"))
+            n += 1
+            gevent.sleep(2.5)
+        for uuid in short:
+            line.wait(lambda: line.engine.calllog.ended(uuid), 30, "a short call in the outage never ended")
         gevent.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped)))
         backlog = line.engine.calllog.backlog()
         assert backlog["pending"] > 0 and backlog["last_error"], backlog
@@ -115,12 +124,14 @@ def test_a_postgresql_stop_under_load_loses_no_event_and_new_callers_are_served(
 
         for uuid in [before[1], *during]:
             line.sim.hangup_call(uuid)
-        everyone = before + during
+        everyone = before + during + short
         line.wait(lambda: all(line.engine.calllog.ended(u) for u in everyone), 10, "calls did not end")
-        wait_for(lambda: line.engine.calllog.backlog()["pending"] == 0, 30, "the backlog never drained")
+        wait_for(lambda: line.engine.calllog.backlog()["pending"] == 0, 45, "the backlog never drained")
         for uuid in everyone:
             assert_whole_and_once(line.events(uuid), uuid)
             assert line.call(uuid).ended_at is not None
+        served = [uuid for uuid in short if line.event(uuid, "connected")]
+        assert len(short) >= 9 and served == short  # every caller of the outage reached an agent
     finally:
         stop_hotline(line)
         engine.dispose()
