@@ -507,7 +507,8 @@ class AcdCore:
             agent.call_id = None
         elif call_id is not None:
             agent.call_id = call_id
-        log.info("agent %s: %s -%s-> %s%s%s", agent.login, record.from_state.value, event.value,
+        # routine: every transition is in the append-only state log (AgentStateChanged)
+        log.debug("agent %s: %s -%s-> %s%s%s", agent.login, record.from_state.value, event.value,
                  record.to_state.value, f" ({record.reason})" if record.reason else "",
                  f" call {call_id}" if call_id else "")
         return [AgentStateChanged(record)]
@@ -683,7 +684,7 @@ class AcdCore:
         actions += self._agent_event(agent, AgentEvent.RESERVE, now, call_id=call.call_id)
         call.offered_to, call.offered_at = agent.login, now
         call.offer_id += 1
-        log.info("call %s: offered to %s (%s, %s)", call.call_id, agent.login, decision.rule,
+        log.debug("call %s: offered to %s (%s, %s)", call.call_id, agent.login, decision.rule,
                  decision.tie_break)
         timeout = self.config.offer_timeout
         if call.callback:

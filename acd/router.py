@@ -180,6 +180,10 @@ class Candidate:
                 "idle_seconds": round(self.idle_seconds, 3), "declined": self.declined}
 
 
+LOGGED_CANDIDATES = 5  # free qualified agents listed in a logged decision, best first
+LOGGED_PASSED_OVER = 20  # other agents listed with the reason they were passed over
+
+
 @dataclass(frozen=True)
 class Decision:
     """Offer ``call_id`` to ``agent``, and why."""
@@ -203,13 +207,22 @@ class Decision:
     callback: bool = False  # the call is a callback request: call the customer back
 
     def as_dict(self) -> dict:
+        """The logged reason. With hundreds of agents, listing every one on every offer
+        cost more than the routing (about 26 KB a call): the best LOGGED_CANDIDATES and
+        the first LOGGED_PASSED_OVER others are listed, and every one is counted."""
+        passed = list(self.passed_over.items())
+        counts: dict[str, int] = {}
+        for _, code in passed:
+            counts[code] = counts.get(code, 0) + 1
         return {"call_id": self.call_id, "agent": self.agent, "queue": self.queue,
                 "rule": self.rule, "group": self.group, "step": self.step,
                 "step_rule": self.step_rule, "priority_class": self.priority_class,
                 "priority": round(self.priority, 3), "order": self.order,
                 "waited": round(self.waited, 3), "policy": self.policy,
-                "candidates": [c.as_dict() for c in self.candidates],
-                "passed_over": dict(self.passed_over),
+                "candidates": [c.as_dict() for c in self.candidates[:LOGGED_CANDIDATES]],
+                "candidates_total": len(self.candidates),
+                "passed_over": dict(passed[:LOGGED_PASSED_OVER]),
+                "passed_over_counts": counts,
                 "others_lacking_skill": self.others_lacking_skill,
                 "tie_break": self.tie_break, "callback": self.callback}
 

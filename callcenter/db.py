@@ -21,13 +21,18 @@ class SchemaOutOfDate(Exception):
     pass
 
 
+# Database work runs in gevent's pool of 10 threads (writes, lookups, hooks): a smaller
+# connection pool opened and closed a connection for each use beyond its size.
+POOL_SIZE = 12
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, pool_size=POOL_SIZE)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

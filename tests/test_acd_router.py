@@ -176,3 +176,15 @@ def test_effective_priority_ages_with_waiting_time():
     assert effective_priority(call("c", "billing", 0), 120, CONFIG) == pytest.approx(2.0)
     assert effective_priority(call("c", "billing", 0, "vip3"), 0, CONFIG) == 30
     assert effective_priority(call("c", "billing", 0, "transferred"), 60, CONFIG) == 101
+
+
+def test_a_logged_decision_lists_the_best_few_and_counts_everyone():
+    from acd.router import LOGGED_CANDIDATES, LOGGED_PASSED_OVER, Candidate, Decision
+    candidates = tuple(Candidate(f"a{n:03d}", 0, 5, float(300 - n)) for n in range(300))
+    passed = {f"b{n:03d}": ("busy" if n % 3 else "not_ready") for n in range(90)}
+    reason = Decision("c1", "a000", "general", "specialist", "general", 0, "", "regular", 0.0, 0,
+                      1.0, "longest_idle", candidates, passed, 4, "longest idle").as_dict()
+    assert [c["agent"] for c in reason["candidates"]] == [f"a{n:03d}" for n in range(LOGGED_CANDIDATES)]
+    assert reason["candidates_total"] == 300
+    assert len(reason["passed_over"]) == LOGGED_PASSED_OVER
+    assert reason["passed_over_counts"] == {"busy": 60, "not_ready": 30}

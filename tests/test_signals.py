@@ -87,7 +87,7 @@ def test_engine_stops_cleanly_on_signal(engine_config, tmp_path, command, signum
     process = _start(["-m", "callcenter", "--config", str(engine_config), command], log)
     _wait_for(log, "console on http://", process)
     if command == "demo":
-        _wait_for(log, "-login-> ready", process)  # simulated agents at work, callers coming in
+        _wait_for(log, "simulated agents", process)  # simulated agents at work, callers coming in
     took = _stop(process, signum, log)
     output = log.read_text()
     assert process.returncode == 0, output

@@ -80,7 +80,7 @@ class Switch:
         dial_vars.update(variables or {})
         then = ds.app_suffix(*application) if application else "&park()"
         command = f"originate {DialString(endpoint, dial_vars).render()} {then}"
-        log.info("[%s] originate %s", leg, endpoint.text)
+        log.debug("[%s] originate %s", leg, endpoint.text)
         job = self.connection.bgapi(command, timeout + self.connection.api_timeout)
         if not job.ok:
             raise OriginateFailed(command, failure_cause(job.body))
