@@ -92,7 +92,9 @@ class InboundCalls:
                answered_at: float | None = None) -> None:
         try:
             # the dialplan set cc_call_id, cc_leg and RECORD_STEREO; this one command is the
-            # engine's take (a call nobody took keeps its scheduled fallback)
+            # engine's take (a call nobody took keeps its scheduled fallback); the caller's
+            # lookup runs meanwhile (both wait on others: the switch, a database thread)
+            lookup = gevent.spawn(self.calllog.customer_by_number, caller)
             self.switch.cancel_scheduled(uuid)
             if service_line is None:
                 service_line = self.switch.get_variable(uuid, "cc_service_line")
@@ -103,7 +105,7 @@ class InboundCalls:
             log.warning("[%s] could not take the call: %s", uuid, error)
             return
         entry = self._entry(uuid, dialled, service_line)
-        customer = self.calllog.customer_by_number(caller)
+        customer = lookup.get()  # customer_by_number never raises: None when unknown or failing
         answered = datetime.fromtimestamp(answered_at, timezone.utc) if answered_at else \
             datetime.now(timezone.utc)
         self.calllog.start(uuid, CallDirection.INBOUND, caller, dialled, at=answered,
