@@ -13,7 +13,7 @@ from sqlalchemy import event, select
 
 from callcenter.hooks import HookRunner
 from callcenter.live.calllog import SPOOL_FILE, CallLog
-from callcenter.live.writebehind import Spool, decode_op, encode_op
+from callcenter.live.spool import Spool, decode_op, encode_op
 from callcenter.models import (Agent, CallbackRequest, CallbackStatus, CallDirection, Customer,
                                CustomerPhone, QueueMember, Role)
 from persistence_fixtures import (FAST_RETRY, Agentless, Outage, State, call_count, call_row,
