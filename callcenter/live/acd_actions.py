@@ -53,7 +53,6 @@ class Leg:
     recording: str | None = None
     held: bool = False
     offer_id: int | None = None  # the core's number of the offer this leg rings for
-    answered_at: float | None = None  # on the switch's clock
     bridged_at: float | None = None  # the switch's CHANNEL_BRIDGE of this leg and its caller
     accepted: bool = False  # the ACD took the answer (offer_answered)
     connected: bool = False  # 'connected' logged (bridged and accepted)
@@ -209,7 +208,6 @@ class ActionRunner(WaitingCallerActions):
             self._quietly(self.switch.hangup, leg.uuid, "ORIGINATOR_CANCEL")
             return
         leg.answered = True
-        leg.answered_at = dialled.answered_at
         self.submit(lambda now: self._answered(call_id, leg, card, callback_number, now),
                     dialled.answered_at)
 
