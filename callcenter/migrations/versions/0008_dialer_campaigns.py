@@ -1,0 +1,23 @@
+"""issue 12: the dialer
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-30
+"""
+from alembic import op
+import sqlalchemy as sa
+import callcenter.models
+
+
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
