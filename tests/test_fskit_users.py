@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from fskit_fixtures import kit  # noqa: F401
 
 from callcenter import cli
-from callcenter.freeswitch.directory import MARKER, write_directory
+from callcenter.freeswitch import SHIPPED_KIT
+from callcenter.freeswitch.directory import MARKER, DirectorySync, write_directory
+from callcenter.live.agents import AgentCard
 from callcenter.freeswitch.preprocess import assemble
 from callcenter.models import Agent, Role
 from callcenter.security import hash_password, sip_a1_hash
@@ -92,3 +96,103 @@ def test_cli_writes_the_directory_from_the_configured_database(sessions, databas
     assert status == 0
     assert "1 agent(s) written" in capsys.readouterr().out
     assert user_element(tmp_path / "out" / "1001.xml").get("id") == "1001"
+
+
+def test_cli_writes_into_the_configured_deployed_kit_not_the_source_checkout(
+        sessions, database_url, write_config, tmp_path, capsys):
+    add_agent(sessions, "wangf", "1001", "phone-secret-1")
+    deployed = tmp_path / "srv" / "freeswitch-conf" / "directory" / "users"
+    config = write_config(f"switch:\n  password: a-long-random-secret\n  sip_directory: srv/freeswitch-conf/"
+                          f"directory/users\ndatabase:\n  url: '{database_url}'\n")
+    shipped = sorted((SHIPPED_KIT / "directory" / "users").glob("*.xml"))
+
+    status = cli.main(["--config", str(config), "freeswitch", "users"])
+
+    assert status == 0, capsys.readouterr().err
+    assert user_element(deployed / "1001.xml").get("id") == "1001"  # relative to the configuration file
+    assert sorted((SHIPPED_KIT / "directory" / "users").glob("*.xml")) == shipped
+
+
+def test_cli_without_a_destination_says_where_to_write_and_writes_nothing(
+        sessions, database_url, write_config, capsys):
+    add_agent(sessions, "wangf", "1001", "phone-secret-1")
+    shipped = sorted((SHIPPED_KIT / "directory" / "users").glob("*.xml"))
+    config = write_config(f"switch:\n  password: a-long-random-secret\ndatabase:\n  url: '{database_url}'\n")
+
+    status = cli.main(["--config", str(config), "freeswitch", "users"])
+
+    assert status == 2
+    error = capsys.readouterr().err
+    assert f"{config}: switch.sip_directory is empty" in error and "--output" in error
+    assert sorted((SHIPPED_KIT / "directory" / "users").glob("*.xml")) == shipped
+
+
+def test_a_new_extension_drops_the_hash_made_for_the_old_one(sessions, tmp_path):
+    add_agent(sessions, "wangf", "1001", "phone-secret-1")
+    with sessions() as session:
+        session.query(Agent).filter_by(login="wangf").one().sip_extension = "1009"  # by any path
+        session.commit()
+
+    report = write_directory(sessions, tmp_path / "users")
+
+    assert report.written == [] and report.skipped == [
+        "wangf: no SIP password set (sip_a1_hash is empty or not an md5 hex digest)"]
+
+
+class FakeSwitch:
+    def __init__(self, fail: int = 0):
+        self.reloads, self.fail = 0, fail
+
+    def reload_xml(self):
+        if self.fail:
+            self.fail -= 1
+            raise ConnectionError("switch away")
+        self.reloads += 1
+
+
+def card(login, extension, password, name="Wang Fang"):
+    return AgentCard(1, login, name, extension, "agent", {}, sip_a1_hash=sip_a1_hash(extension, SIP_REALM, password))
+
+
+def test_the_engine_side_rewrites_and_reloads_only_when_an_account_changed(tmp_path):
+    switch = FakeSwitch()
+    sync = DirectorySync(tmp_path / "users", switch.reload_xml)
+    cards = [card("wangf", "1001", "phone-secret-1"), card("lil", "1002", "phone-secret-2")]
+
+    assert sync.apply(cards) is True
+    assert sync.apply(list(cards)) is False  # nothing changed: no reload
+    rotated = [cards[0], card("lil", "1002", "phone-secret-9")]
+    assert sync.apply(rotated) is True
+    renumbered = [card("wangf", "1011", "phone-secret-3"), rotated[1]]
+    assert sync.apply(renumbered) is True
+
+    assert switch.reloads == 3
+    assert sorted(p.name for p in (tmp_path / "users").iterdir()) == ["1002.xml", "1011.xml"]
+    params = {p.get("name"): p.get("value") for p in user_element(tmp_path / "users" / "1002.xml").iter("param")}
+    assert params == {"a1-hash": sip_a1_hash("1002", "callcenter", "phone-secret-9")}
+
+
+def test_a_reload_the_switch_refused_is_retried_at_the_next_apply(tmp_path):
+    switch = FakeSwitch(fail=1)
+    sync = DirectorySync(tmp_path / "users", switch.reload_xml)
+    cards = [card("wangf", "1001", "phone-secret-1")]
+
+    with pytest.raises(ConnectionError):
+        sync.apply(cards)
+    assert (tmp_path / "users" / "1001.xml").exists() and switch.reloads == 0
+    assert sync.apply(cards) is True and switch.reloads == 1
+
+
+def test_a_change_of_one_phone_among_many_rewrites_that_file_alone(tmp_path):
+    output = tmp_path / "users"
+    cards = [card(f"agent{n}", str(1001 + n), f"phone-secret-{n}") for n in range(5)]
+    sync = DirectorySync(output, FakeSwitch().reload_xml)
+    sync.apply(cards)
+    inodes = {p.name: p.stat().st_ino for p in output.iterdir()}  # a rewrite replaces the file
+
+    sync.apply(cards[:2] + [card("agent2", "1003", "rotated-secret")] + cards[3:])
+
+    assert {p.name for p in output.iterdir() if p.stat().st_ino != inodes[p.name]} == {"1003.xml"}
+    again = DirectorySync(output, FakeSwitch().reload_xml)  # a restarted engine: compares, writes nothing
+    again.apply(cards[:2] + [card("agent2", "1003", "rotated-secret")] + cards[3:])
+    assert {p.name for p in output.iterdir() if p.stat().st_ino != inodes[p.name]} == {"1003.xml"}

@@ -1,19 +1,21 @@
 """Agent and skill management (admin), server-rendered forms.
 
 A rejected form is shown again with what was typed and the field named;
-nothing is written (the transaction rolls back)."""
+nothing is written (the transaction rolls back). A generated SIP password is
+shown once, on the answer to the POST itself (never in a flash message, which
+lives in the readable session cookie), and stored only as its digest hash."""
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from callcenter.db import transaction
 from callcenter.models import Agent, Role
 from web import staff
-from web.auth import ADMIN_ROLES, audit, requires, sessions
+from web.auth import ADMIN_ROLES, audit, requires, services, sessions
 from web.data import FormError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -67,12 +69,15 @@ def agent_new():
     form = _form()
     try:
         with transaction(sessions()) as db:
-            agent = staff.create_agent(db, form)
+            agent, sip_password = staff.create_agent(db, form)
             audit(db, "agent_create", "agent", agent.id,
                   {k: v for k, v in staff.agent_dict(agent).items() if k != "id"})
-            login = agent.login
+            login, agent_id, extension = agent.login, agent.id, agent.sip_extension
     except FormError as exc:
         return _render(None, _with_skills(form), exc, 400)
+    agents_changed()
+    if sip_password:
+        return _show_once(agent_id, login, extension, sip_password)
     flash(_("Agent %(login)s created.", login=login), "ok")
     return redirect(url_for("admin.agents"))
 
@@ -91,13 +96,55 @@ def agent_edit(agent_id: int):
     try:
         with transaction(sessions()) as db:
             agent = db.get(Agent, agent_id)
-            changes = staff.update_agent(db, agent, form)
+            changes, sip_password = staff.update_agent(db, agent, form)
             if changes:
                 audit(db, "agent_update", "agent", agent.id, changes)
+            extension = agent.sip_extension
     except FormError as exc:
         return _render(current, _with_skills(form), exc, 400)
+    agents_changed()
+    if sip_password:
+        return _show_once(agent_id, current["login"], extension, sip_password)
     flash(_("Agent %(login)s saved.", login=current["login"]), "ok")
     return redirect(url_for("admin.agents"))
+
+
+@bp.post("/agents/<int:agent_id>/sip-password")
+@requires(*ADMIN_ROLES)
+def sip_password_rotate(agent_id: int):
+    """A new SIP password for the agent's phone: the typed one, else a generated one."""
+    try:
+        with transaction(sessions()) as db:
+            agent = db.get(Agent, agent_id)
+            if agent is None:
+                abort(404, description=f"no agent {agent_id}")
+            generated = staff.rotate_sip_password(db, agent, request.form.get("sip_password", ""))
+            audit(db, "sip_password_rotate", "agent", agent.id,
+                  {"sip_extension": agent.sip_extension, "generated": generated is not None})
+            login, extension = agent.login, agent.sip_extension
+    except FormError as exc:
+        with sessions()() as db:
+            current = staff.agent_dict(db.get(Agent, agent_id))
+        return _render(current, None, exc, 400)
+    agents_changed()
+    if generated:
+        return _show_once(agent_id, login, extension, generated)
+    flash(_("SIP password of %(login)s changed.", login=login), "ok")
+    return redirect(url_for("admin.agent_edit", agent_id=agent_id))
+
+
+def agents_changed() -> None:
+    """Tell the engine in this process at once (it also finds changes by itself within seconds)."""
+    notify = services().extras.get("agents_changed")
+    if notify is not None:
+        notify()
+
+
+def _show_once(agent_id: int, login: str, extension: str | None, password: str):
+    reply = make_response(render_template("sip_password.html", agent_id=agent_id, login=login,
+                                          extension=extension, password=password))
+    reply.headers["Cache-Control"] = "no-store"
+    return reply
 
 
 def _with_skills(form: dict[str, Any]) -> dict[str, Any]:

@@ -7,21 +7,23 @@ from typing import Any, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callcenter.models import Agent, AgentSkill, Role, Skill
-from callcenter.security import WeakPassword, hash_password, sip_a1_hash
+from callcenter import sip_credentials
+from callcenter.models import Agent, AgentSkill, Role, Skill, utcnow
+from callcenter.security import WeakPassword, hash_password
 from web.data import FormError
 
 LOGIN = re.compile(r"^[a-z][a-z0-9_.-]{1,59}$")
 EXTENSION = re.compile(r"^[0-9]{2,20}$")
 LANGUAGES = ("zh", "en")
-SIP_REALM = "callcenter"
 
 
 def agent_dict(agent: Agent) -> dict[str, Any]:
     return {"id": agent.id, "login": agent.login, "display_name": agent.display_name,
             "role": agent.role.value, "sip_extension": agent.sip_extension,
             "language": agent.language, "active": agent.active,
-            "skills": {s.skill.name: s.level for s in agent.skills}}
+            "skills": {s.skill.name: s.level for s in agent.skills},
+            "sip_password_set": bool(agent.sip_a1_hash),
+            "sip_password_set_at": agent.sip_password_set_at.isoformat() if agent.sip_password_set_at else None}
 
 
 def skill_names(db: Session) -> list[str]:
@@ -46,7 +48,8 @@ def create_skill(db: Session, form: Mapping[str, Any]) -> Skill:
     return skill
 
 
-def create_agent(db: Session, form: Mapping[str, Any]) -> Agent:
+def create_agent(db: Session, form: Mapping[str, Any]) -> tuple[Agent, str | None]:
+    """The new agent and the SIP password generated for it (to show once), if any."""
     login = str(form.get("login", "")).strip().lower()
     if not LOGIN.match(login):
         raise FormError("login", "2-60 characters: lower-case letters, digits, _ . - ; "
@@ -59,14 +62,15 @@ def create_agent(db: Session, form: Mapping[str, Any]) -> Agent:
     except WeakPassword as exc:
         raise FormError("password", str(exc)) from None
     agent = Agent(login=login, password_hash=password_hash, display_name="", active=True)
-    _apply(db, agent, form, password=password)
+    shown_once = _apply(db, agent, form)
     db.add(agent)
     db.flush()
-    return agent
+    return agent, shown_once
 
 
-def update_agent(db: Session, agent: Agent, form: Mapping[str, Any]) -> dict[str, Any]:
-    """Apply the changes; returns {field: [old, new]} for the audit log."""
+def update_agent(db: Session, agent: Agent, form: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """Apply the changes; returns {field: [old, new]} for the audit log and the SIP
+    password generated (to show once), if any."""
     before = agent_dict(agent)
     password = str(form.get("password") or "")
     if password:
@@ -74,17 +78,41 @@ def update_agent(db: Session, agent: Agent, form: Mapping[str, Any]) -> dict[str
             agent.password_hash = hash_password(password)
         except WeakPassword as exc:
             raise FormError("password", str(exc)) from None
-    _apply(db, agent, form, password=password or None)
+    shown_once = _apply(db, agent, form)
     db.flush()
     after = agent_dict(agent)
     changes = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
     if password:
         changes["password"] = ["***", "***"]
-    return changes
+    return changes, shown_once
 
 
-def _apply(db: Session, agent: Agent, form: Mapping[str, Any], password: str | None) -> None:
-    """Validate every field before touching the agent, so an error changes nothing."""
+def rotate_sip_password(db: Session, agent: Agent, typed: str = "") -> str | None:
+    """A new SIP password for the agent's current extension: the typed one, or a generated
+    one (returned, to show once). The old one stops working at FreeSWITCH's next reload."""
+    if not agent.sip_extension:
+        raise FormError("sip_extension", "the agent has no SIP extension: set one first")
+    try:
+        plan = sip_credentials.plan(agent.sip_extension, agent.sip_a1_hash, agent.sip_extension,
+                                    typed_password=typed, generate=not typed)
+    except sip_credentials.SipCredentialError as exc:
+        raise FormError(exc.field, exc.message) from None
+    _store_sip(agent, plan)
+    db.flush()
+    return plan.shown_once
+
+
+def _store_sip(agent: Agent, plan: sip_credentials.Credentials) -> None:
+    if not plan.changed:
+        return
+    agent.sip_extension = plan.extension  # first: a new extension drops the old hash (models)
+    agent.sip_a1_hash = plan.ha1
+    agent.sip_password_set_at = utcnow() if plan.ha1 else None
+
+
+def _apply(db: Session, agent: Agent, form: Mapping[str, Any]) -> str | None:
+    """Validate every field before touching the agent, so an error changes nothing.
+    Returns the SIP password generated, to show once."""
     name = str(form.get("display_name", agent.display_name or "")).strip()
     if not name or len(name) > 120:
         raise FormError("display_name", "a name of 1-120 characters")
@@ -101,15 +129,22 @@ def _apply(db: Session, agent: Agent, form: Mapping[str, Any], password: str | N
     if extension and db.scalar(select(Agent.id).where(Agent.sip_extension == extension,
                                                       Agent.id != agent.id)):
         raise FormError("sip_extension", f"extension {extension} belongs to another agent")
+    try:
+        sip = sip_credentials.plan(agent.sip_extension, agent.sip_a1_hash, extension,
+                                   typed_password=str(form.get("sip_password") or ""),
+                                   generate=_ticked(form.get("generate_sip_password", False)))
+    except sip_credentials.SipCredentialError as exc:
+        raise FormError(exc.field, exc.message) from None
     levels = _levels(db, form)
-    active = form.get("active", agent.active)
-    active = active in (True, "1", "on", "true", "yes") if not isinstance(active, bool) else active
+    active = _ticked(form.get("active", agent.active))
     agent.display_name, agent.role, agent.language, agent.active = name, role, language, active
-    if extension != agent.sip_extension or password:
-        agent.sip_extension = extension
-        if extension and password:
-            agent.sip_a1_hash = sip_a1_hash(extension, SIP_REALM, password)
+    _store_sip(agent, sip)
     _set_levels(agent, levels)
+    return sip.shown_once
+
+
+def _ticked(value: Any) -> bool:
+    return value if isinstance(value, bool) else value in (True, "1", "on", "true", "yes")
 
 
 def _levels(db: Session, form: Mapping[str, Any]) -> dict[Skill, int] | None:

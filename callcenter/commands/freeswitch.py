@@ -22,10 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.set_defaults(handler=check_command)
 
     users = commands.add_parser(
-        "users", help="write one directory XML file per active agent (SIP digest a1-hash)")
+        "users", help="write one directory XML file per active agent (SIP digest a1-hash); "
+                      "the running engine does this by itself when switch.sip_directory is set")
     users.add_argument("--output", type=Path, metavar="DIR",
-                       help="where to write (default: <kit>/directory/users, which the kit includes)")
-    users.add_argument("--kit", type=Path, default=SHIPPED_KIT, metavar="DIR", help=argparse.SUPPRESS)
+                       help="where to write: the DEPLOYED kit's directory/users "
+                            "(default: switch.sip_directory of the configuration)")
     users.set_defaults(handler=users_command)
 
 
@@ -48,11 +49,25 @@ def check_command(context) -> int:
     return 1
 
 
+def users_output(args, config) -> Path | None:
+    """--output, else switch.sip_directory (relative to the configuration file); never the
+    source checkout's kit, which FreeSWITCH does not read once the kit is deployed."""
+    if args.output is not None:
+        return args.output
+    folder = config.switch.sip_directory
+    return config.base_directory / folder if folder else None
+
+
 def users_command(context) -> int:
     from callcenter import db
     from callcenter.freeswitch.directory import write_directory
 
-    output = context.args.output or context.args.kit / "directory" / "users"
+    output = users_output(context.args, context.config)
+    if output is None:
+        print(f"{context.config.source}: switch.sip_directory is empty: say where the deployed kit's users "
+              "are, e.g. --output /srv/callcenter/freeswitch-conf/directory/users, or set "
+              "switch.sip_directory", file=sys.stderr)
+        return 2
     engine = db.make_engine(context.config.database_url)
     db.check_schema_current(engine)
     report = write_directory(db.session_factory(engine), output)

@@ -1,5 +1,11 @@
-"""`callcenter freeswitch users`: the agents' SIP accounts as FreeSWITCH
-directory XML, one file per active agent with an extension.
+"""The agents' SIP accounts as FreeSWITCH directory XML, one file per active
+agent with an extension and a SIP password.
+
+Written by the running engine (`DirectorySync`: on every change of the
+agents, then `reloadxml`) into the deployed kit's ``directory/users``
+(``switch.sip_directory``), and by `callcenter freeswitch users` by hand.
+Files rather than mod_xml_curl: phones keep registering while the engine is
+down, and the module is not in every FreeSWITCH build (see docs/freeswitch.md).
 
 Only the agent's a1-hash (md5 of ``extension:realm:password``, stored in
 ``Agent.sip_a1_hash``) is written, never a clear password, which the project
@@ -14,6 +20,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Iterable, Protocol
 from xml.sax.saxutils import quoteattr
 
 from sqlalchemy import select
@@ -54,25 +61,43 @@ class DirectoryReport:
         return "\n".join(lines)
 
 
+class SipAccount(Protocol):
+    """An agent row or a live AgentCard: what the directory needs of an active agent."""
+    login: str
+    display_name: str
+    sip_a1_hash: str | None
+
+    @property
+    def extension(self) -> str | None: ...
+
+
 def directory_users(session: Session) -> tuple[list[DirectoryUser], list[str]]:
     """Active agents with an extension, and the reasons others with an extension are left out."""
-    users, skipped = [], []
     agents = session.scalars(select(Agent).where(Agent.active.is_(True), Agent.sip_extension.is_not(None))
                              .order_by(Agent.sip_extension))
-    for agent in agents:
-        reason = _unusable(agent)
-        if reason:
-            skipped.append(f"{agent.login}: {reason}")
+    return users_of((agent.login, agent.display_name, agent.sip_extension, agent.sip_a1_hash)
+                    for agent in agents)
+
+
+def users_of(accounts: Iterable[tuple[str, str, str | None, str | None]]) -> tuple[list[DirectoryUser], list[str]]:
+    """(login, display name, extension, a1-hash) of active agents -> the directory's users, sorted
+    by extension, and why the others with an extension are left out."""
+    users, skipped = [], []
+    for login, display_name, extension, a1_hash in accounts:
+        if extension is None:
             continue
-        users.append(DirectoryUser(agent.sip_extension, agent.sip_a1_hash.lower(), agent.login,
-                                   agent.display_name))
-    return users, skipped
+        reason = _unusable(extension, a1_hash)
+        if reason:
+            skipped.append(f"{login}: {reason}")
+            continue
+        users.append(DirectoryUser(extension, a1_hash.lower(), login, display_name))
+    return sorted(users, key=lambda user: user.extension), skipped
 
 
-def _unusable(agent: Agent) -> str | None:
-    if not EXTENSION.match(agent.sip_extension or ""):
-        return f"extension {agent.sip_extension!r} is not 2 to 15 digits"
-    if not A1_HASH.match((agent.sip_a1_hash or "").lower()):
+def _unusable(extension: str, a1_hash: str | None) -> str | None:
+    if not EXTENSION.match(extension or ""):
+        return f"extension {extension!r} is not 2 to 15 digits"
+    if not A1_HASH.match((a1_hash or "").lower()):
         return "no SIP password set (sip_a1_hash is empty or not an md5 hex digest)"
     return None
 
@@ -110,15 +135,26 @@ def _preprocessor_safe(text: str) -> str:
 def write_directory(factory: sessionmaker[Session], output_dir: Path) -> DirectoryReport:
     """Write one ``<extension>.xml`` per active agent into ``output_dir`` and remove
     the files this command wrote earlier for agents who are gone."""
-    output_dir.mkdir(parents=True, exist_ok=True)
     with factory() as session:
         users, skipped = directory_users(session)
-    report = DirectoryReport(skipped=skipped)
+    return write_users(users, output_dir, skipped)
+
+
+def write_users(users: list[DirectoryUser], output_dir: Path, skipped: list[str] = (),
+                unchanged: frozenset[DirectoryUser] = frozenset()) -> DirectoryReport:
+    """``unchanged``: users whose file this process wrote last time (not touched again);
+    any other file is rewritten only if its text differs, so a change of one phone
+    among thousands writes one file."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    report = DirectoryReport(skipped=list(skipped))
     wanted = set()
     for user in users:
         name = f"{user.extension}.xml"
         wanted.add(name)
-        _write_atomically(output_dir / name, render_user(user))
+        if user not in unchanged:
+            text = render_user(user)
+            if not _holds(output_dir / name, text):
+                _write_atomically(output_dir / name, text)
         report.written.append(user.extension)
     for path in sorted(output_dir.glob("*.xml")):
         if path.name not in wanted and _generated_here(path):
@@ -127,6 +163,13 @@ def write_directory(factory: sessionmaker[Session], output_dir: Path) -> Directo
     log.info("FreeSWITCH directory: %d user(s) written to %s, %d skipped, %d removed",
              len(report.written), output_dir, len(report.skipped), len(report.removed))
     return report
+
+
+def _holds(path: Path, text: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _generated_here(path: Path) -> bool:
@@ -147,3 +190,35 @@ def _write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+class DirectorySync:
+    """The engine's side: keeps ``output_dir`` equal to the live roster and has FreeSWITCH
+    re-read it (``reload_switch``: `reloadxml`) whenever a SIP account changed: an
+    extension, a password (a1-hash), an agent activated or deactivated. A reload that
+    fails (switch away) is retried at the next `apply`."""
+
+    def __init__(self, output_dir: Path, reload_switch: Callable[[], None],
+                 run_io: Callable[..., DirectoryReport] = lambda function, args: function(*args)) -> None:
+        """``run_io(function, args)``: where the file writing runs (the engine: gevent's
+        thread pool); ``reload_switch`` runs in the caller's greenlet."""
+        self.output_dir, self.reload_switch, self.run_io = output_dir, reload_switch, run_io
+        self._written: list[DirectoryUser] | None = None  # None: write at the first apply
+        self._reloaded = False
+        self.reloads = 0
+
+    def apply(self, accounts: Iterable[SipAccount]) -> bool:
+        """True when the switch was told to reload."""
+        users, skipped = users_of((a.login, a.display_name, a.extension, a.sip_a1_hash) for a in accounts)
+        if users != self._written:
+            report = self.run_io(write_users, (users, self.output_dir, skipped, frozenset(self._written or ())))
+            for item in report.skipped:
+                log.warning("SIP directory: skipped %s", item)
+            self._written, self._reloaded = users, False
+        if self._reloaded:
+            return False
+        self.reload_switch()  # raises when the switch is away: retried next time
+        self._reloaded = True
+        self.reloads += 1
+        log.info("SIP directory: %d phone account(s) in %s; FreeSWITCH reloaded", len(users), self.output_dir)
+        return True

@@ -16,8 +16,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    # SIP credentials (callcenter.sip_credentials): when the agent's SIP password was last set or rotated
+    with op.batch_alter_table('agents', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sip_password_set_at', callcenter.models.UTCDateTime(timezone=True),
+                                      nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('agents', schema=None) as batch_op:
+        batch_op.drop_column('sip_password_set_at')
