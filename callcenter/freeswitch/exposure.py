@@ -189,6 +189,31 @@ def _check_public_extension(facts: KitFacts, context: str, extension: Node,
     return problems, targets
 
 
+GATEWAY_DIAL = re.compile(r"(^|[^\w])(sofia/gateway/|sofia/[\w.-]+/[^\s,]*@|gateway/)", re.IGNORECASE)
+
+
+def rule_gateways(facts: KitFacts) -> list[Problem]:
+    """The carrier gateways are for the engine's originates only: no dialplan context (the
+    agents' included) may send a call to one, so no phone and no caller from outside can
+    reach the public network through the center (toll fraud)."""
+    problems: list[Problem] = []
+    for name, context in facts.contexts().items():
+        for action in context.iter():
+            if action.tag not in ("action", "anti-action"):
+                continue
+            data = action.get("data") or ""
+            if GATEWAY_DIAL.search(data):
+                problems.append(Problem(action.file, action.line,
+                                        f"context {name!r}: {action.get('application')} {data!r} reaches a "
+                                        "carrier gateway; only the engine may call out (toll fraud)"))
+    for profile in facts.profiles():
+        if profile.find_children("gateways") and _authenticates(profile.params()):
+            problems.append(Problem(profile.file, profile.line,
+                                    f"SIP profile {profile.get('name')!r}: put carrier gateways in the "
+                                    "carrier's profile (public), not in the agents' profile"))
+    return problems
+
+
 def _literal_number(condition: Node) -> str | None:
     match = LITERAL_NUMBER.match(condition.get("expression") or "")
     return match.group(1) if match else None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ipaddress import ip_address
 from pathlib import Path
 
-from callcenter.freeswitch.exposure import rule_dialplan, rule_sip_profiles
+from callcenter.freeswitch.exposure import rule_dialplan, rule_gateways, rule_sip_profiles
 from callcenter.freeswitch.facts import KitFacts, Rule
 from callcenter.freeswitch.preprocess import Node, Problem, assemble
 
@@ -150,4 +150,4 @@ def _check_esl_port(facts: KitFacts, config: Node, node: Node | None) -> list[Pr
 
 
 RULES: tuple[Rule, ...] = (rule_modules, rule_switch_limits, rule_event_socket, rule_sip_profiles,
-                           rule_dialplan)
+                           rule_dialplan, rule_gateways)

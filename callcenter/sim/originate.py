@@ -64,6 +64,9 @@ def originate_leg(sim: "Simulator", dial: str, caller: Channel | None = None) ->
         return OriginateResult(False, "DESTINATION_OUT_OF_ORDER")
     ch.variables.update(is_outbound="true", originate_endpoint=endpoint.split("/")[0])
     sim.add_channel(ch)
+    observer = getattr(sim, "on_gateway_dial", None)  # callcenter.sim.customers
+    if observer is not None and endpoint.startswith("sofia/gateway/"):
+        observer(dest, ch)
     ch.emit("CHANNEL_OUTGOING")
     ch.set_state("CS_INIT")
     ch.emit("CHANNEL_CREATE")

@@ -1,0 +1,151 @@
+"""Callback requests nobody was dialling: those left in the IVR (main menu, option
+6) and those an agent promised at wrap-up (``agent_id``: that agent gets it).
+
+Each is handed to the ACD as a callback that keeps a place, exactly as the ACD
+treats a caller who chose a callback while waiting: **agent first**: when it is
+the request's turn and an agent is free, the agent's phone rings; once the
+agent answers, the customer is dialled through the carrier gateway and bridged
+(acd_actions._call_customer), and the request is marked dialling, then done or
+failed. A promised callback is offered to its agent only (the ACD's
+``for_agent``), then to anyone the queue accepts.
+
+The ACD is the only owner of a handed request: it persists it with the waiting
+calls and a restarted engine restores it. This module hands a request (marked
+by ``dial_uuid``) again only when the ACD does not hold it, so a crash between
+the two neither loses nor doubles it. The request's call row (the IVR call) is
+the ACD's call id, as for queue callbacks.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import gevent
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from callcenter.db import transaction
+from callcenter.live.inbound import QueueRequest
+from callcenter.models import Agent, Call, CallbackRequest, CallbackStatus, Customer
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 1.0
+BATCH = 50
+
+
+class CallbackDialer:
+    def __init__(self, sessions: sessionmaker[Session], shell: Any, runner: Any, *,
+                 clock: Callable[[], datetime] | None = None, tick_seconds: float = TICK_SECONDS) -> None:
+        self.sessions, self.shell, self.runner = sessions, shell, runner
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.tick_seconds = tick_seconds
+        self._loop: gevent.Greenlet | None = None
+
+    def start(self) -> None:
+        if self._loop is None or self._loop.dead:
+            self._loop = gevent.spawn(self._run)
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.kill(timeout=5)
+            self._loop = None
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.tick()
+            except Exception:
+                log.exception("callback dialler tick failed")
+            gevent.sleep(self.tick_seconds)
+
+    def tick(self) -> int:
+        """Hand the due requests the ACD does not hold; returns how many."""
+        held = {call.call_id for call in self.shell.core.waiting()} | set(self.runner.calls)
+        handed = 0
+        for request_id in self._due(self.clock()):
+            with transaction(self.sessions) as session:
+                request = self._claim(session, request_id, held)
+            if request is not None:
+                self._hand(request)
+                handed += 1
+        return handed
+
+    def _due(self, now: datetime) -> list[int]:
+        """Pending requests that are ours (the ACD's own are those of callers who chose a
+        callback while waiting: never scheduled, never handed here): left in the IVR (its
+        call over), promised for a time at wrap-up, owned by an agent, handed by us before,
+        or with no call; due now."""
+        with self.sessions() as session:
+            return list(session.scalars(
+                select(CallbackRequest.id)
+                .outerjoin(Call, Call.id == CallbackRequest.call_id)
+                .where(CallbackRequest.status == CallbackStatus.PENDING,
+                       or_(CallbackRequest.scheduled_for.is_(None),
+                           CallbackRequest.scheduled_for <= now),
+                       or_(CallbackRequest.dial_uuid.is_not(None), CallbackRequest.agent_id.is_not(None),
+                           Call.id.is_(None), CallbackRequest.scheduled_for.is_not(None),
+                           # left in the IVR: once that call is over (never while it is on the line)
+                           and_(Call.queued_at.is_(None), Call.ended_at.is_not(None))))
+                .order_by(CallbackRequest.requested_at, CallbackRequest.id).limit(BATCH)))
+
+    def _claim(self, session: Session, request_id: int, held: set[str]) -> dict[str, Any] | None:
+        request = session.get(CallbackRequest, request_id)
+        call = session.get(Call, request.call_id) if request.call_id else None
+        if request.dial_uuid:
+            uuid = request.dial_uuid
+        elif call is not None and call.queued_at is None and call.agent_id is None:
+            uuid = call.uuid  # left in the IVR: that call's row carries its callback
+        else:  # promised after a call an agent took: a call of its own, that one's figures kept
+            uuid = self._callback_call(session, request, call)
+        if uuid in held:
+            return None
+        request.dial_uuid = uuid
+        request.last_attempt_at = self.clock()
+        customer = session.get(Customer, request.customer_id) if request.customer_id else None
+        agent = session.get(Agent, request.agent_id) if request.agent_id else None
+        return {"id": request.id, "uuid": uuid, "phone": request.phone, "need": request.need,
+                "customer_id": request.customer_id, "note": request.note or "",
+                "tier": customer.tier.value if customer else "regular",
+                "agent": agent.login if agent else None}
+
+    def _callback_call(self, session: Session, request: CallbackRequest, origin: Call | None) -> str:
+        """A new outbound call row for the callback; the request now follows it (the ACD
+        marks its progress by call), and its first event names the call it came from."""
+        from callcenter.esl import new_uuid
+        from callcenter.models import CallDirection, CallEvent
+        call = Call(uuid=new_uuid(), direction=CallDirection.OUTBOUND, dialled_number=request.phone,
+                    customer_id=request.customer_id, need=request.need, created_at=self.clock())
+        session.add(call)
+        session.flush()
+        session.add(CallEvent(call_id=call.id, at=self.clock(), kind="callback_for",
+                              data={"request": request.id, "call": origin.uuid if origin else None}))
+        request.call_id = call.id
+        return call.uuid
+
+    def _hand(self, request: dict[str, Any]) -> None:
+        uuid, phone = request["uuid"], request["phone"]
+        config = self.shell.core.config
+        need = request["need"] if request["need"] in config.queues else config.default_queue
+        context = {"callback": {"request_id": request["id"], "note": request["note"],
+                                "promised_by": request["agent"]}}
+        queue_request = QueueRequest(uuid, phone, need, 0, request["tier"], request["customer_id"],
+                                     context)
+        self.runner.remember(queue_request)
+        self.runner.calls[uuid].callback = True  # no caller leg: only the agent leg counts
+        core = self.shell.core
+
+        def enqueue_as_callback(now: float) -> list:
+            # the core has no 'enqueue a callback' input: enqueue and ask for the callback in
+            # one step, dropping what the first would do for a caller on the line (music, a
+            # regular offer, which the second withdraws anyway)
+            entered = core.call_enqueued(uuid, need, now, tier=request["tier"], caller=phone,
+                                         context=context, for_agent=request["agent"])
+            entered = [a for a in entered if not (getattr(a, "call_id", None) == uuid and type(
+                a).__name__ in ("OfferCall", "PlayMusicOnHold"))]
+            return entered + core.callback_requested(uuid, now, phone)
+
+        self.shell.submit_nowait(enqueue_as_callback)
+        log.info("[%s] callback request %s for %s handed to the ACD (%s)", uuid, request["id"],
+                 phone, f"promised by {request['agent']}" if request["agent"] else need)

@@ -1,0 +1,373 @@
+"""The campaign runner: one greenlet that paces every running campaign.
+
+Each tick, per campaign: the pacing core says how many lines to open; due
+contacts are re-checked against the do-not-call list, their customer's
+opt-out and their calling window, then claimed in the database (status
+``dialing`` and an attempt row carrying the leg's uuid) before the switch is
+asked to dial, so a crash at any point leaves a trace the next engine settles:
+
+- the attempt's leg still up and answered: the flow is run again on it (adopted);
+- still ringing: it is cancelled; gone: the attempt is settled ``interrupted``
+  and the contact retried after the campaign's delay for failures.
+
+Nothing is dialled twice at once (the claim is a compare-and-set on the
+contact's status) and nothing is lost (every claimed attempt is settled once).
+Windows, retries and the abandon window use the dialer's clock (passed in;
+tests pin it); the call log keeps the switch's times.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+import gevent
+from sqlalchemy.orm import Session, sessionmaker
+
+from callcenter.db import transaction
+from callcenter.dialer import store
+from callcenter.dialer.pacing import (DEFAULT_ABANDON_LIMIT, PacingState, decide,
+                                      estimate_answer_rate)
+from callcenter.dialer.retry import (DEFAULT_ABANDON_QUIET_PERIOD, DEFAULT_DELAYS, RetryPolicy,
+                                     next_step as retry_step)
+from callcenter.dialer.windows import (WEEKDAYS, WeeklyWindows, may_call, next_window_start,
+                                       parse_weekly)
+from callcenter.esl import CallHungUp, SwitchError, new_uuid
+from callcenter.live.campaign_call import CallResult, CampaignCall
+from callcenter.models import Campaign, CampaignContact, ContactStatus
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.5
+WINDOW_GUARD_SECONDS = 60  # no new dial in a window's last minute: a call never starts after it
+# attempt outcomes of the shell's own, and the retry core's outcome they are retried as
+SHELL_OUTCOMES = {"interrupted": "failed"}  # an engine restart cut the attempt short
+
+
+@dataclass(frozen=True)
+class CampaignPlan:
+    """A running campaign as the runner needs it (from its row and validated settings)."""
+    id: int
+    name: str
+    kind: str
+    flow: str | None
+    queue_name: str | None
+    caller_id: str
+    ring_timeout: int
+    max_lines: int
+    max_attempts: int
+    timezone: str
+    windows: Any
+    holidays: Any
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    script: str = ""
+    guard_seconds: int = WINDOW_GUARD_SECONDS
+    pacing: str = "progressive"
+    abandon_limit: float = DEFAULT_ABANDON_LIMIT
+    abandon_window: float = 24 * 3600.0  # seconds
+    max_ratio: float = 3.0
+
+    @classmethod
+    def of(cls, campaign: Campaign, center_timezone: str) -> "CampaignPlan":
+        settings = dict(campaign.settings or {})
+        policy = RetryPolicy(campaign.max_attempts or 1,
+                             {**DEFAULT_DELAYS, **{k: float(v) for k, v in
+                                                   (settings.get("retry_delays") or {}).items()}},
+                             float(settings.get("abandon_quiet_seconds", DEFAULT_ABANDON_QUIET_PERIOD)))
+        return cls(campaign.id, campaign.name, campaign.kind.value, campaign.flow,
+                   campaign.queue_name, campaign.caller_id or "", campaign.ring_timeout or 30,
+                   campaign.max_lines or 1, campaign.max_attempts or 1,
+                   campaign.timezone or center_timezone,
+                   windows_of(settings, campaign), holidays_of(settings), policy,
+                   str(settings.get("script") or ""),
+                   int(settings.get("window_guard_seconds", WINDOW_GUARD_SECONDS)),
+                   campaign.pacing or "progressive",
+                   float(settings.get("abandon_limit", DEFAULT_ABANDON_LIMIT)),
+                   float(settings.get("abandon_window_hours", 24)) * 3600,
+                   float(settings.get("max_ratio", 3.0)))
+
+    def may_call(self, zone: str, at: datetime) -> bool:
+        """Inside a calling window at ``at`` and still at the end of the guard."""
+        return (may_call(at, zone, self.windows, self.holidays)
+                and may_call(at + timedelta(seconds=self.guard_seconds), zone, self.windows,
+                             self.holidays))
+
+    def next_window(self, zone: str, at: datetime) -> datetime | None:
+        """The first moment after ``at`` that may_call accepts (None: no window opens again)."""
+        start = next_window_start(at, zone, self.windows, self.holidays)
+        for _ in range(3):  # inside a window's last minute: the next window
+            if start is None or self.may_call(zone, start):
+                return start
+            start = next_window_start(start + timedelta(seconds=self.guard_seconds + 1), zone,
+                                      self.windows, self.holidays)
+        return start
+
+
+class Dialer:
+    def __init__(self, sessions: sessionmaker[Session], switch: Any, call: CampaignCall, *,
+                 clock: Callable[[], datetime] | None = None, center_timezone: str = "Asia/Shanghai",
+                 tick_seconds: float = TICK_SECONDS, acd: Any = None) -> None:
+        self.sessions, self.switch, self.call, self.acd = sessions, switch, call, acd
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.center_timezone, self.tick_seconds = center_timezone, tick_seconds
+        self._lines: dict[int, set[str]] = defaultdict(set)  # campaign -> attempts in flight here
+        self._loop: gevent.Greenlet | None = None
+        self._calls: set[gevent.Greenlet] = set()
+        self.callbacks: Any = None  # callcenter.live.callbacks.CallbackDialer, run alongside
+        self._flowless: set[int] = set()  # campaigns whose flow is missing (logged once)
+
+    # --- lifecycle --------------------------------------------------------------------------
+    def start(self) -> None:
+        self.recover()
+        if self._loop is None or self._loop.dead:
+            self._loop = gevent.spawn(self._run)
+        if self.callbacks is not None:
+            self.callbacks.start()
+
+    def stop(self) -> None:
+        """Stop dialling; calls in progress are left to the switch and settled by the
+        next start's recovery (as after a crash)."""
+        if self.callbacks is not None:
+            self.callbacks.stop()
+        if self._loop is not None:
+            self._loop.kill(timeout=5)
+            self._loop = None
+        gevent.killall(list(self._calls), timeout=5)
+
+    def in_flight(self, campaign_id: int) -> int:
+        return len(self._lines.get(campaign_id, ()))
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.tick()
+            except Exception:  # a bad row or a database hiccup must not stop every campaign
+                log.exception("dialer tick failed")
+            gevent.sleep(self.tick_seconds)
+
+    # --- pacing and claims --------------------------------------------------------------------
+    def tick(self) -> None:
+        now = self.clock()
+        with self.sessions() as session:
+            plans = [CampaignPlan.of(c, self.center_timezone) for c in store.running_campaigns(session)]
+        for plan in plans:
+            self._pace(plan, now)
+
+    def _pace(self, plan: CampaignPlan, now: datetime) -> None:
+        busy = self.in_flight(plan.id)
+        if plan.flow and self.call.flows.flow(plan.flow) is None:
+            if plan.id not in self._flowless:
+                log.error("campaign %s (%s): flow %r not found; nothing is dialled until it is",
+                          plan.id, plan.name, plan.flow)
+                self._flowless.add(plan.id)
+            return
+        self._flowless.discard(plan.id)
+        if plan.flow:
+            state = PacingState(mode="agentless", dials_in_progress=busy, max_lines=plan.max_lines)
+        elif plan.pacing == "predictive":
+            state = self._predictive_state(plan, now, busy)
+        else:  # progressive (and preview, until the agent's preview card exists)
+            state = PacingState(mode="progressive", agents_free_for_outbound=self._free_agents(plan),
+                                dials_in_progress=busy, max_lines=plan.max_lines)
+        decision = decide(state)
+        log.debug("campaign %s: %s -> %s", plan.id, state, decision)
+        claims: list[store.Claim] = []
+        if decision.dials > 0:
+            with transaction(self.sessions) as session:
+                claims = self._claim(session, plan, now, decision.dials)
+        for claim in claims:
+            self._lines[plan.id].add(claim.uuid)
+            self._spawn(self._attempt, claim, plan)
+        if not claims and not busy:
+            with transaction(self.sessions) as session:
+                if store.in_flight(session, plan.id) == 0 and store.finish_if_done(session, plan.id, now):
+                    log.info("campaign %s (%s) finished: every contact is final", plan.id, plan.name)
+
+    def _predictive_state(self, plan: CampaignPlan, now: datetime, busy: int) -> PacingState:
+        """The campaign's own answer rate and the abandon window's figures from its attempts.
+        Agents about to be free are not counted (no handle-time feed here yet): cautious."""
+        with self.sessions() as session:
+            every = store.attempt_figures(session, plan.id)
+            window = store.attempt_figures(session, plan.id,
+                                           since=now - timedelta(seconds=plan.abandon_window))
+        finished = max(0, every["dials"] - busy)
+        answered = min(every["answered"], finished)
+        return PacingState(mode="predictive", agents_free_for_outbound=self._free_agents(plan),
+                           dials_in_progress=busy, answer_rate=estimate_answer_rate(answered, finished),
+                           answer_samples=finished, window_answered=window["answered"],
+                           window_abandoned=window["abandoned"], abandon_limit=plan.abandon_limit,
+                           max_ratio=plan.max_ratio, max_lines=plan.max_lines)
+
+    def _free_agents(self, plan: CampaignPlan) -> int:
+        """Agents ready, with a registered phone, qualified for the campaign's queue, less
+        the inbound callers waiting for that queue (inbound has priority)."""
+        from acd.agent_state import AgentState
+        core = self.acd.core if self.acd is not None else None
+        queue = core.config.queues.get(plan.queue_name or "") if core is not None else None
+        if queue is None:
+            return 0
+        free = sum(1 for agent in core.agents()
+                   if agent.state is AgentState.READY and agent.phone_registered
+                   and all(agent.skills.get(skill, 0) >= level for skill, level in queue.skills.items()))
+        waiting = sum(1 for call in core.waiting() if call.queue == plan.queue_name
+                      and call.call_id not in self._lines.get(plan.id, ()))
+        return max(0, free - waiting)
+
+    def _claim(self, session: Session, plan: CampaignPlan, now: datetime, wanted: int) -> list[store.Claim]:
+        claims: list[store.Claim] = []
+        for contact in store.due_contacts(session, plan.id, now, wanted * 4):
+            if len(claims) >= wanted:
+                break
+            why = store.blocked(session, contact.phone, contact.customer_id)
+            if why:
+                store.skip(session, contact.id, why)
+                continue
+            zone = contact.timezone or plan.timezone
+            if not plan.may_call(zone, now):
+                store.postpone(session, contact.id, plan.next_window(zone, now), "outside_window")
+                continue
+            claim = store.claim(session, contact, new_uuid(), now)
+            if claim is not None:
+                claims.append(claim)
+        return claims
+
+    # --- one attempt --------------------------------------------------------------------------
+    def _spawn(self, function: Callable, *args: Any) -> None:
+        greenlet = gevent.spawn(function, *args)
+        self._calls.add(greenlet)
+        greenlet.link(self._calls.discard)
+
+    def _attempt(self, claim: store.Claim, plan: CampaignPlan) -> None:
+        try:
+            if not self._still_allowed(claim, plan):
+                return
+            try:
+                result = self.call.place(claim, plan, lambda: self._opt_out(claim))
+            except Exception:
+                log.exception("[%s] campaign call failed", claim.uuid)
+                result = CallResult("interrupted", "ENGINE_ERROR")
+            self._settle(claim, plan, result)
+        finally:
+            self._lines[plan.id].discard(claim.uuid)
+
+    def _still_allowed(self, claim: store.Claim, plan: CampaignPlan) -> bool:
+        """The last look, just before the switch is asked: the list and the window."""
+        now = self.clock()
+        with transaction(self.sessions) as session:
+            contact = session.get(CampaignContact, claim.contact_id)
+            why = store.blocked(session, claim.number, claim.customer_id)
+            zone = contact.timezone or plan.timezone
+            if why is None and plan.may_call(zone, now):
+                return True
+            settled = (store.Settled(store.NOT_DIALLED, ContactStatus.SKIPPED, result=why) if why else
+                       store.Settled(store.NOT_DIALLED, ContactStatus.PENDING,
+                                     plan.next_window(zone, now), result="outside_window"))
+            store.settle(session, claim.uuid, settled, now, uncount=True)
+            log.info("[%s] not dialled: %s", claim.uuid, why or "outside the calling window")
+            return False
+
+    def _opt_out(self, claim: store.Claim) -> None:
+        """'Never call me again', pressed during the call: on the list now."""
+        with transaction(self.sessions) as session:
+            store.add_do_not_call(session, claim.number, at=self.clock(), source="ivr_opt_out",
+                                  reason=f"pressed during campaign {claim.campaign_id}",
+                                  customer_id=claim.customer_id)
+        log.info("[%s] %s opted out: on the do-not-call list", claim.uuid, claim.number)
+
+    def _settle(self, claim: store.Claim, plan: CampaignPlan, result: CallResult) -> None:
+        now = self.clock()
+        settled = next_step(plan, claim.attempt_number, result, now, claim.timezone)
+        with transaction(self.sessions) as session:
+            store.settle(session, claim.uuid, settled, now)
+
+    # --- after a restart ------------------------------------------------------------------------
+    def recover(self) -> None:
+        """Settle or adopt every attempt a previous engine left in flight."""
+        with self.sessions() as session:
+            left = [(store.claim_of(session, attempt),
+                     CampaignPlan.of(session.get(Campaign, attempt.campaign_id), self.center_timezone))
+                    for attempt in store.open_attempts(session)]
+        for claim, plan in left:
+            if claim.uuid in self._lines[plan.id]:
+                continue
+            try:
+                variables = self.switch.channel_variables(claim.uuid)
+            except CallHungUp:
+                variables = None
+            except SwitchError as error:
+                log.warning("[%s] recovery: cannot ask the switch (%s); left for later",
+                            claim.uuid, error)
+                continue
+            answered = variables is not None and variables.get("cc_answered_us", "0") not in ("", "0")
+            if answered:
+                log.info("[%s] recovery: adopting the answered campaign call", claim.uuid)
+                self._lines[plan.id].add(claim.uuid)
+                self._spawn(self._adopt, claim, plan, int(variables["cc_answered_us"]) / 1e6)
+                continue
+            if variables is not None:  # still ringing: its originate's answer went with the old engine
+                try:
+                    self.switch.hangup(claim.uuid, "ORIGINATOR_CANCEL")
+                except SwitchError:
+                    pass
+            log.info("[%s] recovery: attempt interrupted by the restart", claim.uuid)
+            self._settle(claim, plan, CallResult("interrupted", "ENGINE_RESTART"))
+
+    def _adopt(self, claim: store.Claim, plan: CampaignPlan, answered_at: float) -> None:
+        answered = datetime.fromtimestamp(answered_at, timezone.utc)
+        try:
+            try:
+                if plan.flow:
+                    result = self.call.run_flow(claim, plan, answered, lambda: self._opt_out(claim))
+                else:  # an agent campaign's call: the ACD's now (its own recovery), or given an agent
+                    result = (CallResult("answered", None, answered, "to_agent")
+                              if claim.uuid in self.call.runner.calls
+                              else self.call.to_agent(claim, plan, answered))
+            except Exception:
+                log.exception("[%s] adopted campaign call failed", claim.uuid)
+                result = CallResult("interrupted", "ENGINE_ERROR")
+            self._settle(claim, plan, result)
+        finally:
+            self._lines[plan.id].discard(claim.uuid)
+
+
+def next_step(plan: CampaignPlan, attempt_number: int, result: CallResult, now: datetime,
+              zone: str | None = None) -> store.Settled:
+    """An attempt's outcome -> the contact's next state (callcenter.dialer.retry decides:
+    final, or due again at the next calling window after the outcome's delay)."""
+    outcome = "opted_out" if result.result == "opted_out" else result.outcome
+    step = retry_step(SHELL_OUTCOMES.get(outcome, outcome), attempt_number, plan.policy, now,
+                      zone or plan.timezone, plan.windows, plan.holidays)
+    status = ContactStatus(step.final_state) if step.final_state else ContactStatus.PENDING
+    return store.Settled(outcome, status, step.next_attempt_at, result=result.result or outcome,
+                         hangup_cause=result.cause, answered_at=result.answered_at,
+                         detail=dict(result.detail) if result.detail else None,
+                         abandoned=outcome == "abandoned", reason=step.reason)
+
+
+def windows_of(settings: dict[str, Any], campaign: Campaign) -> WeeklyWindows:
+    """The campaign's weekly windows ({"mon": ["09:00-20:00"], ...}); without any, every day
+    between the campaign's window_start and window_end."""
+    weekly = settings.get("windows") or {
+        day: [f"{campaign.window_start}-{campaign.window_end}"] for day in WEEKDAYS}
+    return parse_weekly(weekly)
+
+
+def holidays_of(settings: dict[str, Any]) -> frozenset:
+    from datetime import date
+    return frozenset(date.fromisoformat(str(day)) for day in settings.get("holidays") or ())
+
+
+def build_dialer(engine: Any, clock: Callable[[], datetime] | None = None,
+                 gateway: str = "carrier") -> Dialer:
+    """The runner on the engine's collaborators (called by Engine.start once the ACD runs)."""
+    services = engine.services
+    call = CampaignCall(engine.switch, engine.calllog, engine.flows, engine.prompts,
+                        engine.inbound.hooks, engine.recordings.directory, gateway,
+                        shell=engine.shell, runner=engine.runner, ivr_clock=engine.inbound.ivr_clock)
+    from callcenter.live.callbacks import CallbackDialer
+    dialer = Dialer(services.sessions, engine.switch, call, clock=clock,
+                    center_timezone=engine.config.general.timezone, acd=engine.shell)
+    dialer.callbacks = CallbackDialer(services.sessions, engine.shell, engine.runner, clock=clock)
+    return dialer
