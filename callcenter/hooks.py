@@ -21,10 +21,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.models import (Account, Bill, Call, CallbackRequest, Customer, CustomerPhone,
-                               QueueMember, Ticket, TicketCategory, TicketHistory, TicketStatus)
+                               QueueMember, Ticket, TicketCategory, TicketHistory)
 from callcenter.phone import InvalidPhoneNumber, normalize_phone
 from callcenter.security import verify_password
 from callcenter.tickets import answer_back_deadline, next_ticket_number
+from callcenter.tickets.dispatch import default_rules
+from callcenter.tickets.service import dispatch_by_rule
+from callcenter.tickets.states import AWAITING_ANSWER
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +56,6 @@ def hook(name: str, params: tuple[str, ...], outputs: tuple[str, ...], writes: b
 CUSTOMER_OUTPUTS = ("customer_id", "customer_name", "customer_tier", "customer_language",
                     "account_number")
 TICKET_OUTPUTS = ("ticket_number", "ticket_status", "ticket_open")
-OPEN_STATUSES = {TicketStatus.OPEN, TicketStatus.DISPATCHED, TicketStatus.IN_PROGRESS}
 
 
 def _customer_values(customer: Customer) -> dict[str, Any]:
@@ -116,7 +118,7 @@ def bill_summary(session: Session, args: Mapping[str, str]) -> dict[str, Any] | 
 
 def _ticket_values(ticket: Ticket) -> dict[str, Any]:
     return {"ticket_number": ticket.number, "ticket_status": ticket.status.value,
-            "ticket_open": "yes" if ticket.status in OPEN_STATUSES else "no"}
+            "ticket_open": "yes" if ticket.status in AWAITING_ANSWER else "no"}
 
 
 @hook("ticket_status", ("ticket_number",), TICKET_OUTPUTS)
@@ -155,6 +157,7 @@ def create_ticket(session: Session, args: Mapping[str, str]) -> dict[str, Any] |
     ticket.history = [TicketHistory(at=now, action="created", note="opened by the caller in the IVR")]
     session.add(ticket)
     session.flush()
+    dispatch_by_rule(session, ticket, default_rules(), now)
     return {"ticket_number": ticket.number}
 
 

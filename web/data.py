@@ -17,11 +17,11 @@ from callcenter.models import (Account, Agent, Bill, Call, CallbackRequest, Cust
                                TicketHistory, TicketStatus)
 from callcenter.phone import normalize_phone
 from callcenter.tickets import answer_back_deadline, next_ticket_number
+from callcenter.tickets.states import OPEN_STATUSES
 from web import kpi
 from web.ports import LiveCall
 
-OPEN_TICKET_STATES = (TicketStatus.OPEN, TicketStatus.DISPATCHED, TicketStatus.IN_PROGRESS,
-                      TicketStatus.ANSWERED_BACK)
+OPEN_TICKET_STATES = tuple(OPEN_STATUSES)  # every status of the closed loop but closed, cancelled
 DISPOSITIONS = ("resolved", "information_given", "ticket_created", "transferred", "callback",
                 "complaint", "no_answer_needed", "wrong_number")
 SECRET_WORDS = ("password", "pin", "secret", "密码")

@@ -10,6 +10,7 @@ from callcenter.models import TicketCategory
 from web.auth import DESK_ROLES, requires
 from web.data import DISPOSITIONS
 from web.ports import NOT_READY_REASONS
+from web.tickets import desk_counts
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
@@ -20,4 +21,5 @@ QUEUES = ("billing", "complaints", "service_orders", "password", "general")
 @requires(*DESK_ROLES)
 def desk():
     return render_template("desk.html", reasons=NOT_READY_REASONS, dispositions=DISPOSITIONS,
-                           categories=[c.value for c in TicketCategory], queues=QUEUES)
+                           categories=[c.value for c in TicketCategory], queues=QUEUES,
+                           **desk_counts())

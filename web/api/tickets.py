@@ -6,18 +6,21 @@ from sqlalchemy import select
 
 from callcenter.db import transaction
 from callcenter.models import Customer, Ticket
+from callcenter.tickets.service import dispatch_by_rule
 from web import data
 from web.api import body, bp
 from web.auth import DESK_ROLES, FLOOR_ROLES, audit, current_user, requires, sessions
+from web.tickets import in_call_uuid, now as tickets_now, rules as ticket_rules
 
 
 @bp.get("/customers/<int:customer_id>")
 @requires(*DESK_ROLES, *FLOOR_ROLES)
 def customer(customer_id: int):
-    with sessions()() as db:
+    with transaction(sessions()) as db:
         row = db.get(Customer, customer_id)
         if row is None:
             abort(404, description=f"no customer {customer_id}")
+        audit(db, "customer_view", "customer", customer_id, {"in_call": in_call_uuid()})
         return jsonify(customer=data.customer_summary(db, row),
                        bills=data.recent_bills(db, row.id, limit=12),
                        tickets=data.open_tickets(db, row.id), contacts=data.last_contacts(db, row.id))
@@ -34,7 +37,10 @@ def ticket_create():
             ticket = data.create_ticket(db, category=str(payload.get("category", "")),
                                         description=str(payload.get("description", "")),
                                         owner_id=user.id, customer_id=customer_id,
-                                        call_uuid=payload.get("call_uuid") or None)
+                                        call_uuid=payload.get("call_uuid") or None,
+                                        now=tickets_now())
+            ticket.detail = str(payload.get("detail") or "").strip()[:40] or None
+            dispatch_by_rule(db, ticket, ticket_rules(), tickets_now())
             audit(db, "ticket_create", "ticket", ticket.number)
             result = data.ticket_dict(ticket)
     except ValueError as exc:

@@ -1,4 +1,4 @@
-"""Ticket rules: numbers callers can key in, answer-back deadlines (回告时限)."""
+"""Ticket numbers callers can key in; the flat answer-back limit used before the rules file (回告时限)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta

@@ -1,0 +1,242 @@
+"""The closed loop's operations on the database: dispatch, accept, answer back,
+send back, tell the customer, hand over, reopen, cancel, the deadline sweep.
+
+Each takes an open session (the caller owns the transaction), the acting
+agent's id (None: the system) and ``now``; each status change goes through the
+transition table and lands in the ticket's history with who and when.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callcenter.models import Agent, Role, Ticket, TicketHistory, TicketStatus, TicketTask
+from callcenter.tickets import outbox
+from callcenter.tickets.deadlines import DueState, deadline, due_state
+from callcenter.tickets.dispatch import DispatchRules
+from callcenter.tickets.states import AWAITING_ANSWER, FINISHED, Action, next_status
+
+INFORM = "inform_customer"  # the owner calls the customer back with the result
+AGENTLESS = "agentless_call"  # an automated call says the result (for categories so configured)
+CENTER_ROLES = (Role.AGENT, Role.SUPERVISOR)
+
+
+class TicketFormError(ValueError):
+    """Bad input; ``field`` names the form field."""
+
+    def __init__(self, field: str, message: str, value: str | None = None):
+        super().__init__(f"{field}: {message}" + (f" {value!r}" if value is not None else ""))
+        self.field = field
+        self.message = message
+        self.value = value
+
+
+def find(db: Session, number: str) -> Ticket:
+    ticket = db.scalar(select(Ticket).where(Ticket.number == number))
+    if ticket is None:
+        raise LookupError(f"no ticket {number}")
+    return ticket
+
+
+def _required(text: str | None, field: str, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise TicketFormError(field, what)
+    return text
+
+
+def _record(db: Session, ticket: Ticket, action: str, actor_id: int | None, now: datetime,
+            note: str = "", before: TicketStatus | None = None) -> None:
+    moved = before is not None
+    db.add(TicketHistory(ticket_id=ticket.id, agent_id=actor_id, action=action, note=note, at=now,
+                         from_status=before.value if moved else None,
+                         to_status=ticket.status.value if moved else None))
+
+
+def move(db: Session, ticket: Ticket, action: Action, actor_id: int | None, now: datetime,
+         note: str = "") -> None:
+    """One step of the table: IllegalTicketTransition if the ticket's status refuses it."""
+    before = ticket.status
+    ticket.status = next_status(before, action)
+    _record(db, ticket, action.value, actor_id, now, note, before)
+
+
+# --- the center's side -----------------------------------------------------------
+
+def dispatch_by_rule(db: Session, ticket: Ticket, rules: DispatchRules, now: datetime) -> None:
+    """A new ticket: the group, the deadline (from the ticket's opening), the forward."""
+    rule = rules.route(ticket.category.value, ticket.detail)
+    limit = rules.limit(ticket.category.value, ticket.priority)
+    ticket.answer_back_deadline = deadline(ticket.created_at or now, limit, rules.calendar)
+    ticket.backoffice_group = rule.group
+    detail = f"/{rule.detail}" if rule.detail else ""
+    move(db, ticket, Action.DISPATCH, None, now,
+         f"rule {ticket.category.value}{detail} -> {rule.group}")
+    if rule.forward and rules.forward_endpoint:
+        outbox.enqueue(db, ticket, now)
+
+
+def redispatch(db: Session, ticket: Ticket, group: str, actor_id: int, note: str,
+               rules: DispatchRules, now: datetime) -> None:
+    """A supervisor (or the owner, for a returned ticket) sends it to a group by hand."""
+    if group not in rules.groups:
+        raise TicketFormError("group", "unknown group", group)
+    note = _required(note, "note", "say why the ticket goes to another group")
+    ticket.backoffice_group = group
+    ticket.worker_agent_id = None
+    move(db, ticket, Action.DISPATCH, actor_id, now, f"-> {group}: {note}")
+
+
+def hand_over(db: Session, ticket: Ticket, actor_id: int, to_login: str, note: str,
+              now: datetime) -> None:
+    """First-contact ownership moves only like this: to a named agent, with a note."""
+    if ticket.status in FINISHED:
+        raise TicketFormError("agent", "a finished ticket has no owner to hand over")
+    note = _required(note, "note", "a hand-over needs a note for the new owner")
+    agent = db.scalar(select(Agent).where(Agent.login == (to_login or "").strip()))
+    if agent is None or not agent.active or agent.role not in CENTER_ROLES:
+        raise TicketFormError("agent", "no active agent", to_login)
+    if agent.id == ticket.owner_agent_id:
+        raise TicketFormError("agent", "the ticket is already theirs")
+    ticket.owner_agent_id = agent.id
+    for task in open_tasks(ticket):
+        if task.kind == INFORM:
+            task.agent_id = agent.id
+    _record(db, ticket, "hand_over", actor_id, now, f"-> {agent.login}: {note}")
+
+
+def reopen(db: Session, ticket: Ticket, actor_id: int, note: str, rules: DispatchRules,
+           now: datetime) -> None:
+    """The customer called again, unhappy: back to the group it was with, a new deadline."""
+    note = _required(note, "note", "say what the customer is unhappy about")
+    move(db, ticket, Action.REOPEN, actor_id, now, note)
+    _close_tasks(ticket, now, "reopened")  # the old result is not to be told any more
+    ticket.closed_at = ticket.informed_at = ticket.answered_at = ticket.escalated_at = None
+    ticket.warned_at = None
+    ticket.not_reached = False
+    ticket.worker_agent_id = None
+    limit = rules.limit(ticket.category.value, ticket.priority)
+    ticket.answer_back_deadline = deadline(now, limit, rules.calendar)
+    group = ticket.backoffice_group or rules.route(ticket.category.value, ticket.detail).group
+    ticket.backoffice_group = group
+    move(db, ticket, Action.DISPATCH, actor_id, now, f"reopened -> {group}")
+
+
+def cancel(db: Session, ticket: Ticket, actor_id: int, reason: str, now: datetime) -> None:
+    reason = _required(reason, "reason", "say why the ticket is cancelled")
+    move(db, ticket, Action.CANCEL, actor_id, now, reason)
+    ticket.closed_at = now
+    _close_tasks(ticket, now, "cancelled")
+
+
+def add_note(db: Session, ticket: Ticket, actor_id: int, note: str, now: datetime) -> None:
+    _record(db, ticket, "note", actor_id, now, _required(note, "note", "the note is empty"))
+
+
+# --- the back office's side ------------------------------------------------------
+
+def accept(db: Session, ticket: Ticket, actor_id: int, now: datetime) -> None:
+    move(db, ticket, Action.ACCEPT, actor_id, now)
+    ticket.worker_agent_id = actor_id
+
+
+def start(db: Session, ticket: Ticket, actor_id: int, now: datetime) -> None:
+    move(db, ticket, Action.START, actor_id, now)
+
+
+def answer_back(db: Session, ticket: Ticket, actor_id: int, result: str, rules: DispatchRules,
+                now: datetime) -> TicketTask:
+    """The result (电子回单): the owner gets a task to tell the customer (回告)."""
+    result = _required(result, "result", "write the result the customer will be told")
+    move(db, ticket, Action.ANSWER_BACK, actor_id, now, result)
+    ticket.answer, ticket.answered_at = result, now
+    agentless = ticket.category.value in rules.agentless
+    # a ticket opened in the IVR has no owner: its task waits for a supervisor to hand it over
+    task = TicketTask(ticket_id=ticket.id, agent_id=None if agentless else ticket.owner_agent_id,
+                      kind=AGENTLESS if agentless else INFORM, created_at=now)
+    db.add(task)
+    return task
+
+
+def send_back(db: Session, ticket: Ticket, actor_id: int, reason: str, now: datetime) -> None:
+    reason = _required(reason, "reason", "say why the ticket goes back to the center")
+    move(db, ticket, Action.SEND_BACK, actor_id, now, reason)
+    ticket.worker_agent_id = None
+
+
+# --- telling the customer --------------------------------------------------------
+
+def open_tasks(ticket: Ticket) -> list[TicketTask]:
+    return [t for t in ticket.tasks if t.done_at is None]
+
+
+def _close_tasks(ticket: Ticket, now: datetime, outcome: str) -> None:
+    for task in open_tasks(ticket):
+        task.done_at, task.outcome = now, outcome
+
+
+def inform_attempt(db: Session, task: TicketTask, actor_id: int | None, told: bool, note: str,
+                   rules: DispatchRules, now: datetime) -> None:
+    """One call to tell the customer. Told: the ticket closes. Not reached: it closes,
+    flagged, only when the configured attempts ran out."""
+    if task.done_at is not None:
+        raise TicketFormError("task", "this task is already done")
+    ticket = task.ticket
+    task.attempts += 1
+    if told:
+        move(db, ticket, Action.INFORM, actor_id, now, note or "the customer was told the result")
+        ticket.informed_at = now
+        move(db, ticket, Action.CLOSE, actor_id, now)
+        ticket.closed_at = now
+        task.done_at, task.outcome = now, "told"
+        return
+    _record(db, ticket, "inform_attempt", actor_id, now,
+            f"not reached ({task.attempts}/{rules.inform_attempts})" + (f": {note}" if note else ""))
+    if task.attempts >= rules.inform_attempts:
+        move(db, ticket, Action.GIVE_UP, actor_id, now,
+             f"the customer was not reached in {task.attempts} attempts")
+        ticket.closed_at, ticket.not_reached = now, True
+        task.done_at, task.outcome = now, "not_reached"
+
+
+# --- deadlines -------------------------------------------------------------------
+
+def sweep_deadlines(db: Session, rules: DispatchRules, now: datetime) -> list[tuple[str, str]]:
+    """Flag tickets still waiting for their answer: warned when the deadline nears,
+    escalated once it passed. Each flag once, in the history. Returns (number, flag)."""
+    flagged = []
+    horizon = now + max((d.limit.warn_before for d in rules.deadlines), default=timedelta(0))
+    waiting = db.scalars(select(Ticket).where(Ticket.status.in_(AWAITING_ANSWER),
+                                              Ticket.answer_back_deadline <= horizon,
+                                              Ticket.escalated_at.is_(None))
+                         .with_for_update(skip_locked=True))  # two sweeps at once flag once
+    for ticket in waiting:
+        limit = rules.limit(ticket.category.value, ticket.priority)
+        state = due_state(ticket.answer_back_deadline, limit.warn_before, now)
+        if state is DueState.OVERDUE:
+            ticket.escalated_at = now
+            _record(db, ticket, "escalated", None, now,
+                    f"no answer by {ticket.answer_back_deadline:%Y-%m-%d %H:%M} UTC")
+            flagged.append((ticket.number, "escalated"))
+        elif state is DueState.WARNING and ticket.warned_at is None:
+            ticket.warned_at = now
+            _record(db, ticket, "deadline_warning", None, now,
+                    f"answer due {ticket.answer_back_deadline:%Y-%m-%d %H:%M} UTC")
+            flagged.append((ticket.number, "warning"))
+    return flagged
+
+
+def ticket_due_state(ticket: Ticket, rules: DispatchRules, now: datetime) -> DueState:
+    if ticket.status not in AWAITING_ANSWER:
+        return DueState.ON_TIME
+    limit = rules.limit(ticket.category.value, ticket.priority)
+    return due_state(ticket.answer_back_deadline, limit.warn_before, now)
+
+
+def by_due_date(tickets: Iterable[Ticket]) -> list[Ticket]:
+    far = datetime.max.replace(tzinfo=None)
+    return sorted(tickets, key=lambda t: (t.answer_back_deadline.replace(tzinfo=None)
+                                          if t.answer_back_deadline else far, t.id))
