@@ -98,6 +98,8 @@ def home_for(user: User) -> str:
         return url_for("floor.board")
     if user.role in DESK_ROLES:
         return url_for("desk.desk")
+    if user.role == Role.QA:
+        return url_for("qa.search")
     return url_for("auth.welcome")
 
 

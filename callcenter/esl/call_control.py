@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date, datetime, time, timezone
-from typing import Sequence
+from typing import Callable, Sequence
 
 from callcenter.esl.commands import Switch
 from callcenter.esl.errors import CallHungUp, SwitchError
@@ -35,9 +35,32 @@ SAY_TYPES = {
 
 
 class SwitchCallControl:
-    def __init__(self, switch: Switch, uuid: str) -> None:
+    def __init__(self, switch: Switch, uuid: str,
+                 on_masked: Callable[[bool], None] | None = None) -> None:
         self.switch = switch
         self.uuid = uuid
+        self.whole_call_recording: str | None = None  # the file, once record_whole_call ran
+        self.on_masked = on_masked  # told True / False when the recording is masked / unmasked
+
+    def record_whole_call(self, path: str) -> None:
+        """Record the rest of the call, whoever joins it (issue 13: sensitive flows)."""
+        if self.whole_call_recording is None:
+            self._run(self.switch.record_start, self.uuid, path)
+            self.whole_call_recording = path
+
+    def _mask(self, masked: bool) -> None:
+        """Silence the recording while a secret is keyed (the tones would give it away)."""
+        path = self.whole_call_recording
+        if path is None:
+            return
+        try:
+            (self.switch.record_mask if masked else self.switch.record_unmask)(self.uuid, path)
+        except SwitchError as error:
+            log.warning("[%s] could not %s the recording: %s", self.uuid,
+                        "mask" if masked else "unmask", error)
+            return
+        if self.on_masked is not None:
+            self.on_masked(masked)
 
     def _run(self, action, *args, **kwargs):
         try:
@@ -61,6 +84,8 @@ class SwitchCallControl:
         after the last try ("please enter it again", then the caller is sent elsewhere)."""
         regex = pattern or r"\d+"
         last_invalid = ""
+        if secret:
+            self._mask(True)
         try:
             for attempt in range(1, tries + 1):
                 again = invalid_prompt if attempt > 1 else None
@@ -74,6 +99,7 @@ class SwitchCallControl:
         finally:
             if secret:
                 self._forget_secret()
+                self._mask(False)
 
     def _attempt(self, path: str, min_digits: int, max_digits: int, timeout: float,
                  terminators: str, regex: str, digit_timeout: float | None,

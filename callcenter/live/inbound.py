@@ -12,11 +12,17 @@ import gevent
 from callcenter.esl import CallHungUp, Switch, SwitchError
 from callcenter.esl.call_control import SwitchCallControl
 from callcenter.ivr import CallInfo, FlowEntry, FlowRegistry, Interpreter, IvrOutcome, PromptLibrary
+from callcenter.ivr.control import CallControlError, CallerHungUp
 from callcenter.live.calllog import CallLog
 from callcenter.live.recordings import RecordingStore
 from callcenter.models import CallDirection
 
 log = logging.getLogger(__name__)
+
+
+def is_yes(value: Any) -> bool:
+    """A flow's yes/no variable: "yes" (or true) only; bool("no") would be True."""
+    return str(value).strip().lower() in ("yes", "true", "1") if value is not None else False
 
 
 @dataclass(frozen=True)
@@ -37,11 +43,16 @@ class CallEventSink:
 
     SCREEN_POP_KINDS = ("menu", "collect", "lookup", "record", "survey", "queue", "transfer")
 
-    def __init__(self, calllog: CallLog, uuid: str) -> None:
+    def __init__(self, calllog: CallLog, uuid: str,
+                 on_whole_call: Callable[[], None] | None = None) -> None:
         self.calllog, self.uuid = calllog, uuid
         self.steps: list[dict[str, Any]] = []  # what the agent's screen pop shows of the IVR
+        self.on_whole_call = on_whole_call  # the flow set record_whole_call: "yes"
 
     def on_node(self, node_id: str, kind: str, outcome: str, data: Mapping[str, Any]) -> None:
+        if kind == "set" and self.on_whole_call is not None and \
+                is_yes((data.get("values") or {}).get("record_whole_call")):
+            self.on_whole_call()
         self.calllog.event(self.uuid, "ivr_node", {"node": node_id, "kind": kind,
                                                    "outcome": outcome, **dict(data)})
         if kind in self.SCREEN_POP_KINDS:  # data is already redacted by the interpreter
@@ -117,16 +128,34 @@ class InboundCalls:
             self.on_queue(QueueRequest(uuid, caller, None, 0, customer.tier if customer else "regular",
                                        customer.id if customer else None))
             return
-        sink = CallEventSink(self.calllog, uuid)
+        control = SwitchCallControl(self.switch, uuid, on_masked=lambda masked: self.calllog.event(
+            uuid, "recording_paused" if masked else "recording_resumed", {"reason": "secret"}))
+        sink = CallEventSink(self.calllog, uuid,
+                             on_whole_call=lambda: self._record_whole_call(control, uuid))
         outcome = Interpreter(
-            entry.flow, SwitchCallControl(self.switch, uuid),
+            entry.flow, control,
             call=CallInfo(uuid, caller, dialled, need=entry.need,
                           language=customer.language if customer else None,
                           caller_tier=customer.tier if customer else "regular"),
             hooks=self.hooks, prompts=self.prompts, sink=sink,
             calendar=self.flows.calendar, flows=self.flows.flow, clock=self.ivr_clock,
-            recordings_dir=self.recordings.directory).run()
+            recordings_dir=self.recordings.switch_view).run()
         self._finish(uuid, caller, customer, outcome, sink.steps)
+
+    def _record_whole_call(self, control: SwitchCallControl, uuid: str) -> None:
+        """A sensitive flow (e.g. password services): recorded from here to the hang-up,
+        the IVR's rest, the queue and the agent alike; secrets keyed later are masked."""
+        if control.whole_call_recording is not None:
+            return
+        path = self.recordings.path_for(uuid, "whole")
+        try:
+            control.record_whole_call(path)
+        except (CallControlError, CallerHungUp) as error:
+            log.error("[%s] whole-call recording could not start: %s", uuid, error)
+            return
+        self.recordings.started(uuid, path, kind="whole_call")
+        self.calllog.event(uuid, "recording_started", {"path": path, "whole_call": True})
+        log.info("[%s] recorded from the IVR on: %s", uuid, path)
 
     def _entry(self, uuid: str, dialled: str, service_line: str | None) -> FlowEntry | None:
         """The flow for the dialled number. A per-service number (the dialplan sets
@@ -166,7 +195,7 @@ class InboundCalls:
                 int(customer_id) if customer_id else None,
                 context={"ivr_path": list(outcome.path), "variables": variables,
                          "flow": outcome.flow_id, "ivr_steps": steps or []},
-                record_whole_call=bool(variables.get("record_whole_call"))))
+                record_whole_call=is_yes(variables.get("record_whole_call"))))
         elif outcome.kind == "transfer" and outcome.target:
             try:
                 self.switch.transfer(uuid, outcome.target)

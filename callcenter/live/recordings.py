@@ -17,6 +17,7 @@ import gevent
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.live import writeops as ops
+from callcenter.qa.storage import RecordingPaths
 
 log = logging.getLogger(__name__)
 HASH_CHUNK = 1 << 20
@@ -24,10 +25,13 @@ HASH_CHUNK = 1 << 20
 
 class RecordingStore:
     def __init__(self, sessions: sessionmaker[Session], directory: str, retention_days: int,
-                 writer: Any = None) -> None:
+                 writer: Any = None, switch_directory: str = "") -> None:
         from callcenter.live.calllog import CallLog
         self.sessions = sessions
         self.directory = Path(directory)
+        # paths are handed to the switch as it sees the (shared) folder; files are read here
+        self.paths = RecordingPaths(directory, switch_directory)
+        self.switch_view = switch_directory or str(self.directory)
         self.retention_days = retention_days
         self._day, self._folder = "", self.directory
         self.writer = writer if writer is not None else CallLog(sessions)  # .put(op)
@@ -38,7 +42,7 @@ class RecordingStore:
             self._folder = self.directory / day
             self._folder.mkdir(parents=True, exist_ok=True)
             self._day = day
-        return f"{self._folder}/{call_uuid}-{kind}.wav"
+        return self.paths.for_switch(f"{self._folder}/{call_uuid}-{kind}.wav")
 
     def started(self, call_uuid: str, path: str, kind: str = "call") -> None:
         self.writer.put({"op": ops.RECORDING, "uuid": call_uuid, "path": path, "kind": kind,
@@ -48,14 +52,14 @@ class RecordingStore:
     def finished(self, path: str, duration_ms: int | None = None) -> None:
         """The file is closed: record its size, duration and sha256 (measured in a worker
         thread; only the calling greenlet waits)."""
-        measured = gevent.get_hub().threadpool.apply(_measure, (path, duration_ms))
+        measured = gevent.get_hub().threadpool.apply(_measure, (self.paths.local(path), duration_ms))
         if measured is None:
             log.warning("recording %s is missing on disk", path)
             return
         self.writer.put({"op": ops.RECORDING_DONE, "path": path, **measured})
 
 
-def _measure(path: str, duration_ms: int | None) -> dict[str, Any] | None:
+def _measure(path: str | Path, duration_ms: int | None) -> dict[str, Any] | None:
     file = Path(path)
     digest = hashlib.sha256()
     try:
