@@ -1,32 +1,55 @@
-"""The supervisor floor: board (live + KPIs from Call rows), force state, eavesdrop,
-and agent management with its audit trail."""
+"""The supervisor floor: board (live + KPIs from the call log), callers waiting and why,
+force state, eavesdrop, and agent management with its audit trail."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
 from callcenter.config import load_config
 from callcenter.models import Agent, AgentSkill, AuditLog, Role, Skill
-from web.ports import LiveCall, QueueLive
+from callcenter.reports import dayfile
+from callcenter.reports.facts import CallRecord, Event
+from web.ports import LiveCall, QueueLive, WaitingCaller
 from web_fixtures import *  # noqa: F401,F403
-from web_fixtures import QUEUES, add_agent, add_call, add_customer, csrf_of, login
+from web_fixtures import QUEUES, FakeLive, add_agent, add_customer, csrf_of, login, now
 
 
 def post(client, url, body=None):
     return client.post(url, json=body or {}, headers={"X-CSRF-Token": csrf_of(client)})
 
 
+def log_call(db_engine, uuid, queued_ago, *, queue="billing", wait=None, talk=60, abandon=None,
+             agent="agent01", at=None):
+    """A call as the engine logs it: joined ``queue`` ``queued_ago`` s before ``at`` (default:
+    the fake console's now), answered by ``agent`` after ``wait`` s and talked ``talk`` s, or
+    abandoned after ``abandon`` s."""
+    joined = (at or now()) - timedelta(seconds=queued_ago)
+    events = [Event(joined, "ivr_finished", {"outcome": "queue", "need": queue})]
+    if abandon is not None:
+        events.append(Event(joined + timedelta(seconds=abandon), "abandoned", {"queue": queue}))
+    elif wait is not None:
+        answered = joined + timedelta(seconds=wait)
+        events.append(Event(answered, "connected", {"agent": agent}))
+        if talk is not None:
+            events.append(Event(answered + timedelta(seconds=talk), "ended", {}))
+    with db_engine.begin() as connection:
+        dayfile.store(connection, [CallRecord(uuid, events=tuple(events), queue_name=queue,
+                                              ivr_flow="main")], [])
+
+
 def test_the_board_shows_queues_agents_and_calls_with_their_routing_reason(client, sessions,
-                                                                          fake_live):
+                                                                          fake_live, db_engine):
     agent = add_agent(sessions, "agent01", name="Wang Fang")
     add_agent(sessions, "lead1", role=Role.SUPERVISOR)
-    customer = add_customer(sessions)
-    # today on billing: answered in 10 s, in 40 s, abandoned after 30 s; plus one 2 hours ago
-    add_call(sessions, "a", "1", customer, agent_id=agent, queued_ago=300, wait=10)
-    add_call(sessions, "b", "2", None, agent_id=agent, queued_ago=200, wait=40)
-    add_call(sessions, "c", "3", None, queued_ago=100, wait=30, abandoned=True)
-    add_call(sessions, "d", "4", None, agent_id=agent, queued_ago=7200, wait=5)
+    add_customer(sessions)
+    # today on billing (11:00 in Shanghai): answered in 10 s, in 40 s, abandoned after 30 s;
+    # plus one 2 hours ago
+    log_call(db_engine, "a", 300, wait=10)
+    log_call(db_engine, "b", 200, wait=40)
+    log_call(db_engine, "c", 100, abandon=30)
+    log_call(db_engine, "d", 7200, wait=5)
     fake_live.queues["billing"] = QueueLive("billing", 2, 47.4)
     fake_live.set_agent_state(agent, "ready")
     fake_live.offer(agent, LiveCall("live-1", "13800000001", "offered", None, queue="billing",
@@ -35,6 +58,7 @@ def test_the_board_shows_queues_agents_and_calls_with_their_routing_reason(clien
     board = client.get("/api/v1/floor").json
     billing = board["queues"][0]
     assert billing["name"] == "billing" and billing["waiting"] == 2 and billing["longest_wait"] == 47
+    assert billing["display_name"] == "Bill inquiry" and billing["aht"] == "60s"
     assert billing["offered"] == 4 and billing["abandoned"] == 1
     assert billing["service_level_today"] == "50%"  # a, d in time; b late; c abandoned
     assert billing["service_level_30min"] == "33%"  # a in time; b late; c abandoned
@@ -46,7 +70,7 @@ def test_the_board_shows_queues_agents_and_calls_with_their_routing_reason(clien
 
 
 def test_the_service_level_counts_each_queues_own_threshold_from_the_queues_file(
-        client, sessions, fake_live, web_services, tmp_path, write_config):
+        client, sessions, fake_live, web_services, tmp_path, write_config, db_engine):
     import yaml
     document = yaml.safe_load(QUEUES.read_text(encoding="utf-8"))
     document["queues"]["billing"]["service_level"] = {"percent": 80, "seconds": 45}
@@ -55,8 +79,8 @@ def test_the_service_level_counts_each_queues_own_threshold_from_the_queues_file
     web_services.config = load_config(write_config(
         f"switch:\n  password: x\nacd:\n  queues_file: {queues}\n", "sl.yaml"))
     add_agent(sessions, "lead1", role=Role.SUPERVISOR)
-    add_call(sessions, "a", "1", None, queue="billing", queued_ago=300, wait=40)
-    add_call(sessions, "b", "2", None, queue="complaints", queued_ago=300, wait=40)
+    log_call(db_engine, "a", 300, queue="billing", wait=40)
+    log_call(db_engine, "b", 300, queue="complaints", wait=40)
     login(client, "lead1")
     board = {q["name"]: q for q in client.get("/api/v1/floor").json["queues"]}
     assert board["billing"]["service_level_seconds"] == 45
@@ -112,8 +136,9 @@ def test_an_admin_creates_changes_and_deactivates_an_agent(client, sessions):
     created = client.post("/admin/agents/new", data={
         "csrf_token": token, "login": "agent20", "display_name": "Qian Li",
         "password": "long enough pw", "role": "agent", "sip_extension": "1020",
-        "language": "zh", "active": "on", "skill_billing": "7", "skill_complaints": ""})
-    assert created.status_code == 302
+        "language": "zh", "active": "on", "skill_billing": "7", "skill_complaints": "",
+        "generate_sip_password": "on"})
+    assert created.status_code == 200 and 'id="sip-password"' in created.get_data(as_text=True)  # shown once
     with sessions() as db:
         agent = db.scalar(select(Agent).where(Agent.login == "agent20"))
         assert {s.skill.name: s.level for s in agent.skills} == {"billing": 7}
@@ -196,3 +221,75 @@ def test_an_admin_adds_a_skill_audited_and_a_duplicate_is_refused(client, sessio
         assert sorted(db.scalars(select(Skill.name))) == ["billing", "roaming"]
         assert [a.details for a in db.scalars(select(AuditLog).where(
             AuditLog.action == "skill_create"))] == [{"name": "roaming"}]
+
+
+class FloorAt(FakeLive):
+    """The fake engine with a clock the test sets, and callers waiting with the
+    router's explanation (the port's optional waiting_callers())."""
+
+    def __init__(self, at: datetime) -> None:
+        super().__init__()
+        self.at, self.waiting = at, ()
+
+    def floor(self):
+        snapshot = super().floor()
+        return type(snapshot)(self.at, snapshot.queues, snapshot.agents, snapshot.calls)
+
+    def waiting_callers(self):
+        return self.waiting
+
+
+def test_today_is_the_centers_day_whatever_the_hour(client, sessions, db_engine, web_services):
+    just_after_midnight = datetime(2026, 11, 23, 16, 30, tzinfo=timezone.utc)  # 00:30 in Shanghai
+    web_services.extras["live"] = FloorAt(just_after_midnight)
+    add_agent(sessions, "agent01")
+    add_agent(sessions, "lead1", role=Role.SUPERVISOR)
+    log_call(db_engine, "today", 600, wait=5, at=just_after_midnight)
+    log_call(db_engine, "yesterday", 7200, wait=5, at=just_after_midnight)  # 22:30 the day before
+    login(client, "lead1")
+    billing = next(q for q in client.get("/api/v1/floor").json["queues"] if q["name"] == "billing")
+    assert billing["offered"] == 1 and billing["service_level_today"] == "100%"
+
+
+def test_a_queue_with_offered_calls_and_none_handled_shows_no_aht_not_zero(client, sessions,
+                                                                         db_engine):
+    add_agent(sessions, "agent01")
+    add_agent(sessions, "lead1", role=Role.SUPERVISOR)
+    log_call(db_engine, "talking", 120, wait=10, talk=None)  # connected, not ended yet
+    log_call(db_engine, "gone", 60, abandon=12)
+    login(client, "lead1")
+    billing = next(q for q in client.get("/api/v1/floor").json["queues"] if q["name"] == "billing")
+    assert (billing["offered"], billing["aht"], billing["asa"]) == (2, "–", "10s")
+
+
+def test_the_board_lists_callers_waiting_with_flags_and_why_no_agent_has_them(client, sessions,
+                                                                            web_services):
+    live = web_services.extras["live"] = FloorAt(now())
+    add_agent(sessions, "lead1", role=Role.SUPERVISOR)
+    live.waiting = (
+        WaitingCaller("w1", "13800000001", "billing", 42.4, "vip3", why={
+            "step": 1, "step_rule": "after 30 s: general level 5 or more",
+            "nobody_logged_in": False, "agents": {"agent01": "on_call", "agent02": "not_ready:lunch"},
+            "others_lacking_skill": 3}),
+        WaitingCaller("w2", "13900000002", "complaints", 8.0, "transferred", transferred=True,
+                      why={"nobody_logged_in": True, "agents": {}}))
+    login(client, "lead1")
+    waiting = client.get("/api/v1/floor").json["waiting"]
+    assert [(w["uuid"], w["queue_name"], w["waited"], w["vip"], w["transferred"]) for w in waiting] \
+        == [("w1", "Bill inquiry", 42, True, False), ("w2", "Complaints and faults", 8, False, True)]
+    assert waiting[0]["why"] == ("after 30 s: general level 5 or more; agent01: on_call; "
+                                 "agent02: not_ready:lunch; 3 other agents lack the skill")
+    assert waiting[1]["why"] == "nobody with the skill is logged in"
+
+
+def test_the_floor_shows_the_wallboards_alerts(client, sessions, web_services):
+    live = web_services.extras["live"] = FloorAt(now())
+    add_agent(sessions, "lead1", role=Role.SUPERVISOR)
+    live.queues["billing"] = QueueLive("billing", 1, 95.0)
+    login(client, "lead1")
+    alerts = client.get("/api/v1/floor").json["alerts"]
+    assert {"kind": "longest_wait", "subject": "billing",
+            "text": "Bill inquiry: a caller has waited 95 s (limit 60 s)"} in alerts
+    assert {"kind": "no_agent", "subject": "billing",  # nobody is logged in
+            "text": "Bill inquiry: 1 callers waiting and no agent logged in who could take them"} \
+        in alerts

@@ -1,5 +1,5 @@
 """The console's side of the live port: finding it, mapping its errors to HTTP,
-and the floor board (live snapshot + KPIs over today's Call rows)."""
+and the floor board (live snapshot + queue figures from the call log, web.floor)."""
 from __future__ import annotations
 
 import logging
@@ -111,8 +111,11 @@ def floor_board() -> dict[str, Any]:
     snapshot = live().floor()
     now = snapshot.at
     thresholds = service_level_seconds()
+    from web.floor import display_names, queue_figures, waiting_list
+    from web.wallboard import floor_alerts
+    kpis = queue_figures(now, thresholds)  # from the call log, as the reports count
+    queue_names_shown = display_names()
     with sessions()() as db:
-        kpis = data.queue_kpis(db, now, day_start(now), thresholds)
         handled = data.calls_handled_today(db, day_start(now))
         names = data.agent_names(db)
     queue_names = sorted({q.name for q in snapshot.queues} | set(kpis))
@@ -120,7 +123,8 @@ def floor_board() -> dict[str, Any]:
     queues = []
     for name in queue_names:
         k, q = kpis.get(name, {}), live_queues.get(name)
-        queues.append({"name": name, "waiting": q.waiting if q else 0,
+        queues.append({"name": name, "display_name": queue_names_shown.get(name, name),
+                       "waiting": q.waiting if q else 0,
                        "service_level_seconds": thresholds.get(name,
                                                                kpi.DEFAULT_THRESHOLD_SECONDS),
                        "longest_wait": round(q.longest_wait_seconds) if q else 0,
@@ -147,4 +151,5 @@ def floor_board() -> dict[str, Any]:
                     "agent": names.get(c.agent_id, {}).get("name") if c.agent_id else None,
                     "routing_reason": c.routing_reason} for c in snapshot.calls]
     return {"at": now.isoformat(), "queues": queues, "agents_by_state": by_state,
-            "agents": agents, "calls": in_progress}
+            "agents": agents, "calls": in_progress,
+            "waiting": waiting_list(live(), queue_names_shown), "alerts": floor_alerts(snapshot)}

@@ -41,11 +41,15 @@ def serve(context, prepare=None, **engine_options) -> int:
         prepare(engine)
     server = WSGIServer((config.web.bind, config.web.port), create_app(services), log=None)
     server.start()
+    from web.metrics import serve_metrics
+    metrics = serve_metrics(services)  # None unless metrics.bind is set
     log.info("console on http://%s:%d/ (health: /health; switch: %s%s)", config.web.bind,
              config.web.port, config.switch.kind,
              ", simulated: no real calls" if simulator is not None else "")
     log.info("stopping on %s", stop.get())
     server.stop(timeout=5)
+    if metrics is not None:
+        metrics.stop(timeout=5)
     engine.stop()
     if simulator is not None:
         simulator.close()

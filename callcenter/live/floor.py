@@ -17,7 +17,7 @@ from callcenter.live.agents import AgentDirectory
 from callcenter.live.bus import EventBus
 from callcenter.live.states import agent_status, make_live_call
 from web.ports import (AgentStatus, FloorSnapshot, IllegalTransition, LiveCall, LiveEvent,
-                       NoSuchCall, QueueLive, SwitchUnavailable, TransferTarget)
+                       NoSuchCall, QueueLive, SwitchUnavailable, TransferTarget, WaitingCaller)
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +223,21 @@ class LiveFloor:
             raise SwitchUnavailable(str(error)) from error
 
     # --- the floor ---------------------------------------------------------------------
+    def waiting_callers(self) -> tuple[WaitingCaller, ...]:
+        """Callers waiting, in the one waiting order, each with the router's explain()."""
+        now = self.clock()
+        out = []
+        for call in self.core.waiting():
+            try:
+                why = self.core.explain(call.call_id, now)
+            except AcdError as error:  # gone between the two reads
+                log.debug("[%s] no explanation: %s", call.call_id, error)
+                continue
+            out.append(WaitingCaller(call.call_id, call.caller or "", call.queue,
+                                     max(0.0, now - call.entered_at), call.priority_class,
+                                     bool(call.context.get("transferred")), call.callback, why))
+        return tuple(out)
+
     def floor(self) -> FloorSnapshot:
         now = self.clock()
         queues: dict[str, list[float]] = {name: [] for name in self.core.config.queues}

@@ -10,16 +10,31 @@
     const td = num(text); td.title = (t["sl.within"] || "answered within {s} s").replace("{s}", q.service_level_seconds);
     return td;
   }
+  function queueCell(q) {  // the display name, with the key the queues file uses
+    const td = CC.el("td", q.display_name || q.name);
+    if (q.display_name && q.display_name !== q.name) td.appendChild(CC.el("small", " " + q.name, "muted"));
+    return td;
+  }
   function render(board) {
     $("updated").textContent = board.at.slice(11, 19);
     $("by-state").replaceChildren(...Object.entries(board.agents_by_state).map(([s, n]) =>
       CC.el("span", (t[s] || s) + " " + n, "pill " + s)));
-    CC.fill($("queues").tBodies[0], board.queues.map(q => CC.row([q.name, num(q.waiting, q.waiting ? "warn" : ""),
+    CC.fill($("queues").tBodies[0], board.queues.map(q => CC.row([queueCell(q), num(q.waiting, q.waiting ? "warn" : ""),
       num(CC.duration(q.longest_wait), q.longest_wait > q.service_level_seconds ? "bad" : ""),
       slCell(q.service_level_today, q), slCell(q.service_level_30min, q), num(q.offered), num(q.abandoned), num(q.asa), num(q.aht)])), 9);
     renderAgents(board.agents);
+    $("alerts").replaceChildren(...(board.alerts || []).map(a => {
+      const p = CC.el("p", a.text, "flash error alert"); p.dataset.kind = a.kind; return p;
+    }));
+    const queueName = Object.fromEntries(board.queues.map(q => [q.name, q.display_name || q.name]));
+    CC.fill($("waiting").tBodies[0], (board.waiting || []).map(w => {
+      const flags = [w.vip ? "VIP " + w.tier.slice(3) : "", w.transferred ? t.transferred : "",
+                     w.callback ? t.callback : ""].filter(Boolean).join(" · ");
+      const tr = CC.row([w.caller_number, w.queue_name, num(CC.duration(w.waited)), flags, w.why]);
+      tr.dataset.call = w.uuid; if (w.vip) tr.className = "vip"; return tr;
+    }), 5);
     CC.fill($("calls").tBodies[0], board.calls.map(c => {
-      const tr = CC.row([c.caller_number, c.queue || "", t[c.state] || c.state, c.agent || "", c.routing_reason]);
+      const tr = CC.row([c.caller_number, queueName[c.queue] || c.queue || "", t[c.state] || c.state, c.agent || "", c.routing_reason]);
       tr.dataset.call = c.uuid; return tr;
     }), 5);
   }

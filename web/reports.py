@@ -1,0 +1,250 @@
+"""Reports (supervisors, admins): a period's service figures per interval and queue,
+a chart, drill-down to the calls, CSV and XLSX exports; agents and the IVR funnel.
+Everything is computed from the log (callcenter.reports); definitions in
+docs/indicators.md."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, timezone
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+
+from callcenter.db import transaction
+from callcenter.reports import report as reporting
+from callcenter.reports.current import limits_of, queue_configs, targets_of
+from callcenter.reports.intervals import DAY
+from callcenter.reports.store import Settings, calls_by_uuid
+from web.auth import FLOOR_ROLES, audit, requires, services, sessions
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def settings() -> Settings:
+    config = services().config
+    return Settings.from_config(config, limits_of(queue_configs(config.acd.queues_file)))
+
+
+def display_names() -> dict[str, str]:
+    return {name: q.display_name for name, q in queue_configs(services().config.acd.queues_file).items()}
+
+
+def center_today(s: Settings) -> date:
+    clock = current_app.config.get("CLOCK") or (lambda: datetime.now(timezone.utc))
+    return clock().astimezone(s.zone).date()
+
+
+def _day(field: str, default: date) -> date:
+    text = request.args.get(field, "").strip()
+    if not text:
+        return default
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise reporting.BadPeriod(field, _("give a day as YYYY-MM-DD")) from None
+
+
+def query_from_args(s: Settings) -> reporting.Query:
+    default = reporting.yesterday(center_today(s))
+    first = _day("from", default)
+    last = _day("to", first)
+    queue = request.args.get("queue") or None
+    if queue is not None and queue not in display_names():
+        raise reporting.BadPeriod("queue", _("no such queue"))
+    minutes = request.args.get("interval", str(s.minutes))
+    if minutes == "day":
+        minutes = str(DAY)
+    if not minutes.isdigit():
+        raise reporting.BadPeriod("interval", _("15, 30 or 60 minutes, or day"))
+    return reporting.Query(first, last, queue, int(minutes)).check()
+
+
+def _build(s: Settings):
+    query = query_from_args(s)
+    with services().db_engine.connect() as connection:
+        return reporting.build(connection, s, query)
+
+
+@bp.get("/")
+@requires(*FLOOR_ROLES)
+def index():
+    s = settings()
+    try:
+        report = _build(s)
+    except reporting.BadPeriod as error:
+        return render_template("reports.html", report=None, error=error, names=display_names(),
+                               zone=s.zone, args=request.args, chart=None), 400
+    return render_template("reports.html", report=report, error=None, names=display_names(),
+                           zone=s.zone, args=request.args, chart=chart(report, s),
+                           agent_names=_agent_names(), drill=_drill_args)
+
+
+def chart(report: reporting.Report, s: Settings) -> dict[str, Any]:
+    """Service level per interval as server-rendered SVG bars (no script, no CDN): each bar
+    links to the calls offered in its interval."""
+    width, height, left, bottom, top = 760, 230, 36, 24, 10
+    usable = height - bottom - top
+    rows = report.chart
+    step = (width - left) / max(len(rows), 1)
+    targets = targets_of(queue_configs(services().config.acd.queues_file))
+    target = targets.get(report.query.queue, 0.8) if report.query.queue else 0.8
+    bars = []
+    for i, row in enumerate(rows):
+        level = row.figures.service_level
+        h = 0 if level is None else level * usable
+        local = row.start.astimezone(s.zone)
+        bars.append({"x": left + i * step + 1, "w": max(step - 2, 1), "h": h,
+                     "y": top + usable - h, "level": level,
+                     "label": local.strftime("%m-%d" if report.query.minutes == DAY else "%H:%M"),
+                     "day": local.strftime("%m-%d"), "low": level is not None and level < target,
+                     "offered": row.figures.sums.offered,
+                     "href": url_for("reports.calls", **_drill_args(row.start, report.query.queue,
+                                                                    "offered"))})
+    ticks = [{"y": top + usable - f * usable, "label": f"{int(f * 100)}%"}
+             for f in (0, 0.5, 1)]
+    return {"width": width, "height": height, "bars": bars, "ticks": ticks, "left": left,
+            "target_y": top + usable - target * usable, "every": max(len(rows) // 12, 1)}
+
+
+def _drill_args(start: datetime | None, queue: str | None, figure: str) -> dict[str, Any]:
+    args = {k: v for k, v in request.args.items() if k in ("from", "to", "interval", "queue")}
+    if queue:
+        args["queue"] = queue
+    if start is not None:
+        args["start"] = start.isoformat()
+    args["figure"] = figure
+    return args
+
+
+def _agent_names() -> dict[str, str]:
+    from sqlalchemy import select
+
+    from callcenter.models import Agent
+    with sessions()() as db:
+        return dict(db.execute(select(Agent.login, Agent.display_name)).all())
+
+
+@bp.get("/calls")
+@requires(*FLOOR_ROLES)
+def calls():
+    s = settings()
+    figure = request.args.get("figure", "offered")
+    try:
+        report = _build(s)
+        start = _interval_arg()
+        visits = reporting.drill(report.visits, s.rules, report.query.minutes, s.zone, start,
+                                 report.query.queue, figure)
+    except (reporting.BadPeriod, ValueError) as error:
+        abort(400, description=str(error))
+    with services().db_engine.connect() as connection:
+        details = calls_by_uuid(connection, {v.call for v in visits})
+    with transaction(sessions()) as db:  # the list shows callers' numbers
+        audit(db, "report_drill_down", "report", figure,
+              {"from": str(report.query.first), "to": str(report.query.last),
+               "interval": start.isoformat() if start else None, "queue": report.query.queue,
+               "calls": len(visits)})
+    return render_template("reports_calls.html", visits=visits, details=details, zone=s.zone,
+                           names=display_names(), figure=figure, start=start, report=report,
+                           agent_names=_agent_names(),
+                           back=url_for("reports.index", **{k: v for k, v in request.args.items()
+                                                            if k in ("from", "to", "interval", "queue")}))
+
+
+@bp.get("/agent/<login>")
+@requires(*FLOOR_ROLES)
+def agent_spans(login: str):
+    """The agent's state spans behind the agents' table (the period's, clipped to it)."""
+    from callcenter.reports.agents import spans
+    from callcenter.reports.store import load_changes
+    s = settings()
+    try:
+        query = query_from_args(s)
+    except reporting.BadPeriod as error:
+        abort(400, description=str(error))
+    start, end = s.period(query.first, query.last)
+    with services().db_engine.connect() as connection:
+        changes, before = load_changes(connection, start, end)
+    mine = spans([c for c in changes if c.agent == login], start, end,
+                 {k: v for k, v in before.items() if k == login})
+    if not mine and login not in _agent_names():
+        abort(404, description=f"no agent {login}")
+    return render_template("reports_agent.html", login=login, name=_agent_names().get(login, login),
+                           spans=sorted(mine, key=lambda x: x.start), zone=s.zone, query=query,
+                           back=url_for("reports.index", **{k: v for k, v in request.args.items()
+                                                            if k in ("from", "to", "interval", "queue")}))
+
+
+def _interval_arg() -> datetime | None:
+    text = request.args.get("start")
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise reporting.BadPeriod("start", "an interval start in ISO 8601") from None
+    if when.tzinfo is None:
+        raise reporting.BadPeriod("start", "an interval start with its time zone")
+    return when.astimezone(timezone.utc)
+
+
+def _headers() -> list[str]:
+    labels = {"interval": _("Interval"), "queue": _("Queue"), "offered": _("Offered"),
+              "answered": _("Answered"), "answered_in_limit": _("Answered within limit"),
+              "abandoned": _("Abandoned"), "short_abandoned": _("Short abandons"),
+              "no_answer_in_time": _("No answer in time (久叫不应)"), "callbacks": _("Callbacks"),
+              "transferred_in": _("Transferred in"), "service_level": _("Service level %"),
+              "over_limit_answer_rate": _("Over-limit answer rate % (应答逾限率)"),
+              "connection_rate": _("Connection rate % (接通率)"),
+              "abandon_rate": _("Abandon rate %"),
+              "abandon_rate_without_short": _("Abandon rate without short abandons %"),
+              "asa_seconds": _("ASA s"), "aht_seconds": _("AHT s")}
+    return [labels[key] for key, _label in reporting.EXPORT_COLUMNS]
+
+
+@bp.get("/export.<kind>")
+@requires(*FLOOR_ROLES)
+def export(kind: str):
+    if kind not in ("csv", "xlsx"):
+        abort(404)
+    s = settings()
+    try:
+        report = _build(s)
+    except reporting.BadPeriod as error:
+        abort(400, description=str(error))
+    rows = reporting.export_rows(report, s.zone, display_names())
+    rows[-1][0] = _("Period total")
+    name = f"service-{report.query.first}-{report.query.last}"
+    with transaction(sessions()) as db:
+        audit(db, "report_export", "report", kind, {"from": str(report.query.first),
+                                                   "to": str(report.query.last)})
+    if kind == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(_headers())
+        writer.writerows([["" if v is None else v for v in row] for row in rows])
+        body = "\ufeff" + buffer.getvalue()  # the BOM: spreadsheet programs then read UTF-8
+        return Response(body, mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return Response(_xlsx(rows, report), mimetype=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+
+
+def _xlsx(rows: list[list[Any]], report: reporting.Report) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Service")[:31]
+    sheet.append(_headers())
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+    sheet.freeze_panes = "C2"
+    sheet.column_dimensions["A"].width = 18
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
