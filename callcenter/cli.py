@@ -20,6 +20,10 @@ COMMAND_MODULES = [
     "callcenter.commands.agents",
     "callcenter.commands.freeswitch",
     "callcenter.commands.ivr",
+    "callcenter.commands.recordings",
+    "callcenter.commands.qa",
+    "callcenter.commands.reports",
+    "callcenter.commands.tickets",
 ]
 
 EXIT_CONFIG_ERROR = 2

@@ -48,6 +48,8 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "application_timeout": Setting((int, float), 30.0, minimum=0.1),
         "overload_lag_seconds": Setting((int, float), 2.0, minimum=0.1),
         "overload_calls_in_ivr": Setting(int, 5000, minimum=1),
+        # the deployed kit's directory/users, kept by the engine (empty: not managed)
+        "sip_directory": Setting(str, ""),
     },
     "database": {
         "url": Setting(str, "", env="CALLCENTER_DATABASE_URL"),
@@ -62,6 +64,9 @@ SCHEMA: dict[str, dict[str, Setting]] = {
     "recordings": {
         "directory": Setting(str, "data/recordings", path=True),
         "retention_days": Setting(int, 90, minimum=90),
+        # the same folder as seen by FreeSWITCH on its host; empty: the switch shares this machine
+        "switch_directory": Setting(str, ""),
+        "agents_hear_own": Setting(bool, False),  # agents may play their own calls' recordings
     },
     "ivr": {
         "flows_directory": Setting(str, "ivr_flows", path=True),
@@ -71,6 +76,28 @@ SCHEMA: dict[str, dict[str, Setting]] = {
     },
     "acd": {
         "queues_file": Setting(str, "acd/queues.yaml", path=True),
+    },
+    "qa": {
+        "scorecards_directory": Setting(str, "scorecards", path=True),
+        "sample_per_agent_per_week": Setting(int, 2, minimum=0),
+        "sample_survey_scores": Setting(list, [1, 2]),
+        "sample_dispositions": Setting(list, ["complaint"]),
+        # team -> {leads: [login], members: [login]}; empty: supervisors see every agent
+        "teams": Setting(dict, {}),
+    },
+    "reports": {
+        "interval_minutes": Setting(int, 30, minimum=1),  # 15, 30 or 60: checked by reports
+        "short_abandon_seconds": Setting((int, float), 5, minimum=0),
+        "count_short_abandons": Setting(bool, False),
+        "longest_wait_alert_seconds": Setting((int, float), 60, minimum=1),
+        "not_ready_alert_seconds": Setting((int, float), 900, minimum=1),
+        # empty: no read-only wallboard link; else /wallboard/screen/<key> needs no login
+        "wallboard_key": Setting(str, "", env="CALLCENTER_WALLBOARD_KEY"),
+    },
+    "metrics": {
+        # empty: no /metrics; else its own listener, apart from the console
+        "bind": Setting(str, ""),
+        "port": Setting(int, 9464, minimum=1),
     },
     "demo": {
         "calls_per_minute": Setting((int, float), 6, minimum=0),

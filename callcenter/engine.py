@@ -72,7 +72,8 @@ class Engine:
     """The live engine: switch connection, IVR, ACD and the console's port."""
 
     def __init__(self, services: Services, *, simulator: Any = None,
-                 clock: Callable[[], float] | None = None, ivr_clock: Callable | None = None) -> None:
+                 clock: Callable[[], float] | None = None, ivr_clock: Callable | None = None,
+                 dialer_clock: Callable | None = None) -> None:
         import time
 
         from acd.queue_config import load_queues
@@ -103,7 +104,8 @@ class Engine:
         self.flows = FlowRegistry.from_config(config)
         self.prompts = PromptLibrary(config.ivr.prompts_directory)
         self.recordings = RecordingStore(sessions, config.recordings.directory,
-                                         config.recordings.retention_days, writer=self.calllog)
+                                         config.recordings.retention_days, writer=self.calllog,
+                                         switch_directory=config.recordings.switch_directory)
         with sessions() as session:
             skills = set(session.scalars(select(Skill.name)))
         self.acd_config = load_queues(config.acd.queues_file, known_skills=skills or None)
@@ -116,7 +118,10 @@ class Engine:
                                     self.prompts, self.recordings, on_queue=self._to_queue,
                                     ivr_clock=ivr_clock)
         self.shell = None
+        self.dialer = None  # callcenter.live.dialer: campaigns, once the ACD runs
+        self._dialer_clock = dialer_clock  # None: the real time (tests pin it)
         self.live = None
+        self.roster = None
         self._absent: set[str] = set()  # extensions the last registration check did not find
         self._lag = 0.0  # seconds between the switch raising the last event and its handling
         self._greenlets: list[gevent.Greenlet] = []
@@ -142,6 +147,9 @@ class Engine:
         self.live = LiveFloor(self.shell, self.runner, self.switch, self.agents, self.bus, self.clock)
         self.services.live = self.live
         self.shell.start()
+        from callcenter.live.dialer import build_dialer
+        self.dialer = build_dialer(self, self._dialer_clock)
+        self._watch_roster()
         for call_id in recovered.ended:
             self.shell.channel_hung_up(call_id, "ENGINE_RESTART_LOST")
         for channel in recovered.orphans:
@@ -149,10 +157,15 @@ class Engine:
         self._sync_registrations()
         self._greenlets = [gevent.spawn(self._dispatch), gevent.spawn(self._reload_flows),
                            gevent.spawn(self._reconcile_forever)]
+        self.dialer.start()
         log.info("engine started (switch %s: %s)", self.config.switch.kind, self.connection.state)
 
     def stop(self) -> None:
+        if self.dialer is not None:
+            self.dialer.stop()
         gevent.killall(self._greenlets, timeout=5)
+        if self.roster is not None:
+            self.roster.stop()
         self.inbound.stop()
         if self.shell is not None:
             self.shell.stop()
@@ -161,6 +174,19 @@ class Engine:
         log.info("engine stopped")
 
     # --- wiring ---------------------------------------------------------------------
+    def _watch_roster(self) -> None:
+        """Agent changes reach the ACD and FreeSWITCH's directory within seconds (issue 11)."""
+        from callcenter.freeswitch.directory import DirectorySync
+        from callcenter.live.roster import RosterWatch
+        folder = self.config.switch.sip_directory
+        directory = DirectorySync(self.config.base_directory / folder, self.switch.reload_xml,
+                                  gevent.get_hub().threadpool.apply) \
+            if folder else None  # an absolute folder stays as it is under `/`
+        self.roster = RosterWatch(self.agents, self.shell.submit_nowait, lambda: self.shell.core,
+                                  self._sync_registrations, directory)
+        self.services.extras["agents_changed"] = self.roster.poke
+        self.roster.start()
+
     def _to_queue(self, request) -> None:
         self.shell.enqueue(request)
 

@@ -109,6 +109,7 @@ class Role(str, enum.Enum):
     SUPERVISOR = "supervisor"
     QA = "qa"
     ADMIN = "admin"
+    BACKOFFICE = "backoffice"  # works dispatched tickets (业务处理后台)
 
 
 class CallDirection(str, enum.Enum):
@@ -124,11 +125,18 @@ class TicketCategory(str, enum.Enum):
 
 
 class TicketStatus(str, enum.Enum):
-    OPEN = "open"
+    """The closed loop; the moves between them are callcenter/tickets/states.py."""
+    NEW = "new"
+    OPEN = "new"  # the name before the closed loop (migration 0006 renamed 'open' rows)
     DISPATCHED = "dispatched"
+    ACCEPTED = "accepted"
     IN_PROGRESS = "in_progress"
     ANSWERED_BACK = "answered_back"  # back office replied (电子回单)
-    CLOSED = "closed"  # customer told (回告)
+    CUSTOMER_INFORMED = "customer_informed"  # the customer was told (回告)
+    CLOSED = "closed"
+    RETURNED = "returned"  # sent back to the center with a reason
+    REOPENED = "reopened"  # the customer called again, unhappy
+    CANCELLED = "cancelled"
 
 
 class CampaignKind(str, enum.Enum):
@@ -136,21 +144,24 @@ class CampaignKind(str, enum.Enum):
     SURVEY = "survey"
     CALLBACK = "callback"
     MARKETING = "marketing"
+    ANSWER_BACK = "answer_back"  # 回告: telling a customer the result of a ticket
 
 
 class CampaignStatus(str, enum.Enum):
     DRAFT = "draft"
     RUNNING = "running"
     PAUSED = "paused"
-    FINISHED = "finished"
+    STOPPED = "stopped"  # by a supervisor: nothing more is dialled
+    FINISHED = "finished"  # every contact final
 
 
 class ContactStatus(str, enum.Enum):
-    PENDING = "pending"
-    DIALING = "dialing"
+    PENDING = "pending"  # next_attempt_at None: due now; else due then
+    DIALING = "dialing"  # an attempt is claimed (CampaignAttempt without an outcome)
     DONE = "done"
-    FAILED = "failed"
-    SKIPPED = "skipped"  # e.g. on the do-not-call list
+    FAILED = "failed"  # e.g. the number does not exist
+    EXHAUSTED = "no_more_attempts"
+    SKIPPED = "skipped"  # with a reason, e.g. on the do-not-call list
 
 
 class CallbackStatus(str, enum.Enum):
@@ -257,8 +268,10 @@ class Agent(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.AGENT)
     sip_extension: Mapped[str | None] = mapped_column(String(20), unique=True)
-    # md5(extension:realm:password), FreeSWITCH's a1-hash: digest auth without a stored clear password
+    # md5(extension:realm:password), FreeSWITCH's a1-hash: digest auth without a stored clear password;
+    # for the current extension only (see _sip_hash_follows_extension), apart from the console password
     sip_a1_hash: Mapped[str | None] = mapped_column(String(32))
+    sip_password_set_at: Mapped[Timestamp | None]  # last set or rotated (callcenter.sip_credentials)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(8), default="zh")
     simulated: Mapped[bool] = mapped_column(Boolean, default=False)  # played by the demo simulator
@@ -268,6 +281,15 @@ class Agent(Base):
 
     skills: Mapped[list[AgentSkill]] = relationship(back_populates="agent",
                                                     cascade="all, delete-orphan")
+
+
+@event.listens_for(Agent.sip_extension, "set", active_history=True)
+def _sip_hash_follows_extension(agent: Agent, value, old, initiator) -> None:
+    """The a1-hash names the extension: renumbering a phone by any path (console, import,
+    script) drops the old hash rather than leave one the phone can never match."""
+    if isinstance(old, str) and value != old:
+        agent.sip_a1_hash = None
+        agent.sip_password_set_at = None
 
 
 class Skill(Base):
@@ -410,7 +432,7 @@ class Recording(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
-    path: Mapped[str] = mapped_column(String(500), unique=True)
+    path: Mapped[str] = mapped_column(String(500), unique=True)  # as the switch wrote it
     kind: Mapped[str] = mapped_column(String(20), default="call")  # call | voicemail | complaint
     started_at: Mapped[Created]
     duration_ms: Mapped[int | None] = mapped_column(Integer)
@@ -418,12 +440,17 @@ class Recording(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     retain_until: Mapped[date] = mapped_column(Date)
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    legal_hold_reason: Mapped[str | None] = mapped_column(String(200))
+    # spans (ms from the start) where the recording was paused, e.g. around a password
+    masked_spans: Mapped[Json | None]
+    # set when retention removed the file; the row stays for the access log and evaluations
+    deleted_at: Mapped[Timestamp | None]
 
     call: Mapped[Call] = relationship()
 
 
 class RecordingAccess(Base):
-    """Who listened to which recording, when and from where (append-only)."""
+    """Who listened to or downloaded which recording, when and from where (append-only)."""
 
     __tablename__ = "recording_accesses"
 
@@ -432,6 +459,15 @@ class RecordingAccess(Base):
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
     at: Mapped[Created]
     remote_addr: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(12), default="listen", server_default="listen")
+
+
+class QaEvaluationStatus(str, enum.Enum):
+    SUBMITTED = "submitted"  # waiting for the agent
+    ACKNOWLEDGED = "acknowledged"
+    DISPUTED = "disputed"  # back with QA
+    ANSWERED = "answered"  # QA answered the dispute
+    CALIBRATION = "calibration"  # one inspector's score in a calibration round; agents never see it
 
 
 class QaEvaluation(Base):
@@ -441,10 +477,97 @@ class QaEvaluation(Base):
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
     recording_id: Mapped[int | None] = mapped_column(ForeignKey("recordings.id"))
     form: Mapped[str] = mapped_column(String(60))
-    scores: Mapped[Json]
-    total: Mapped[int] = mapped_column(Integer)
+    scores: Mapped[Json]  # item id -> answer (yes | no | na | scale value)
+    total: Mapped[int] = mapped_column(Integer)  # 0..100; 0 when a critical item failed
     evaluator_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
     comments: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[Created]
+    scorecard_version_id: Mapped[int | None] = mapped_column(ForeignKey("qa_scorecard_versions.id"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)  # evaluated
+    status: Mapped[QaEvaluationStatus] = mapped_column(
+        _enum(QaEvaluationStatus), default=QaEvaluationStatus.SUBMITTED,
+        server_default=QaEvaluationStatus.SUBMITTED.value)
+    critical_failed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    acknowledged_at: Mapped[Timestamp | None]
+
+    items: Mapped[list[QaEvaluationItem]] = relationship(
+        back_populates="evaluation", cascade="all, delete-orphan", order_by="QaEvaluationItem.id")
+    moments: Mapped[list[QaMomentComment]] = relationship(
+        cascade="all, delete-orphan", order_by="QaMomentComment.at_ms")
+    disputes: Mapped[list[QaDispute]] = relationship(
+        back_populates="evaluation", order_by="QaDispute.id")
+    scorecard_version: Mapped[QaScorecardVersion | None] = relationship()
+
+
+class QaScorecardVersion(Base):
+    """A scorecard form version as it was when first used: evaluations stay readable
+    after the file changes (a changed file must carry a new version)."""
+
+    __tablename__ = "qa_scorecard_versions"
+    __table_args__ = (UniqueConstraint("name", "version", name="name_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the definition
+    definition: Mapped[Json]
+    created_at: Mapped[Created]
+
+
+class QaEvaluationItem(Base):
+    """One item's answer in an evaluation, for figures per item."""
+
+    __tablename__ = "qa_evaluation_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("qa_evaluations.id"), index=True)
+    item: Mapped[str] = mapped_column(String(60))
+    answer: Mapped[str] = mapped_column(String(8))  # yes | no | na | scale value
+    earned_milli: Mapped[int] = mapped_column(Integer)  # points earned x 1000 (exact enough)
+    possible: Mapped[int] = mapped_column(Integer)  # the item's weight, 0 when n/a
+
+    evaluation: Mapped[QaEvaluation] = relationship(back_populates="items")
+
+
+class QaMomentComment(Base):
+    """An inspector's remark pinned to a moment of the recording."""
+
+    __tablename__ = "qa_moment_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("qa_evaluations.id"), index=True)
+    at_ms: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class QaDispute(Base):
+    """An agent disputes an evaluation; QA answers. Open until answered."""
+
+    __tablename__ = "qa_disputes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("qa_evaluations.id"), index=True)
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    opened_at: Mapped[Created]
+    reason: Mapped[str] = mapped_column(Text)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    answered_at: Mapped[Timestamp | None]
+    answer: Mapped[str | None] = mapped_column(Text)
+
+    evaluation: Mapped[QaEvaluation] = relationship(back_populates="disputes")
+
+
+class QaSavedSearch(Base):
+    """A QA inspector's named call search (the query string of the search page)."""
+
+    __tablename__ = "qa_saved_searches"
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="owner_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[Json]
     created_at: Mapped[Created]
 
 
@@ -463,15 +586,28 @@ class Ticket(Base):
     subject: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     owner_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))  # 首问负责
-    backoffice_group: Mapped[str | None] = mapped_column(String(60))
+    backoffice_group: Mapped[str | None] = mapped_column(String(60), index=True)
     answer_back_deadline: Mapped[Timestamp | None]
     created_at: Mapped[Created]
     closed_at: Mapped[Timestamp | None]
+    detail: Mapped[str | None] = mapped_column(String(40))  # e.g. roaming: picks the dispatch rule
+    worker_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))  # back office
+    answer: Mapped[str | None] = mapped_column(Text)  # the back office's result (电子回单)
+    answered_at: Mapped[Timestamp | None]
+    informed_at: Mapped[Timestamp | None]  # the customer was told (回告)
+    not_reached: Mapped[bool] = mapped_column(Boolean, default=False,
+                                              server_default="0")  # closed: attempts ran out
+    warned_at: Mapped[Timestamp | None]  # the deadline is near
+    escalated_at: Mapped[Timestamp | None]  # the deadline passed before the answer
 
     customer: Mapped[Customer | None] = relationship()
-    owner: Mapped[Agent | None] = relationship()
+    owner: Mapped[Agent | None] = relationship(foreign_keys=[owner_agent_id])
+    worker: Mapped[Agent | None] = relationship(foreign_keys=[worker_agent_id])
     history: Mapped[list[TicketHistory]] = relationship(back_populates="ticket",
                                                         order_by="TicketHistory.id")
+    tasks: Mapped[list[TicketTask]] = relationship(back_populates="ticket", order_by="TicketTask.id")
+    attachments: Mapped[list[TicketAttachment]] = relationship(back_populates="ticket",
+                                                              order_by="TicketAttachment.id")
 
 
 class TicketSequence(Base):
@@ -493,8 +629,68 @@ class TicketHistory(Base):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     action: Mapped[str] = mapped_column(String(40))
     note: Mapped[str] = mapped_column(Text, default="")
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str | None] = mapped_column(String(24))
 
     ticket: Mapped[Ticket] = relationship(back_populates="history")
+    agent: Mapped[Agent | None] = relationship()
+
+
+class TicketTask(Base):
+    """Work the ticket puts on an agent's desk: call the customer back with the
+    result (回告). Done when told, or when the attempts ran out."""
+
+    __tablename__ = "ticket_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)  # None: agentless
+    kind: Mapped[str] = mapped_column(String(24), default="inform_customer")
+    created_at: Mapped[Created]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[Timestamp | None]
+    outcome: Mapped[str | None] = mapped_column(String(24))  # told | not_reached | handed_over
+
+    ticket: Mapped[Ticket] = relationship(back_populates="tasks")
+
+
+class TicketAttachment(Base):
+    """A file added to a ticket (a photo of the fault, a bill, the back office's letter);
+    the bytes live under the data directory, named by their sha256."""
+
+    __tablename__ = "ticket_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    file_name: Mapped[str] = mapped_column(String(200))  # as uploaded, for the download
+    content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    added_at: Mapped[Created]
+
+    ticket: Mapped[Ticket] = relationship(back_populates="attachments")
+    added_by: Mapped[Agent | None] = relationship()
+
+
+class TicketOutbox(Base):
+    """Messages to other centers (roaming complaints to the home center), kept until
+    the endpoint took them: a down endpoint delays them, never loses them."""
+
+    __tablename__ = "ticket_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24), default="roaming_complaint")
+    payload: Mapped[Json]
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[Timestamp | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[Created]
+    sent_at: Mapped[Timestamp | None]
+
+    ticket: Mapped[Ticket] = relationship()
 
 
 # --- outbound ------------------------------------------------------------
@@ -514,11 +710,23 @@ class Campaign(Base):
     window_start: Mapped[str] = mapped_column(String(5), default="09:00")  # local time
     window_end: Mapped[str] = mapped_column(String(5), default="20:00")
     created_at: Mapped[Created]
+    caller_id: Mapped[str] = mapped_column(String(32), default="")
+    timezone: Mapped[str | None] = mapped_column(String(40))  # None: the center's
+    ring_timeout: Mapped[int] = mapped_column(Integer, default=30)
+    max_lines: Mapped[int] = mapped_column(Integer, default=10)  # agentless: calls at once
+    pacing: Mapped[str] = mapped_column(String(16), default="progressive")
+    # the whole campaign as validated (windows, holidays, retry delays per outcome, abandon
+    # limit and window ...): the live shell reads it, the columns above are for listing
+    settings: Mapped[Json | None]
+    source_yaml: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[Timestamp | None]
+    finished_at: Mapped[Timestamp | None]
 
 
 class CampaignContact(Base):
     __tablename__ = "campaign_contacts"
-    __table_args__ = (UniqueConstraint("campaign_id", "phone", name="campaign_phone"),)
+    __table_args__ = (UniqueConstraint("campaign_id", "phone", name="campaign_phone"),
+                      Index("ix_campaign_contacts_due", "campaign_id", "status", "next_attempt_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
@@ -529,6 +737,35 @@ class CampaignContact(Base):
     last_attempt_at: Mapped[Timestamp | None]
     next_attempt_at: Mapped[Timestamp | None]
     result: Mapped[str | None] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120), default="")
+    language: Mapped[str | None] = mapped_column(String(8))
+    timezone: Mapped[str | None] = mapped_column(String(40))  # None: the campaign's
+    amount_cents: Mapped[int | None] = mapped_column(Cents)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(200))  # why skipped / failed
+    data: Mapped[Json | None]  # the list's other columns (screen pop, script)
+    source_line: Mapped[int | None] = mapped_column(Integer)  # line in the imported file
+
+
+class CampaignAttempt(Base):
+    """One dial of a contact, claimed in the database before the switch is asked, so
+    a restarted engine finds every attempt in flight (outcome None) and neither
+    loses nor repeats it."""
+
+    __tablename__ = "campaign_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("campaign_contacts.id"), index=True)
+    uuid: Mapped[str] = mapped_column(String(64), unique=True)  # the customer leg's uuid
+    number: Mapped[str] = mapped_column(String(20))
+    claimed_at: Mapped[Timestamp]
+    answered_at: Mapped[Timestamp | None]
+    ended_at: Mapped[Timestamp | None]
+    outcome: Mapped[str | None] = mapped_column(String(24), index=True)  # None: in flight
+    hangup_cause: Mapped[str | None] = mapped_column(String(40))
+    abandoned: Mapped[bool] = mapped_column(Boolean, default=False)
+    detail: Mapped[Json | None]  # e.g. what the flow said and the key pressed
 
 
 class DoNotCall(Base):
@@ -538,10 +775,13 @@ class DoNotCall(Base):
     number: Mapped[str] = mapped_column(String(20), unique=True)
     reason: Mapped[str] = mapped_column(String(200), default="")
     added_at: Mapped[Created]
+    source: Mapped[str] = mapped_column(String(40), default="")  # console | ivr_opt_out | import
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))  # opts out every number
 
 
 class CallbackRequest(Base):
-    """A caller asked to be called back (from the queue or the IVR)."""
+    """A caller asked to be called back (from the queue or the IVR), or an agent
+    promised a call back at wrap-up (``agent_id``: that agent gets it)."""
 
     __tablename__ = "callback_requests"
 
@@ -555,6 +795,10 @@ class CallbackRequest(Base):
     status: Mapped[CallbackStatus] = mapped_column(_enum(CallbackStatus),
                                                    default=CallbackStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    last_attempt_at: Mapped[Timestamp | None]
+    dial_uuid: Mapped[str | None] = mapped_column(String(64))  # the ACD call that dials it
 
 
 # --- audit -----------------------------------------------------------------
@@ -571,6 +815,39 @@ class AuditLog(Base):
     object_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[Json | None]
     remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- service indicators ------------------------------------------------------
+
+class ServiceInterval(Base):
+    """Indicator sums of one interval, queue and direction (docs/indicators.md), as
+    `callcenter reports rebuild` computed them from the log; never written by hand.
+    Sums, not rates: intervals add up to days and months exactly."""
+
+    __tablename__ = "service_intervals"
+    __table_args__ = (UniqueConstraint("start", "minutes", "queue_name", "direction",
+                                       name="interval_queue"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    start: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    minutes: Mapped[int] = mapped_column(Integer)
+    queue_name: Mapped[str] = mapped_column(String(40))
+    direction: Mapped[str] = mapped_column(String(10))
+    offered: Mapped[int] = mapped_column(Integer, default=0)
+    first_offered: Mapped[int] = mapped_column(Integer, default=0)
+    transferred_in: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    answered_in_limit: Mapped[int] = mapped_column(Integer, default=0)
+    abandoned: Mapped[int] = mapped_column(Integer, default=0)
+    short_abandoned: Mapped[int] = mapped_column(Integer, default=0)
+    abandoned_over_limit: Mapped[int] = mapped_column(Integer, default=0)
+    callbacks: Mapped[int] = mapped_column(Integer, default=0)
+    waiting: Mapped[int] = mapped_column(Integer, default=0)
+    wait_answered_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    longest_wait_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    handled: Mapped[int] = mapped_column(Integer, default=0)
+    handle_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    rebuilt_at: Mapped[Created]
 
 
 APPEND_ONLY = (CallEvent, AgentStateChange, TicketHistory, AuditLog, RecordingAccess)

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from callcenter.db import transaction
 from callcenter.models import (Agent, AuditLog, Call, CallbackRequest, Ticket,
                                TicketCategory, TicketHistory)
-from callcenter.tickets import ANSWER_BACK_LIMIT
+from callcenter.tickets.deadlines import deadline
+from callcenter.tickets.dispatch import load_rules
 from web.ports import IvrStep, LiveCall, TransferTarget
 from web_fixtures import *  # noqa: F401,F403
 from web_fixtures import add_agent, add_call, add_customer, csrf_of, login
@@ -91,14 +92,16 @@ def test_ticket_owned_by_the_agent_with_the_category_deadline_and_notes(client, 
     assert reply.json["owner"] == "agent01" and reply.json["subject"] == "No signal at home"
     note = post(client, f"/api/v1/tickets/{number}/notes", {"note": "customer called again"})
     assert note.status_code == 201
-    assert [h["action"] for h in note.json["history"]] == ["created", "note"]
+    assert [h["action"] for h in note.json["history"]] == ["created", "dispatch", "note"]
     with sessions() as db:
         ticket = db.scalar(select(Ticket).where(Ticket.number == number))
         assert ticket.owner_agent_id == agent_id and ticket.category == TicketCategory.COMPLAINT
         assert ticket.call_id is not None
-        # a complaint must be answered back within two days (callcenter.tickets)
-        assert ticket.answer_back_deadline - ticket.created_at == \
-            ANSWER_BACK_LIMIT[TicketCategory.COMPLAINT]
+        # dispatched by rule; a complaint is answered back within two working days
+        assert ticket.backoffice_group == "complaints_desk"
+        rules = load_rules()
+        assert ticket.answer_back_deadline == deadline(
+            ticket.created_at, rules.limit("complaint", ticket.priority), rules.calendar)
         assert db.scalar(select(AuditLog).where(AuditLog.action == "ticket_create")).remote_addr
 
 

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from callcenter.models import (Account, Bill, CallbackRequest, Customer, CustomerPhone,
                                CustomerTier, Ticket, TicketCategory)
 from callcenter.phone import normalize_phone
-from callcenter.tickets import answer_back_deadline
+from callcenter.tickets.deadlines import deadline
+from callcenter.tickets.dispatch import default_rules
 from web_live_fixtures import *  # noqa: F401,F403
 from web_live_fixtures import (CONSOLE_PASSWORD, SUPERVISOR_EXTENSION, fits, log_in,
                                open_page)
@@ -94,8 +95,9 @@ def test_a_real_call_pops_is_ticketed_wrapped_up_and_barged_into(live_console, b
     assert ticket is not None, "no ticket on the call"
     assert ticket.owner_agent_id == agent.id and ticket.customer_id == customer_id
     assert ticket.category is TicketCategory.COMPLAINT
-    assert ticket.answer_back_deadline == answer_back_deadline(TicketCategory.COMPLAINT,
-                                                               ticket.created_at)
+    rules = default_rules()  # dispatched by rule: two working days for a complaint
+    assert ticket.answer_back_deadline == deadline(
+        ticket.created_at, rules.limit("complaint", ticket.priority), rules.calendar)
 
     floor = log_in(browser, console.url, "lead1", CONSOLE_PASSWORD)
     floor.set_default_timeout(20_000)

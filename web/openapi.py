@@ -93,17 +93,23 @@ def spec() -> dict[str, Any]:
                 {"mode": {"enum": ["listen", "whisper", "barge"]}}, params=("agent_id",))},
             "/api/v1/agents": {
                 "get": _op("Agents and skills", ADMIN),
-                "post": _op("Create an agent (audited)", ADMIN, {
+                "post": _op("Create an agent (audited); a generated SIP password is answered once "
+                            "as sip_password", ADMIN, {
                     "login": S, "password": S, "display_name": S, "role": S,
-                    "sip_extension": S, "language": S, "active": B,
+                    "sip_extension": S, "sip_password": S, "generate_sip_password": B,
+                    "language": S, "active": B,
                     "skills": {"type": "object", "additionalProperties": I}}, ok="201")},
             "/api/v1/skills": {"post": _op("Create a skill (audited)", ADMIN,
                                            {"name": S, "description": S}, ok="201")},
             "/api/v1/agents/{agent_id}": {"patch": _op(
                 "Change an agent: name, role, levels (0 removes), deactivate (audited)", ADMIN,
                 {"display_name": S, "role": S, "sip_extension": S, "language": S,
-                 "active": B, "password": S,
+                 "active": B, "password": S, "sip_password": S, "generate_sip_password": B,
                  "skills": {"type": "object", "additionalProperties": I}},
                 params=("agent_id",))},
+            "/api/v1/agents/{agent_id}/sip-password": {"post": _op(
+                "Rotate the phone's SIP password: the given one, or a generated one answered "
+                "once as sip_password (audited; only the digest hash is stored)", ADMIN,
+                {"sip_password": S}, params=("agent_id",))},
         },
     }

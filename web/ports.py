@@ -90,6 +90,21 @@ class QueueLive:
 
 
 @dataclass(frozen=True)
+class WaitingCaller:
+    """A caller waiting in a queue, for the floor's list (optional port method
+    ``waiting_callers()``): flags, wait, and the router's explain() answer (why no
+    agent has the call: step, each relevant agent's reason)."""
+    uuid: str
+    caller_number: str
+    queue: str
+    waited_seconds: float
+    priority_class: str = "regular"  # transferred | vip3 | vip2 | vip1 | regular
+    transferred: bool = False
+    callback: bool = False
+    why: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class FloorSnapshot:
     """What only the live engine knows; KPIs over finished calls come from the database."""
     at: datetime

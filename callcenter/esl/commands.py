@@ -244,6 +244,10 @@ class Switch:
             raise CommandFailed("show channels as json", f"unreadable JSON: {error}") from error
         return [channel_info(row) for row in rows if row.get("uuid")]
 
+    def reload_xml(self) -> None:
+        """Re-read the configuration: a changed SIP directory (agents' a1-hashes) takes effect."""
+        self.connection.api_in_background("reloadxml")
+
     def registrations(self) -> list[Registration]:
         text = self.connection.api_in_background("show registrations")
         return parse_registrations(text)
