@@ -224,8 +224,8 @@ class Engine:
             log.warning("[%s] overload answer failed: %s", uuid, error)
 
     def _dispatch(self) -> None:
-        from callcenter.esl import (ChannelBridged, ChannelHungUp, ChannelParked, DtmfPressed,
-                                    PhoneRegistered,
+        from callcenter.esl import (ChannelBridged, ChannelHoldChanged, ChannelHungUp, ChannelParked,
+                                    DtmfPressed, PhoneRegistered,
                                     PhoneUnregistered, RecordingStopped)
         while True:
             event = self._events.get()
@@ -250,6 +250,8 @@ class Engine:
                         self._caller_gone(event.uuid, event.cause, at)
                 elif isinstance(event, ChannelBridged):
                     self.shell.channel_bridged(event.uuid, event.other_uuid, at)
+                elif isinstance(event, ChannelHoldChanged):
+                    self.shell.channel_hold(event.uuid, event.held, at)
                 elif isinstance(event, DtmfPressed):
                     self.shell.dtmf(event.uuid, event.digit)
                 elif isinstance(event, PhoneRegistered):

@@ -1,11 +1,15 @@
 """What happens to a call once it is in the ACD, at the wire level: blind
 transfer to a need, hold, callback, abandon and calling again, reconciliation
 of legs that vanished, position announcements."""
+import wave
+
+import gevent
+import pytest
 from sqlalchemy import select
 
-from callcenter.models import CallbackRequest, CallbackStatus
+from callcenter.models import Call, CallbackRequest, CallbackStatus, Recording
 from engine_fixtures import hotline, hotline_with  # noqa: F401  (fixtures)
-from web.ports import TransferTarget
+from web.ports import IllegalTransition, TransferTarget
 
 REGULAR = "13800000001"
 OTHER_REGULAR = "13800000002"
@@ -60,18 +64,89 @@ def test_a_blind_transfer_to_a_named_agent_goes_to_that_agent_even_when_a_better
     assert hotline.state_of("agent09") == "ready"
 
 
-def test_hold_and_unhold_reach_the_switch_and_the_agent_state(hotline):
+def test_hold_from_the_desk_holds_the_agents_leg_so_the_caller_hears_music_and_is_still_recorded(hotline):
     agent, uuid = _connect(hotline, "agent08")
+    agent_leg = hotline.bridged_to(uuid)
+    desk = hotline.engine.bus.subscribe(agent.id, 0.5)
 
     hotline.engine.live.hold(agent.id, uuid, True)
-    hotline.wait(lambda: hotline.sim.channel(uuid).held, 5, "the caller is not held on the switch")
+    hotline.wait(lambda: hotline.sim.channel(agent_leg).held, 5, "the agent's leg is not held on the switch")
+    caller = hotline.sim.channel(uuid)
+    assert not caller.held, "the caller was held: they would hear dead air"
+    assert caller.hearing_music and caller.files_played[-1] == "local_stream://moh"
     assert hotline.state_of("agent08") == "on_hold"
     assert hotline.engine.live.current_call(agent.id).state == "held"
+    hotline.wait(lambda: hotline.event(uuid, "held") is not None, 5, "no 'held' event in the call's log")
+    assert hotline.event(uuid, "held")["by"] == "desk"
 
+    gevent.sleep(0.3)  # over a simulated second on hold
     hotline.engine.live.hold(agent.id, uuid, False)
-    hotline.wait(lambda: not hotline.sim.channel(uuid).held, 5, "the caller is still held")
+    hotline.wait(lambda: not hotline.sim.channel(agent_leg).held, 5, "the agent's leg is still held")
+    assert not hotline.sim.channel(uuid).hearing_music
     assert hotline.state_of("agent08") == "on_call"
-    assert hotline.bridged_to(uuid) is not None
+    assert hotline.bridged_to(uuid) == agent_leg
+    hotline.wait(lambda: hotline.event(uuid, "resumed") is not None, 5, "no 'resumed' event")
+    held = [e for e in _drain(desk) if e.kind == "call_held"]
+    assert [(e.data["held"], e.data["by"]) for e in held] == [(True, "desk"), (False, "desk")], \
+        "the desk was told more or less than once per change (the switch's own events are echoes)"
+
+    hotline.sim.hangup_call(uuid)
+    hotline.wait(lambda: _recording(hotline, uuid) is not None and _recording(hotline, uuid).duration_ms,
+                 10, "no recording measured")
+    # the simulated switch writes the file as long as the recorded (caller's) channel
+    # heard the call, leaving out any time that channel itself was held
+    held, resumed = hotline.event_time(uuid, "held"), hotline.event_time(uuid, "resumed")
+    held_sim_seconds = (resumed - held).total_seconds() * hotline.sim.clock.speed
+    assert held_sim_seconds > 1.0, held_sim_seconds
+    wav = _recording(hotline, uuid)
+    with wave.open(wav.path) as w:
+        seconds = w.getnframes() / w.getframerate()
+        assert w.getnchannels() == 2
+    assert seconds >= held_sim_seconds, "the held time is missing from the recording"
+
+
+def test_hold_pressed_on_the_agents_phone_is_seen_by_the_engine_and_shown_on_the_desk(hotline):
+    agent, uuid = _connect(hotline, "agent08")
+    agent_leg = hotline.bridged_to(uuid)
+    desk = hotline.engine.bus.subscribe(agent.id, 0.5)
+
+    hotline.sim.phone_hold(agent_leg, True)  # the phone's re-INVITE a=sendonly
+    hotline.wait(lambda: hotline.state_of("agent08") == "on_hold", 5, "the engine missed the phone's hold")
+    assert hotline.sim.channel(uuid).hearing_music
+    assert hotline.engine.live.current_call(agent.id).state == "held"
+    hotline.wait(lambda: hotline.event(uuid, "held") is not None, 5, "no 'held' event in the call's log")
+    assert hotline.event(uuid, "held")["by"] == "phone"
+    with pytest.raises(IllegalTransition):  # the desk sees the hold: holding again is refused
+        hotline.engine.live.hold(agent.id, uuid, True)
+
+    hotline.sim.phone_hold(agent_leg, False)
+    hotline.wait(lambda: hotline.state_of("agent08") == "on_call", 5, "the engine missed the phone's resume")
+    assert [(e.data["held"], e.data["by"]) for e in _drain(desk) if e.kind == "call_held"] == \
+        [(True, "phone"), (False, "phone")]
+
+
+def test_a_callers_phone_holding_the_agent_changes_nothing_in_the_acd(hotline):
+    agent, uuid = _connect(hotline, "agent08")
+    hotline.sim.phone_hold(uuid, True)
+    hotline.wait(lambda: hotline.sim.channel(hotline.bridged_to(uuid)).hearing_music, 5, "no music")
+    gevent.sleep(0.3)
+    assert hotline.state_of("agent08") == "on_call"
+    assert hotline.event(uuid, "held") is None
+
+
+def _drain(subscription) -> list:
+    events = []
+    for event in subscription:
+        if event is None:
+            subscription.close()
+            return events
+        events.append(event)
+    return events
+
+
+def _recording(hotline, uuid: str) -> Recording | None:
+    with hotline.services.sessions() as session:
+        return session.scalar(select(Recording).join(Call).where(Call.uuid == uuid))
 
 
 def test_a_waiting_caller_who_chooses_a_callback_is_let_go_and_called_back_by_the_next_free_agent(

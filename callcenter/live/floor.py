@@ -15,6 +15,7 @@ from callcenter.live.acd_actions import ActionRunner, CallState
 from callcenter.live.acd_shell import AcdShell
 from callcenter.live.agents import AgentDirectory
 from callcenter.live.bus import EventBus
+from callcenter.live.hold import set_held
 from callcenter.live.states import agent_status, make_live_call
 from web.ports import (AgentStatus, FloorSnapshot, IllegalTransition, LiveCall, LiveEvent,
                        NoSuchCall, QueueLive, SwitchUnavailable, TransferTarget)
@@ -127,11 +128,10 @@ class LiveFloor:
         if not state.leg.answered or state.leg.held == held:
             raise IllegalTransition("the call is not connected" if not state.leg.answered
                                     else f"the call is {'already' if held else 'not'} on hold")
-        login = state.leg.agent
-        self._switch(self.switch.hold if held else self.switch.unhold, call_uuid)
-        self._apply(lambda now: (self.core.agent_hold if held else self.core.agent_unhold)(login, now))
-        state.leg.held = held
-        self.bus.publish(LiveEvent("call_held", agent_id, {"call_uuid": call_uuid, "held": held}))
+        # the agent's leg: the switch plays the music to its partner, the caller
+        state.leg.desk_hold = held
+        self._switch(self.switch.hold if held else self.switch.unhold, state.leg.uuid)
+        self._apply(lambda now: set_held(self.runner, self.core, call_uuid, state, held, now, "desk"))
 
     def transfer(self, agent_id: int, call_uuid: str, target: TransferTarget, note: str) -> None:
         """Blind transfer to a need, or to a named agent (who alone is offered the call
