@@ -64,31 +64,28 @@ def test_a_blind_transfer_to_a_named_agent_goes_to_that_agent_even_when_a_better
     assert hotline.state_of("agent09") == "ready"
 
 
-def test_hold_from_the_desk_holds_the_agents_leg_so_the_caller_hears_music_and_is_still_recorded(hotline):
+def test_hold_from_the_desk_gives_the_caller_music_the_agent_silence_and_keeps_recording(hotline):
     agent, uuid = _connect(hotline, "agent08")
     agent_leg = hotline.bridged_to(uuid)
     desk = hotline.engine.bus.subscribe(agent.id, 0.5)
 
     hotline.engine.live.hold(agent.id, uuid, True)
-    hotline.wait(lambda: hotline.sim.channel(agent_leg).held, 5, "the agent's leg is not held on the switch")
-    caller = hotline.sim.channel(uuid)
-    assert not caller.held, "the caller was held: they would hear dead air"
-    assert caller.hearing_music and caller.files_played[-1] == "local_stream://moh"
+    hotline.wait(lambda: hotline.bridged_to(uuid) is None, 5, "the caller is still in the bridge")
+    caller, leg = hotline.sim.channel(uuid), hotline.sim.channel(agent_leg)
+    assert caller.files_played[-1] == "local_stream://moh", caller.files_played
+    assert not leg.gone and leg.applications[-1][0] == "park", "the agent's leg did not stay, silent"
     assert hotline.state_of("agent08") == "on_hold"
     assert hotline.engine.live.current_call(agent.id).state == "held"
     hotline.wait(lambda: hotline.event(uuid, "held") is not None, 5, "no 'held' event in the call's log")
     assert hotline.event(uuid, "held")["by"] == "desk"
-
     gevent.sleep(0.3)  # over a simulated second on hold
     hotline.engine.live.hold(agent.id, uuid, False)
-    hotline.wait(lambda: not hotline.sim.channel(agent_leg).held, 5, "the agent's leg is still held")
-    assert not hotline.sim.channel(uuid).hearing_music
+    hotline.wait(lambda: hotline.bridged_to(uuid) == agent_leg, 5, "the caller is not back with the agent")
     assert hotline.state_of("agent08") == "on_call"
-    assert hotline.bridged_to(uuid) == agent_leg
+    assert hotline.sim.channel(agent_leg).variables["park_after_bridge"] == "false"
     hotline.wait(lambda: hotline.event(uuid, "resumed") is not None, 5, "no 'resumed' event")
     held = [e for e in _drain(desk) if e.kind == "call_held"]
-    assert [(e.data["held"], e.data["by"]) for e in held] == [(True, "desk"), (False, "desk")], \
-        "the desk was told more or less than once per change (the switch's own events are echoes)"
+    assert [(e.data["held"], e.data["by"]) for e in held] == [(True, "desk"), (False, "desk")]
 
     hotline.sim.hangup_call(uuid)
     hotline.wait(lambda: _recording(hotline, uuid) is not None and _recording(hotline, uuid).duration_ms,
@@ -118,6 +115,8 @@ def test_hold_pressed_on_the_agents_phone_is_seen_by_the_engine_and_shown_on_the
     assert hotline.event(uuid, "held")["by"] == "phone"
     with pytest.raises(IllegalTransition):  # the desk sees the hold: holding again is refused
         hotline.engine.live.hold(agent.id, uuid, True)
+    with pytest.raises(IllegalTransition, match="on the phone"):
+        hotline.engine.live.hold(agent.id, uuid, False)
 
     hotline.sim.phone_hold(agent_leg, False)
     hotline.wait(lambda: hotline.state_of("agent08") == "on_call", 5, "the engine missed the phone's resume")

@@ -212,27 +212,35 @@ def test_record_application_lasts_until_the_caller_presses(sim, client, tmp_path
         assert 2.9 <= w.getnframes() / 8000 <= 40.0
 
 
-def test_uuid_hold_holds_that_leg_and_plays_the_music_to_its_partner(sim, client):
-    """As FreeSWITCH's switch_ivr_hold: the held leg's phone gets a re-INVITE sendonly,
-    the partner hears hold_music (see tests/traces/hold_trace.txt)."""
-    caller, agent = bridged_pair(sim, client)
+def test_uuid_hold_holds_that_leg_as_freeswitch_does(sim, client):
+    """As FreeSWITCH 1.10 (tests/traces/hold_trace.txt and README): the held leg's phone
+    gets a re-INVITE sendonly; the music reaches the partner only when the held leg is the
+    bridge's A leg; holding the B leg leaves the A leg with no audio at all."""
+    caller, agent = bridged_pair(sim, client)  # uuid_bridge caller agent: the caller is A
     assert client.api(f"uuid_hold {agent}") == "+OK Success\n"
     held = client.wait_event("CHANNEL_HOLD", Unique_ID=agent)
-    assert held["Event-Calling-Function"] == "switch_ivr_hold"
+    assert (held["Event-Calling-Function"], held["Event-Calling-Line-Number"]) == ("switch_ivr_hold", "1558")
     assert sim.channel(agent).held and not sim.channel(caller).held
-    assert sim.channel(caller).hearing_music and sim.channel(caller).files_played[-1] == "local_stream://moh"
-    assert not sim.channel(agent).hearing_music
+    assert not sim.channel(caller).hearing_music  # dead air for the caller
     assert client.api(f"uuid_hold off {agent}") == "+OK Success\n"
     resumed = client.wait_event("CHANNEL_UNHOLD", Unique_ID=agent)
     assert resumed["Event-Calling-Function"] == "switch_ivr_unhold"
-    assert not sim.channel(agent).held and not sim.channel(caller).hearing_music
+    assert not sim.channel(agent).held
+
+    assert client.api(f"uuid_hold {caller}") == "+OK Success\n"
+    client.wait_event("CHANNEL_HOLD", Unique_ID=caller)
+    assert sim.channel(agent).hearing_music and sim.channel(agent).files_played[-1] == "local_stream://moh"
+    client.api(f"uuid_hold off {caller}")
+    client.wait_event("CHANNEL_UNHOLD", Unique_ID=caller)
+    assert not sim.channel(agent).hearing_music
 
 
 def test_a_phone_holding_is_marked_on_its_channel_and_its_partner_hears_music(sim, client):
     caller, agent = bridged_pair(sim, client)
     sim.phone_hold(agent, True)  # the agent's phone sends a re-INVITE a=sendonly
     held = client.wait_event("CHANNEL_HOLD", Unique_ID=agent)
-    assert held["Event-Calling-Function"] == "switch_channel_mark_hold"
+    assert (held["Event-Calling-Function"], held["Event-Calling-Line-Number"]) == \
+        ("switch_channel_mark_hold", "875")
     assert sim.channel(caller).hearing_music
     sim.phone_hold(agent, False)
     client.wait_event("CHANNEL_UNHOLD", Unique_ID=agent)

@@ -172,6 +172,27 @@ class Switch:
     def unhold(self, uuid: str) -> None:
         self._on_channel(uuid, f"uuid_hold off {ds.uuid(uuid)}")
 
+    def park(self, uuid: str) -> None:
+        self._on_channel(uuid, f"uuid_park {ds.uuid(uuid)}")
+
+    def hold_call(self, caller: str, agent_leg: str, music: str) -> None:
+        """Hold as the caller and the agent expect: the caller hears ``music``, the agent
+        silence, and the caller's recording goes on (with the music). The caller is parked
+        out of the bridge (the agent's leg, left alone, parks too) and played the music.
+
+        Not `uuid_hold`: on FreeSWITCH 1.10, `uuid_hold <agent leg>` of a bridge sends the
+        caller no audio at all (measured: no RTP toward the caller for the whole hold; see
+        tests/traces/README.md), and `uuid_hold <caller>` plays the music to the agent."""
+        self.set_variables(agent_leg, {"park_after_bridge": "true"})
+        self.park(caller)
+        self.broadcast(caller, music)
+
+    def resume_call(self, caller: str, agent_leg: str) -> None:
+        """Undo hold_call: stop the music and bridge the two legs again."""
+        self.break_media(caller, True)
+        self.bridge(caller, agent_leg)
+        self.set_variables(agent_leg, {"park_after_bridge": "false"})
+
     def _record(self, uuid: str, action: str, path: str) -> None:
         self._on_channel(uuid, f"uuid_record {ds.uuid(uuid)} {action} {ds.word(path, 'recording path')}")
 

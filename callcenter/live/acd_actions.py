@@ -52,7 +52,7 @@ class Leg:
     answered: bool = False
     recording: str | None = None
     held: bool = False
-    desk_hold: bool | None = None  # the desk asked the switch to hold (True) / resume (False)
+    held_by: str | None = None  # 'desk' or 'phone' (the agent pressed hold on the phone)
     offer_id: int | None = None  # the core's number of the offer this leg rings for
     bridged_at: float | None = None  # the switch's CHANNEL_BRIDGE of this leg and its caller
     accepted: bool = False  # the ACD took the answer (offer_answered)

@@ -11,6 +11,7 @@ import gevent
 from acd.agent_state import AgentState
 from acd.errors import AcdError, UnknownAgent
 from callcenter.esl import CallHungUp, Endpoint, Switch, SwitchError
+from callcenter.esl.call_control import MUSIC_ON_HOLD
 from callcenter.live.acd_actions import ActionRunner, CallState
 from callcenter.live.acd_shell import AcdShell
 from callcenter.live.agents import AgentDirectory
@@ -128,9 +129,12 @@ class LiveFloor:
         if not state.leg.answered or state.leg.held == held:
             raise IllegalTransition("the call is not connected" if not state.leg.answered
                                     else f"the call is {'already' if held else 'not'} on hold")
-        # the agent's leg: the switch plays the music to its partner, the caller
-        state.leg.desk_hold = held
-        self._switch(self.switch.hold if held else self.switch.unhold, state.leg.uuid)
+        if not held and state.leg.held_by == "phone":
+            raise IllegalTransition("the call was put on hold on the phone: resume it on the phone")
+        if held:
+            self._switch(self.switch.hold_call, call_uuid, state.leg.uuid, MUSIC_ON_HOLD)
+        else:
+            self._switch(self.switch.resume_call, call_uuid, state.leg.uuid)
         self._apply(lambda now: set_held(self.runner, self.core, call_uuid, state, held, now, "desk"))
 
     def transfer(self, agent_id: int, call_uuid: str, target: TransferTarget, note: str) -> None:
@@ -144,6 +148,8 @@ class LiveFloor:
         if consult is not None:
             self._complete(consult, target, note)
             return
+        if state.leg.held_by == "desk":  # held then transferred: back in the bridge first
+            self.hold(agent_id, call_uuid, False)
         transfer = {"note": note[:500], "from_agent": state.leg.agent}
         if target.need is not None:
             if target.need not in self.core.config.queues:

@@ -1,17 +1,15 @@
-"""Hold: the agent's leg is held, so the caller hears music and the agent silence.
+"""Hold: the caller hears music, the agent silence, and the recording goes on.
 
-FreeSWITCH's `uuid_hold <uuid>` sends the phone of <uuid> a re-INVITE with
-a=sendonly and plays the hold music to that leg's *partner*. Holding the agent's
-leg therefore gives the caller music (no dead air) while the caller's leg, which
-carries the recording, goes on being recorded: the held time is in the file as
-the music the caller heard, and in the call's events as a 'held' / 'resumed' span
-at the switch's times.
+From the desk (LiveFloor.hold), the switch parks the caller out of the bridge and
+plays the music (Switch.hold_call), then bridges the two again (resume_call). The
+caller's leg carries the recording, so the held time is in the file as the music
+the caller heard, and in the call's events as a 'held' / 'resumed' span at the
+switch's times.
 
-An agent may also hold on the phone itself (a re-INVITE sendonly / inactive from
-the phone): the switch then plays the music to the caller by itself and reports
+An agent may also hold on the phone itself (a re-INVITE a=sendonly / inactive):
+the switch then plays the music to the caller by itself and reports
 CHANNEL_HOLD / CHANNEL_UNHOLD on the agent's leg, which the engine follows the
-same way. A desk hold makes the switch report the same events; whichever of the
-desk's step and the event comes first changes the state, the other finds it done.
+same way (the desk shows it; it is resumed on the phone).
 """
 from __future__ import annotations
 
@@ -35,8 +33,7 @@ def set_held(runner: ActionRunner, core: AcdCore, call_id: str, state: CallState
     leg = state.leg
     if leg is None or not leg.answered or leg.held == held:
         return []
-    leg.held = held
-    leg.desk_hold = None
+    leg.held, leg.held_by = held, (source if held else None)
     actions = (core.agent_hold if held else core.agent_unhold)(leg.agent, now)
     runner.calllog.event(call_id, "held" if held else "resumed",
                          {"agent": leg.agent, "by": source, "recording": leg.recording},
@@ -59,5 +56,4 @@ def on_hold_event(runner: ActionRunner, core: AcdCore, uuid: str, held: bool, no
         return []
     if runner.consults.get(call_id) is not None:
         return []
-    source = "desk" if state.leg.desk_hold == held else "phone"  # the desk's own, echoed
-    return set_held(runner, core, call_id, state, held, now, source)
+    return set_held(runner, core, call_id, state, held, now, "phone")

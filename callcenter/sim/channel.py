@@ -60,8 +60,8 @@ CALLING = {
     "RECORD_START": ("switch_ivr_async.c", "record_callback", 1482),
     "RECORD_STOP": ("switch_ivr_async.c", "record_callback", 1612),
     # the phone held (a re-INVITE sendonly / inactive); uuid_hold: IVR_HOLD / IVR_UNHOLD
-    "CHANNEL_HOLD": ("switch_channel.c", "switch_channel_mark_hold", 876),
-    "CHANNEL_UNHOLD": ("switch_channel.c", "switch_channel_mark_hold", 876),
+    "CHANNEL_HOLD": ("switch_channel.c", "switch_channel_mark_hold", 875),
+    "CHANNEL_UNHOLD": ("switch_channel.c", "switch_channel_mark_hold", 875),
 }
 
 

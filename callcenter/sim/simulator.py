@@ -508,8 +508,8 @@ class Simulator:
 
     def hold(self, ch: Channel, on: bool) -> None:
         """`uuid_hold [off] <uuid>` (switch_ivr_hold / _unhold): the channel's phone is sent
-        a re-INVITE sendonly and hears nothing, its partner hears the held channel's
-        hold_music; a recording on the held channel skips the held time."""
+        a re-INVITE sendonly and hears nothing; a recording on the held channel skips the
+        held time."""
         if ch.held == on:
             return
         ch.held = on
@@ -519,7 +519,11 @@ class Simulator:
             elif rec.gap_started is not None:
                 rec.gaps.append((rec.gap_started, time.monotonic()))
                 rec.gap_started = None
-        self._music_to_partner(ch, on)
+        # Measured on FreeSWITCH 1.10 (tests/traces/README.md): holding the B leg of a
+        # bridge (the agent's) leaves its partner with no audio at all (CF_SUSPEND stops
+        # the bridge); holding the A leg (the caller's) plays the music to the B leg.
+        if ch.bridge_is_a or not on:
+            self._music_to_partner(ch, on)
         ch.emit("CHANNEL_HOLD" if on else "CHANNEL_UNHOLD",
                 calling=IVR_HOLD if on else IVR_UNHOLD)
         ch.set_call_state("HELD" if on else "ACTIVE")
