@@ -43,12 +43,24 @@ class SwitchUnavailable(LiveError):
 # --- data ------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class PhoneStatus:
+    """The agent's SIP phone as the switch sees it, apart from the agent's own state."""
+    registered: bool
+    since: datetime | None = None  # tz-aware UTC: when it registered / went offline (switch time)
+    reason: str | None = None  # offline: 'unregistered' (the phone said goodbye), 'expired'
+    #                            (it stopped refreshing), 'unreachable' (a call to it failed)
+    user_agent: str | None = None
+    contact: str | None = None
+
+
+@dataclass(frozen=True)
 class AgentStatus:
     agent_id: int
     state: str  # one of AGENT_STATES
     reason: str | None  # a NOT_READY_REASONS value when not_ready
     since: datetime  # tz-aware UTC
     call_uuid: str | None = None
+    phone: PhoneStatus | None = None
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,10 @@ class PhoneRegistered(_Base):
     expires: int
     headers: EventHeaders | None = _h()
 
+    @property
+    def user_agent(self) -> str:
+        return self.headers.get("user-agent") or "" if self.headers is not None else ""
+
 
 @dataclass(frozen=True, slots=True)
 class PhoneUnregistered(_Base):

@@ -21,6 +21,7 @@ from callcenter.live.announcer import Announcer
 from callcenter.live.bus import EventBus
 from callcenter.live.calllog import CallLog
 from callcenter.live.inbound import QueueRequest
+from callcenter.live.phones import UNREACHABLE, PhoneBook
 from callcenter.live.presence import call_record
 from callcenter.live.recordings import RecordingStore
 from callcenter.live.states import agent_event, live_call
@@ -75,6 +76,7 @@ class ActionRunner(WaitingCallerActions):
         self.switch, self.calllog, self.recordings = switch, calllog, recordings
         self.agents, self.bus, self.announcer = agents, bus, announcer
         self.calls: dict[str, CallState] = {}
+        self.phones = PhoneBook()  # the engine gives it its bus hook
         self.agent_legs: dict[str, str] = {}  # agent leg uuid -> call id
         self._touched: set[str] = set()  # agents whose saved call changed outside an input
         self.submit: Callable[[Callable[[float], list]], None] = lambda step: None  # set by the shell
@@ -220,7 +222,13 @@ class ActionRunner(WaitingCallerActions):
         self.agent_legs.pop(leg.uuid, None)
         log.info("[%s] offer to %s failed: %s", call_id, leg.agent, cause)
         self.calllog.event(call_id, "offer_failed", {"agent": leg.agent, "cause": cause})
-        if cause in NOT_REGISTERED:
+        if cause in UNREACHABLE:  # a phone that died without un-registering: not the agent's miss
+            card = self.agents.by_login(leg.agent)
+            if card is not None:
+                self.phones.offline(card.extension, None, "unreachable")
+            self.submit(lambda now: self.core.phone_unregistered(leg.agent, now)
+                        + self.core.offer_rejected(call_id, now, leg.offer_id))
+        elif cause in NOT_REGISTERED:
             self.submit(lambda now: self.core.phone_unregistered(leg.agent, now)
                         + self.core.offer_rejected(call_id, now, leg.offer_id))
         elif cause in REJECTED:

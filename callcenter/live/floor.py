@@ -46,9 +46,10 @@ class LiveFloor:
         try:
             info = self.core.agent(card.login)
         except UnknownAgent:
-            return AgentStatus(agent_id, "logged_out", None, datetime.now(timezone.utc))
+            return AgentStatus(agent_id, "logged_out", None, datetime.now(timezone.utc),
+                               phone=self.runner.phones.get(card.extension))
         return agent_status(agent_id, info.state, info.not_ready_reason, info.state_since or self.clock(),
-                            info.call_id)
+                            info.call_id, self.runner.phones.get(card.extension))
 
     def set_agent_state(self, agent_id: int, state: str, reason: str | None = None,
                         by_agent_id: int | None = None) -> AgentStatus:
@@ -239,7 +240,8 @@ class LiveFloor:
             card = self.agents.by_login(info.login)
             if card is not None:
                 agents.append(agent_status(card.id, info.state, info.not_ready_reason,
-                                           info.state_since or now, info.call_id))
+                                           info.state_since or now, info.call_id,
+                                           self.runner.phones.get(card.extension)))
         calls = []
         for state in list(self.runner.calls.values()):
             if state.leg is not None:

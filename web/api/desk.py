@@ -9,7 +9,7 @@ from callcenter.db import transaction
 from web import data
 from web.api import body, bp
 from web.auth import DESK_ROLES, current_user, requires, sessions
-from web.live import live, local_zone, own_call
+from web.live import live, local_zone, own_call, phone_json
 from web.ports import NOT_READY_REASONS, IllegalTransition, TransferTarget
 
 
@@ -24,7 +24,7 @@ def desk_status():
         with sessions()() as db:
             pop = data.screen_pop(db, call)
     return jsonify(state=status.state, reason=status.reason, since=status.since.isoformat(),
-                   call_uuid=status.call_uuid, call=pop)
+                   call_uuid=status.call_uuid, call=pop, phone=phone_json(status.phone))
 
 
 @bp.post("/desk/state")

@@ -75,6 +75,7 @@
     if (stale(d)) return;  // overtaken by a newer state
     if (d.call) showPop(d.call); else if (d.state !== "wrapup") clearPop();  // keep the pop to wrap up
     showState(d);
+    CC.phone($("phone"), d.phone);
   }
   const callUrl = verb => "/api/v1/desk/calls/" + encodeURIComponent(pop.call.uuid) + "/" + verb;
 
@@ -115,6 +116,7 @@
 
   CC.stream("/events/desk", {
     agent_state: s => showState(s),
+    phone_state: d => CC.phone($("phone"), d.phone),
     call_offered: p => { showPop(p); },
     call_connected: p => { showPop(p); },
     call_held: d => { if (pop) { held = d.held; pop.call.state = held ? "held" : "bridged"; showPop(pop); } },
