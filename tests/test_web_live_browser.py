@@ -111,7 +111,8 @@ def test_a_real_call_pops_is_ticketed_wrapped_up_and_barged_into(live_console, b
     console.wait(lambda: _barging(console), 15, "the supervisor's leg barging in")
     leg = _barging(console)[0]
     assert leg.destination == SUPERVISOR_EXTENSION and leg.answered  # lead1's phone rang
-    assert ("eavesdrop", uuid) in leg.applications  # and joined the call being handled
+    agent_leg = console.sim.channel(uuid).bridged_to
+    assert ("eavesdrop", agent_leg) in leg.applications  # the agent's leg of the call being handled
     assert fits(floor)
     floor.screenshot(path=shots / "supervisor-floor.png")
 

@@ -87,13 +87,18 @@ class Switch:
         return Dialled(leg, job.timestamp)
 
     def eavesdrop(self, target_uuid: str, supervisor: Endpoint, mode: str = "listen", *,
-                  caller_id_number: str | None = None, timeout: int = 30) -> str:
+                  caller_id_number: str | None = None, timeout: int = 30,
+                  uuid: str | None = None) -> str:
         """Ring the supervisor's phone and, once answered, listen to / whisper into /
-        barge into the target channel. Returns the supervisor leg's uuid."""
+        barge into the target channel and its partner. Whisper speaks into the target
+        channel only ("aleg" is the eavesdropped channel), so the target is the agent's
+        leg: the agent hears the supervisor, the caller does not, and a recording on the
+        caller's channel does not pretend they did. Returns the supervisor leg's uuid
+        (``uuid`` if given, so the engine can cancel a leg still ringing)."""
         if mode not in EAVESDROP_MODES:
             raise InvalidArgument("eavesdrop mode", mode, f"one of {sorted(EAVESDROP_MODES)}")
         return self.originate(supervisor, variables=EAVESDROP_MODES[mode], timeout=timeout,
-                              caller_id_number=caller_id_number,
+                              caller_id_number=caller_id_number, uuid=uuid,
                               application=("eavesdrop", ds.uuid(target_uuid)))
 
     def execute(self, uuid: str, app: str, arg: str = "",

@@ -78,6 +78,7 @@ class ActionRunner(WaitingCallerActions):
         self.calls: dict[str, CallState] = {}
         self.phones = PhoneBook()  # the engine gives it its bus hook
         self.agent_legs: dict[str, str] = {}  # agent leg uuid -> call id
+        self.monitors: dict[str, set[str]] = {}  # call id -> supervisors' eavesdrop legs
         self._touched: set[str] = set()  # agents whose saved call changed outside an input
         self.submit: Callable[[Callable[[float], list]], None] = lambda step: None  # set by the shell
         self.core: AcdCore | None = None  # set by the shell; read only inside its loop
@@ -359,6 +360,8 @@ class ActionRunner(WaitingCallerActions):
         for uuid in dict.fromkeys([call_id, leg.uuid, *owned]):
             if uuid != gone:
                 self._later(self.switch.hangup, uuid, "NORMAL_CLEARING")
+        for uuid in self.monitors.pop(call_id, ()):  # a supervisor's phone may still ring
+            self._later(self.switch.hangup, uuid, "ORIGINATOR_CANCEL")
         self.calllog.update(call_id, ended_at=switch_time(now), hangup_cause=cause)
         self.calllog.event(call_id, "ended", {"cause": cause}, at=switch_time(now))
         # the recording is measured and hashed on the switch's RECORD_STOP (Engine._dispatch)

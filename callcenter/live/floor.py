@@ -10,7 +10,7 @@ import gevent
 
 from acd.agent_state import AgentState
 from acd.errors import AcdError, UnknownAgent
-from callcenter.esl import CallHungUp, Endpoint, Switch, SwitchError
+from callcenter.esl import CallHungUp, Endpoint, Switch, SwitchError, new_uuid
 from callcenter.esl.call_control import MUSIC_ON_HOLD
 from callcenter.live.acd_actions import ActionRunner, CallState
 from callcenter.live.acd_shell import AcdShell
@@ -213,12 +213,17 @@ class LiveFloor:
             raise IllegalTransition("the supervisor has no SIP extension to ring")
         if not state.leg.answered:
             raise IllegalTransition("the agent's call is not connected yet")
-        gevent.spawn(self._eavesdrop, call_id, supervisor.extension, mode)
+        leg = new_uuid()
+        self.runner.monitors.setdefault(call_id, set()).add(leg)  # hung up with the call
+        self.runner.calllog.event(call_id, "monitored", {"supervisor": supervisor.login, "mode": mode,
+                                                         "agent": state.leg.agent, "leg": leg})
+        gevent.spawn(self._eavesdrop, call_id, state.leg.uuid, supervisor.extension, mode, leg)
 
-    def _eavesdrop(self, call_id: str, extension: str, mode: str) -> None:
+    def _eavesdrop(self, call_id: str, agent_leg: str, extension: str, mode: str, leg: str) -> None:
         try:
-            self.switch.eavesdrop(call_id, Endpoint.user(extension), mode)
+            self.switch.eavesdrop(agent_leg, Endpoint.user(extension), mode, uuid=leg)
         except SwitchError as error:
+            self.runner.monitors.get(call_id, set()).discard(leg)
             log.warning("[%s] eavesdrop (%s) by %s failed: %s", call_id, mode, extension, error)
 
     def _switch(self, command, *args) -> None:
