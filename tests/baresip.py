@@ -111,9 +111,13 @@ snd_path {self.heard_dir}
         return json.loads(rest[:int(length)]) if length.isdigit() else {}
 
     def quit(self, timeout: float = 10) -> None:
-        """The agent closes the softphone: baresip un-REGISTERs on its way out."""
+        """The agent closes the softphone (its quit command): baresip un-REGISTERs and exits.
+        (A SIGTERM'd baresip exits without un-registering.)"""
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()  # SIGTERM: baresip stops its user agents cleanly
+            try:
+                self.command("quit")
+            except OSError:
+                pass
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:

@@ -2,7 +2,8 @@
 it registers with digest auth, auto-answers the routed call, and hold works as the
 caller and the agent expect — from the desk (the caller hears the music: RTP keeps
 flowing toward the caller and the recording's caller-side channel carries it, with no
-gap) and from the phone itself (the engine sees it and the desk shows it).
+gap) and from the phone itself (the engine sees it and the desk shows it); the phone
+quits and comes back, and its agent is offered calls again without pressing Ready.
 
 Skipped (with the reason) without a FreeSWITCH binary, SIPp or baresip."""
 from __future__ import annotations
@@ -120,6 +121,32 @@ def test_hold_pressed_on_the_softphone_is_seen_by_the_engine(hotline, tmp_path):
         wait_until(lambda: engine.calllog.flush() or "resumed" in dict(events(engine, uuid)), 5, "no 'resumed'")
         held = [data for kind, data in events(engine, uuid) if kind in ("held", "resumed")]
         assert [d["by"] for d in held] == ["phone", "phone"], held
+        caller.kill()
+    finally:
+        phone.stop()
+
+
+def test_the_softphone_quits_and_comes_back_and_its_agent_is_offered_calls_again(hotline, tmp_path):
+    engine, switch, credentials = hotline
+    agent, phone = softphone_ready(engine, switch, credentials, tmp_path)
+    try:
+        phone.quit()  # un-REGISTER
+        wait_until(lambda: not engine.live.agent_status(agent.id).phone.registered, 5,
+                   "the engine still shows the phone registered")
+        status = engine.live.agent_status(agent.id)
+        assert (status.state, status.phone.reason) == ("ready", "unregistered")
+        assert "baresip" in (status.phone.user_agent or "")
+
+        caller = dial_hotline(switch, tmp_path, [(2500, "1"), (3500, "0")], hold_ms=20000)
+        wait_until(lambda: engine.runner.calls, 15, "the caller never reached the ACD")
+        uuid = next(iter(engine.runner.calls))
+        time.sleep(1)
+        assert (call_row(engine, uuid) or Call()).agent_answered_at is None, "an offline phone got the call"
+
+        phone.start()  # the agent opens the softphone again; they never press Ready
+        wait_until(lambda: engine.live.agent_status(agent.id).phone.registered, 10, "the phone's return unseen")
+        wait_until(lambda: (call_row(engine, uuid) or Call()).agent_answered_at is not None, 15,
+                   f"the agent was not offered the waiting call: {events(engine, uuid)}")
         caller.kill()
     finally:
         phone.stop()
