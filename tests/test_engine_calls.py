@@ -269,3 +269,18 @@ def test_reconciliation_ends_a_callback_whose_legs_vanished(hotline_with):
 
     hotline.wait(lambda: hotline.state_of("agent10") != "on_call", 5, "agent10 is stuck on_call")
     assert uuid not in hotline.engine.runner.calls and hotline.waiting() == []
+
+
+def test_not_ready_pressed_on_a_call_takes_effect_after_the_call_and_its_wrap_up(hotline):
+    agent, uuid = _connect(hotline, "agent08")
+    status = hotline.engine.live.set_agent_state(agent.id, "not_ready", "lunch")
+    assert (status.state, status.pending_reason) == ("on_call", "lunch")
+    hotline.sim.hangup_call(uuid)
+    hotline.wait(lambda: hotline.state_of("agent08") == "wrap_up", 10, "no wrap-up")
+    assert hotline.engine.live.agent_status(agent.id).pending_reason == "lunch"
+    status = hotline.engine.live.end_wrapup(agent.id)  # the disposition was saved
+    assert (status.state, status.reason, status.pending_reason) == ("not_ready", "lunch", None)
+    second = hotline.sim.place_call(REGULAR, "10000", TO_AN_AGENT + " wait:30 hangup")
+    hotline.wait(lambda: second in hotline.waiting(), 10, "the second caller never queued")
+    gevent.sleep(0.3)
+    assert hotline.ringing_agents() == [], "an agent gone to lunch was offered a call"

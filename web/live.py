@@ -139,6 +139,7 @@ def floor_board() -> dict[str, Any]:
         call = calls.get(status.agent_id)
         agents.append({"id": status.agent_id, **who, "state": status.state,
                        "reason": status.reason, "phone": phone_json(status.phone),
+                       "pending_reason": status.pending_reason,
                        "seconds_in_state": int((now - status.since).total_seconds()),
                        "handled_today": handled.get(status.agent_id, 0),
                        "call_uuid": call.uuid if call else None})

@@ -61,6 +61,7 @@ class AgentStatus:
     since: datetime  # tz-aware UTC
     call_uuid: str | None = None
     phone: PhoneStatus | None = None
+    pending_reason: str | None = None  # "not ready after this call", with this reason
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ class LiveFloor:
             return AgentStatus(agent_id, "logged_out", None, datetime.now(timezone.utc),
                                phone=self.runner.phones.get(card.extension))
         return agent_status(agent_id, info.state, info.not_ready_reason, info.state_since or self.clock(),
-                            info.call_id, self.runner.phones.get(card.extension))
+                            info.call_id, self.runner.phones.get(card.extension), info.pending_not_ready)
 
     def set_agent_state(self, agent_id: int, state: str, reason: str | None = None,
                         by_agent_id: int | None = None) -> AgentStatus:
@@ -66,11 +66,13 @@ class LiveFloor:
             if not logged_in_now:
                 self._apply(lambda now: [] if self.core.agent(card.login).state is AgentState.READY
                             else self.core.agent_ready(card.login, now))
-        elif state == "not_ready":
+        elif state == "not_ready":  # on a call: not ready after it (a pending state)
             self._apply(lambda now: self.core.agent_not_ready(card.login, reason or "break", now))
         elif not self._logged_out(card.login):
             self._apply(lambda now: self.core.agent_logged_out(card.login, now))
-        return self.agent_status(agent_id)
+        status = self.agent_status(agent_id)
+        self.bus.publish(LiveEvent("pending_state", agent_id, {"pending_reason": status.pending_reason}))
+        return status
 
     def end_wrapup(self, agent_id: int) -> AgentStatus:
         card = self._card(agent_id)
@@ -246,7 +248,7 @@ class LiveFloor:
             if card is not None:
                 agents.append(agent_status(card.id, info.state, info.not_ready_reason,
                                            info.state_since or now, info.call_id,
-                                           self.runner.phones.get(card.extension)))
+                                           self.runner.phones.get(card.extension), info.pending_not_ready))
         calls = []
         for state in list(self.runner.calls.values()):
             if state.leg is not None:

@@ -22,8 +22,9 @@ def at(epoch: float) -> datetime:
 
 
 def agent_status(agent_id: int, state: AgentState, reason: str | None, since: float,
-                 call_id: str | None, phone: PhoneStatus | None = None) -> AgentStatus:
-    return AgentStatus(agent_id, CONSOLE_STATE[state], reason, at(since), call_id, phone)
+                 call_id: str | None, phone: PhoneStatus | None = None,
+                 pending_reason: str | None = None) -> AgentStatus:
+    return AgentStatus(agent_id, CONSOLE_STATE[state], reason, at(since), call_id, phone, pending_reason)
 
 
 def phone_event(agent_id: int, phone: PhoneStatus) -> LiveEvent:

@@ -24,7 +24,8 @@ def desk_status():
         with sessions()() as db:
             pop = data.screen_pop(db, call)
     return jsonify(state=status.state, reason=status.reason, since=status.since.isoformat(),
-                   call_uuid=status.call_uuid, call=pop, phone=phone_json(status.phone))
+                   call_uuid=status.call_uuid, call=pop, phone=phone_json(status.phone),
+                   pending_reason=status.pending_reason)
 
 
 @bp.post("/desk/state")
@@ -39,7 +40,8 @@ def desk_state():
     user = current_user()
     status = live().set_agent_state(user.id, state, reason if state == "not_ready" else None,
                                     by_agent_id=user.id)
-    return jsonify(state=status.state, reason=status.reason, since=status.since.isoformat())
+    return jsonify(state=status.state, reason=status.reason, since=status.since.isoformat(),
+                   pending_reason=status.pending_reason)
 
 
 @bp.post("/desk/calls/<uuid>/hold")

@@ -20,13 +20,21 @@
     $("state-reason").textContent = s.reason ? "· " + (t[s.reason] || s.reason) : "";
     tick();
     const onCall = state === "on_call" || state === "offered";
-    // wrap-up ends through the wrap-up form: the disposition is required
-    $("btn-ready").disabled = state === "ready" || onCall || state === "wrapup";
-    $("btn-not-ready").disabled = onCall || state === "wrapup";
+    if ("pending_reason" in s) showPending(s.pending_reason);
+    // wrap-up ends through the wrap-up form: the disposition is required; on a call or in
+    // wrap-up, Not ready means "not ready after this call" and Ready withdraws that
+    $("btn-ready").disabled = state === "ready" || ((onCall || state === "wrapup") && !pending);
+    $("btn-not-ready").disabled = state === "logged_out";
     $("btn-hold").disabled = state !== "on_call";
     $("btn-hangup").disabled = state !== "on_call";  // a ringing offer is answered on the phone
     $("btn-wrapup").disabled = !(state === "wrapup" && wrapUuid);
     if (state === "ready" || state === "not_ready") { if (pop && state === "ready") clearPop(); }
+  }
+  let pending = null;
+  function showPending(reason) {
+    pending = reason || null;
+    $("pending").hidden = !pending;
+    $("pending").textContent = pending ? (t["pending"] || "Not ready after this call") + " · " + (t[pending] || pending) : "";
   }
   function tick() { $("state-time").textContent = CC.duration((Date.now() - since) / 1000); }
   setInterval(tick, 1000);
@@ -117,6 +125,7 @@
   CC.stream("/events/desk", {
     agent_state: s => showState(s),
     phone_state: d => CC.phone($("phone"), d.phone),
+    pending_state: d => { showPending(d.pending_reason); showState({state, since: since.toISOString()}); },
     call_offered: p => { showPop(p); },
     call_connected: p => { showPop(p); },
     call_held: d => { if (pop) { held = d.held; pop.call.state = held ? "held" : "bridged"; showPop(pop); } },

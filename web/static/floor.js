@@ -40,7 +40,8 @@
       }
       const cells = tr.children;
       cells[0].textContent = a.name + " (" + a.login + ")";
-      cells[1].textContent = (t[a.state] || a.state) + (a.reason ? " · " + a.reason : "");
+      cells[1].textContent = (t[a.state] || a.state) + (a.reason ? " · " + a.reason : "")
+        + (a.pending_reason ? " → " + (t.not_ready || "Not ready") + " · " + a.pending_reason : "");
       cells[1].className = "state-" + a.state;
       CC.phone(cells[2].firstChild, a.phone);
       cells[3].textContent = CC.duration(a.seconds_in_state);
