@@ -284,3 +284,18 @@ def test_not_ready_pressed_on_a_call_takes_effect_after_the_call_and_its_wrap_up
     hotline.wait(lambda: second in hotline.waiting(), 10, "the second caller never queued")
     gevent.sleep(0.3)
     assert hotline.ringing_agents() == [], "an agent gone to lunch was offered a call"
+
+
+def test_wrap_up_shows_when_it_ends_and_can_be_extended_once(hotline):
+    agent, uuid = _connect(hotline, "agent08")
+    hotline.sim.hangup_call(uuid)
+    hotline.wait(lambda: hotline.state_of("agent08") == "wrap_up", 10, "no wrap-up")
+    status = hotline.engine.live.agent_status(agent.id)
+    assert status.state == "wrapup" and status.wrapup_until is not None and status.wrapup_extendable
+    extended = hotline.engine.live.extend_wrapup(agent.id)
+    queue = hotline.engine.shell.core.config.queues["general"]
+    assert (extended.wrapup_until - status.wrapup_until).total_seconds() == pytest.approx(
+        queue.wrap_up_extension, abs=1.0)
+    assert not extended.wrapup_extendable
+    with pytest.raises(IllegalTransition, match="once"):
+        hotline.engine.live.extend_wrapup(agent.id)

@@ -62,6 +62,8 @@ class AgentStatus:
     call_uuid: str | None = None
     phone: PhoneStatus | None = None
     pending_reason: str | None = None  # "not ready after this call", with this reason
+    wrapup_until: datetime | None = None  # in wrap-up: when it ends by itself (tz-aware UTC)
+    wrapup_extendable: bool = False  # in wrap-up and not extended yet (once per call)
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,9 @@ class LivePort(Protocol):
 
     def end_wrapup(self, agent_id: int) -> AgentStatus:
         """Leave wrap-up early (back to ready)."""
+
+    def extend_wrapup(self, agent_id: int) -> AgentStatus:
+        """Lengthen wrap-up once by the queue's wrap_up_extension."""
 
     def eavesdrop(self, supervisor_id: int, agent_id: int, mode: EavesdropMode) -> None:
         """Call the supervisor's phone and join the agent's call: listen, whisper or barge."""

@@ -49,7 +49,8 @@ class LiveFloor:
             return AgentStatus(agent_id, "logged_out", None, datetime.now(timezone.utc),
                                phone=self.runner.phones.get(card.extension))
         return agent_status(agent_id, info.state, info.not_ready_reason, info.state_since or self.clock(),
-                            info.call_id, self.runner.phones.get(card.extension), info.pending_not_ready)
+                            info.call_id, self.runner.phones.get(card.extension), info.pending_not_ready,
+                            info)
 
     def set_agent_state(self, agent_id: int, state: str, reason: str | None = None,
                         by_agent_id: int | None = None) -> AgentStatus:
@@ -77,6 +78,13 @@ class LiveFloor:
     def end_wrapup(self, agent_id: int) -> AgentStatus:
         card = self._card(agent_id)
         self._apply(lambda now: self.core.wrap_up_done(card.login, now))
+        return self.agent_status(agent_id)
+
+    def extend_wrapup(self, agent_id: int) -> AgentStatus:
+        card = self._card(agent_id)
+        if self.core.agent(card.login).state is not AgentState.WRAP_UP:
+            raise IllegalTransition("not in wrap-up")
+        self._apply(lambda now: self.core.wrap_up_extend(card.login, now))
         return self.agent_status(agent_id)
 
     def _logged_out(self, login: str) -> bool:

@@ -23,8 +23,12 @@ def at(epoch: float) -> datetime:
 
 def agent_status(agent_id: int, state: AgentState, reason: str | None, since: float,
                  call_id: str | None, phone: PhoneStatus | None = None,
-                 pending_reason: str | None = None) -> AgentStatus:
-    return AgentStatus(agent_id, CONSOLE_STATE[state], reason, at(since), call_id, phone, pending_reason)
+                 pending_reason: str | None = None, info: Any = None) -> AgentStatus:
+    """``info``: the ACD's AgentInfo, for the wrap-up's end and whether it may be extended."""
+    wrapping = info is not None and state is AgentState.WRAP_UP and info.wrap_up_until is not None
+    return AgentStatus(agent_id, CONSOLE_STATE[state], reason, at(since), call_id, phone, pending_reason,
+                       at(info.wrap_up_until) if wrapping else None,
+                       wrapping and not info.wrap_up_extended)
 
 
 def phone_event(agent_id: int, phone: PhoneStatus) -> LiveEvent:

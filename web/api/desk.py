@@ -25,7 +25,12 @@ def desk_status():
             pop = data.screen_pop(db, call)
     return jsonify(state=status.state, reason=status.reason, since=status.since.isoformat(),
                    call_uuid=status.call_uuid, call=pop, phone=phone_json(status.phone),
-                   pending_reason=status.pending_reason)
+                   pending_reason=status.pending_reason, **wrapup_json(status))
+
+
+def wrapup_json(status) -> dict[str, Any]:
+    return {"wrapup_until": status.wrapup_until.isoformat() if status.wrapup_until else None,
+            "wrapup_extendable": status.wrapup_extendable}
 
 
 @bp.post("/desk/state")
@@ -133,3 +138,12 @@ def desk_end_wrapup():
                                field="disposition"), 409
     status = live().end_wrapup(user.id)
     return jsonify(state=status.state)
+
+
+@bp.post("/desk/wrapup/extend")
+@requires(*DESK_ROLES)
+def desk_extend_wrapup():
+    """Lengthen wrap-up once by the queue's wrap_up_extension (409 if not in wrap-up or
+    extended already)."""
+    status = live().extend_wrapup(current_user().id)
+    return jsonify(state=status.state, since=status.since.isoformat(), **wrapup_json(status))

@@ -28,6 +28,9 @@
     $("btn-hold").disabled = state !== "on_call";
     $("btn-hangup").disabled = state !== "on_call";  // a ringing offer is answered on the phone
     $("btn-wrapup").disabled = !(state === "wrapup" && wrapUuid);
+    if ("wrapup_until" in s) { wrapUntil = s.wrapup_until ? new Date(s.wrapup_until) : null; extendable = !!s.wrapup_extendable; }
+    if (state !== "wrapup") { wrapUntil = null; extendable = false; }
+    $("btn-extend").disabled = !(state === "wrapup" && extendable);
     if (state === "ready" || state === "not_ready") { if (pop && state === "ready") clearPop(); }
   }
   let pending = null;
@@ -36,7 +39,12 @@
     $("pending").hidden = !pending;
     $("pending").textContent = pending ? (t["pending"] || "Not ready after this call") + " · " + (t[pending] || pending) : "";
   }
-  function tick() { $("state-time").textContent = CC.duration((Date.now() - since) / 1000); }
+  let wrapUntil = null, extendable = false;  // wrap-up's own end, and whether it may be extended
+  function tick() {
+    $("state-time").textContent = CC.duration((Date.now() - since) / 1000);
+    $("wrapup-left").hidden = !wrapUntil;
+    if (wrapUntil) $("wrapup-left").textContent = CC.duration((wrapUntil - Date.now()) / 1000);
+  }
   setInterval(tick, 1000);
 
   function clearPop() {
@@ -116,6 +124,8 @@
   $("note-form").onsubmit = e => { e.preventDefault(); const f = e.target;
     act(async () => { await CC.call("POST", "/api/v1/tickets/" + encodeURIComponent(f.number.value) + "/notes", {note: f.note.value});
       CC.say(t.noted); f.note.value = ""; }); };
+  $("btn-extend").onclick = () => act(async () => {
+    showState(await CC.call("POST", "/api/v1/desk/wrapup/extend", {})); CC.say(t.extended); });
   $("wrapup-form").onsubmit = e => { e.preventDefault(); const f = e.target;
     act(async () => {
       await CC.call("POST", "/api/v1/desk/calls/" + encodeURIComponent(wrapUuid) + "/wrapup",
