@@ -191,10 +191,12 @@ class ActionRunner(WaitingCallerActions):
             # starts the recording in the same instant (api_on_answer): nothing the engine
             # sends later can miss a short call, and an agent whose caller is gone by then
             # is released at once (intercept finds no caller, the leg hangs up).
-            leg.recording = self.recordings.path_for(call_id)
             # (the caller's RECORD_STEREO=true is set by the dialplan)
-            variables.update(cc_state="bridged", intercept_unbridged_only="true",
-                             api_on_answer=f"uuid_record {call_id} start {leg.recording}")
+            variables.update(cc_state="bridged", intercept_unbridged_only="true")
+            if not getattr(state.request, "record_whole_call", False):
+                leg.recording = self.recordings.path_for(call_id)
+                variables["api_on_answer"] = f"uuid_record {call_id} start {leg.recording}"
+            # else the IVR's whole-call recording goes on through the agent's part: one file
             application = ("intercept", call_id)
         try:
             dialled = self.switch.dial(
