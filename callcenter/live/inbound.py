@@ -166,7 +166,7 @@ class InboundCalls:
                 int(customer_id) if customer_id else None,
                 context={"ivr_path": list(outcome.path), "variables": variables,
                          "flow": outcome.flow_id, "ivr_steps": steps or []},
-                record_whole_call=bool(variables.get("record_whole_call"))))
+                record_whole_call=str(variables.get("record_whole_call") or "").strip().lower() in ("yes", "true", "1")))
         elif outcome.kind == "transfer" and outcome.target:
             try:
                 self.switch.transfer(uuid, outcome.target)
