@@ -212,6 +212,7 @@ class AcdCore:
     def agent_logged_out(self, agent: str, now: float) -> list[Action]:
         info = self._agent(agent)
         actions = self._agent_event(info, AgentEvent.LOGOUT, now)
+        info.pending_not_ready = None
         info.call_id = None
         if self._index is not None:
             self._index.logged_out()
@@ -219,6 +220,13 @@ class AcdCore:
 
     def agent_ready(self, agent: str, now: float) -> list[Action]:
         info = self._agent(agent)
+        if info.state in _BUSY and info.state is not AgentState.WRAP_UP:
+            if info.pending_not_ready is None:
+                raise IllegalTransition(agent, info.state.value, AgentEvent.MAKE_READY.value,
+                                        "on a call: ready comes after the call")
+            info.pending_not_ready = None  # changed their mind: ready after this call
+            return []
+        info.pending_not_ready = None
         if info.state is AgentState.WRAP_UP:
             return self._end_wrap_up(info, now) + self._route(now)
         actions = self._agent_event(info, AgentEvent.MAKE_READY, now)
@@ -227,7 +235,12 @@ class AcdCore:
         return actions + self._route(now)
 
     def agent_not_ready(self, agent: str, reason: NotReadyReason | str, now: float) -> list[Action]:
+        """Not ready now; on a call (offered, connected, held or in wrap-up): not ready
+        once the call and its wrap-up are over, with ``reason`` (a pending state)."""
         info = self._agent(agent)
+        if info.state in _BUSY:
+            info.pending_not_ready = _reason(agent, info.state, reason)
+            return []
         actions = self._agent_event(info, AgentEvent.MAKE_NOT_READY, now, reason=reason)
         info.wrap_up_until = None
         return actions
@@ -511,7 +524,11 @@ class AcdCore:
         log.debug("agent %s: %s -%s-> %s%s%s", agent.login, record.from_state.value, event.value,
                  record.to_state.value, f" ({record.reason})" if record.reason else "",
                  f" call {call_id}" if call_id else "")
-        return [AgentStateChanged(record)]
+        actions: list[Action] = [AgentStateChanged(record)]
+        if record.to_state is AgentState.READY and agent.pending_not_ready is not None:
+            reason, agent.pending_not_ready = agent.pending_not_ready, None
+            actions += self._agent_event(agent, AgentEvent.MAKE_NOT_READY, now, reason=reason)
+        return actions
 
     def _withdraw_offer(self, call: CallInfo, now: float, reason: str,
                         event: AgentEvent) -> list[Action]:
@@ -694,3 +711,18 @@ class AcdCore:
             actions.append(OfferCall(call.call_id, agent.login, call.queue, timeout, reason,
                                      dict(call.context), call.offer_id))
         return actions
+
+
+# offered, on a call or in its wrap-up: a not-ready request waits for the call to end
+_BUSY = frozenset({AgentState.RESERVED, AgentState.RINGING, AgentState.ON_CALL, AgentState.ON_HOLD,
+                   AgentState.WRAP_UP})
+
+
+def _reason(agent: str, state: AgentState, reason: NotReadyReason | str) -> str:
+    """A valid not-ready reason code, or IllegalTransition naming the known ones."""
+    try:
+        return NotReadyReason(reason).value
+    except ValueError:
+        known = ", ".join(r.value for r in NotReadyReason)
+        raise IllegalTransition(agent, state.value, AgentEvent.MAKE_NOT_READY.value,
+                                f"unknown not-ready reason '{reason}' (known: {known})") from None

@@ -40,6 +40,9 @@ class AgentInfo:
     wrap_up_until: float | None = None
     wrap_up_extended: bool = False
     wrap_up_queue: str | None = None  # the queue whose wrap-up settings apply
+    # "not ready after this call": the reason to go not ready with once the call (and its
+    # wrap-up) is over, instead of ready; set by the agent or a supervisor while busy
+    pending_not_ready: str | None = None
 
     @property
     def available(self) -> bool:

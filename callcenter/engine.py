@@ -86,6 +86,7 @@ class Engine:
         from callcenter.live.bus import EventBus
         from callcenter.live.calllog import CallLog
         from callcenter.live.inbound import InboundCalls
+        from callcenter.live.phones import PhoneBook
         from callcenter.live.presence import PresenceStore
         from callcenter.live.recordings import RecordingStore
         from callcenter.models import Skill
@@ -111,6 +112,7 @@ class Engine:
         self.acd_config = load_queues(config.acd.queues_file, known_skills=skills or None)
         self.runner = ActionRunner(self.switch, self.calllog, self.recordings, self.agents, self.bus,
                                    Announcer(self.switch, self.flows, self.prompts))
+        self.runner.phones = self.phones = PhoneBook(on_change=self._phone_changed)
         self.presence = PresenceStore(sessions, self.agents, writer=self.calllog)
         hooks = HookRunner(sessions, waiting_callers=lambda need: sum(
             call.queue == need for call in self.shell.core.waiting()))  # the live ACD, not the database
@@ -250,8 +252,8 @@ class Engine:
             log.warning("[%s] overload answer failed: %s", uuid, error)
 
     def _dispatch(self) -> None:
-        from callcenter.esl import (ChannelBridged, ChannelHungUp, ChannelParked, DtmfPressed,
-                                    PhoneRegistered,
+        from callcenter.esl import (ChannelBridged, ChannelHoldChanged, ChannelHungUp, ChannelParked,
+                                    DtmfPressed, PhoneRegistered,
                                     PhoneUnregistered, RecordingStopped)
         while True:
             event = self._events.get()
@@ -276,11 +278,15 @@ class Engine:
                         self._caller_gone(event.uuid, event.cause, at)
                 elif isinstance(event, ChannelBridged):
                     self.shell.channel_bridged(event.uuid, event.other_uuid, at)
+                elif isinstance(event, ChannelHoldChanged):
+                    self.shell.channel_hold(event.uuid, event.held, at)
                 elif isinstance(event, DtmfPressed):
                     self.shell.dtmf(event.uuid, event.digit)
                 elif isinstance(event, PhoneRegistered):
+                    self.phones.registered(event.extension, at, event.user_agent, event.contact)
                     self.shell.phone(event.extension, True)
                 elif isinstance(event, PhoneUnregistered):
+                    self.phones.offline(event.extension, at, "expired" if event.expired else "unregistered")
                     self.shell.phone(event.extension, False)
                 elif isinstance(event, RecordingStopped):
                     gevent.spawn(self.recordings.finished, event.path)
@@ -307,12 +313,18 @@ class Engine:
     def _sync_registrations(self) -> None:
         from callcenter.esl import SwitchError
         try:
-            registered = {r.extension for r in self.switch.registrations()}
+            listing = {r.extension: r for r in self.switch.registrations()}
         except SwitchError as error:
             log.warning("could not read registrations: %s", error)
             return
+        registered = set(listing)
         for card in self.agents.call_takers():
-            self.shell.phone(card.extension, card.extension in registered)
+            listed = listing.get(card.extension)
+            if listed is not None:
+                self.phones.registered(card.extension, None, contact=listed.contact, fresh=False)
+            else:
+                self.phones.offline(card.extension, None, "unregistered")
+            self.shell.phone(card.extension, listed is not None and not self.phones.unreachable(card.extension))
         self._absent = {c.extension for c in self.agents.call_takers()} - registered
 
     def _repair_registrations(self) -> None:
@@ -335,14 +347,24 @@ class Engine:
             listed = card.extension in registered
             if not listed:
                 absent.add(card.extension)
-            if listed and known is not True:
+            if listed and known is not True and not self.phones.unreachable(card.extension):
                 log.info("reconciliation: %s's phone %s is registered", card.login, card.extension)
+                self.phones.registered(card.extension, None, fresh=False)
                 self.shell.phone(card.extension, True)
             elif not listed and known and card.extension in self._absent:
                 log.warning("reconciliation: %s's phone %s is no longer registered",
                             card.login, card.extension)
+                self.phones.offline(card.extension, None, "expired")
                 self.shell.phone(card.extension, False)
         self._absent = absent
+
+    def _phone_changed(self, extension: str, status) -> None:
+        from callcenter.live.states import phone_event
+        from web.ports import LiveEvent
+        card = self.agents.by_extension(extension)
+        if card is not None:
+            self.bus.publish(phone_event(card.id, status))
+            self.bus.publish(LiveEvent("floor_changed"))
 
     def _reload_flows(self) -> None:
         while True:

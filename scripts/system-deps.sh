@@ -7,7 +7,7 @@ set -euo pipefail
 want=(python3 python3-venv)
 for arg in "$@"; do
   case "$arg" in
-    --test) want+=(chromium espeak-ng sox sip-tester) ;;
+    --test) want+=(chromium espeak-ng sox sip-tester baresip-core) ;;
     --postgres) want+=(postgresql) ;;
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac

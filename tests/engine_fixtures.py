@@ -124,6 +124,13 @@ class Hotline:
             return [(e.kind, e.data) for e in session.scalars(
                 select(CallEvent).where(CallEvent.call_id == call.id).order_by(CallEvent.id))]
 
+    def event_time(self, uuid: str, kind: str):
+        """When the call's last ``kind`` event happened (as logged)."""
+        self.engine.calllog.flush()
+        with self.services.sessions() as session:
+            return session.scalar(select(CallEvent.at).join(Call).where(
+                Call.uuid == uuid, CallEvent.kind == kind).order_by(CallEvent.id.desc()).limit(1))
+
     def event(self, uuid: str, kind: str) -> dict | None:
         found = [data for k, data in self.events(uuid) if k == kind]
         return found[-1] if found else None

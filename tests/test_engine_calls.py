@@ -1,11 +1,15 @@
 """What happens to a call once it is in the ACD, at the wire level: blind
 transfer to a need, hold, callback, abandon and calling again, reconciliation
 of legs that vanished, position announcements."""
+import wave
+
+import gevent
+import pytest
 from sqlalchemy import select
 
-from callcenter.models import CallbackRequest, CallbackStatus
+from callcenter.models import Call, CallbackRequest, CallbackStatus, Recording
 from engine_fixtures import hotline, hotline_with  # noqa: F401  (fixtures)
-from web.ports import TransferTarget
+from web.ports import IllegalTransition, TransferTarget
 
 REGULAR = "13800000001"
 OTHER_REGULAR = "13800000002"
@@ -60,18 +64,88 @@ def test_a_blind_transfer_to_a_named_agent_goes_to_that_agent_even_when_a_better
     assert hotline.state_of("agent09") == "ready"
 
 
-def test_hold_and_unhold_reach_the_switch_and_the_agent_state(hotline):
+def test_hold_from_the_desk_gives_the_caller_music_the_agent_silence_and_keeps_recording(hotline):
     agent, uuid = _connect(hotline, "agent08")
+    agent_leg = hotline.bridged_to(uuid)
+    desk = hotline.engine.bus.subscribe(agent.id, 0.5)
 
     hotline.engine.live.hold(agent.id, uuid, True)
-    hotline.wait(lambda: hotline.sim.channel(uuid).held, 5, "the caller is not held on the switch")
+    hotline.wait(lambda: hotline.bridged_to(uuid) is None, 5, "the caller is still in the bridge")
+    caller, leg = hotline.sim.channel(uuid), hotline.sim.channel(agent_leg)
+    assert caller.files_played[-1] == "local_stream://moh", caller.files_played
+    assert not leg.gone and leg.applications[-1][0] == "park", "the agent's leg did not stay, silent"
     assert hotline.state_of("agent08") == "on_hold"
     assert hotline.engine.live.current_call(agent.id).state == "held"
-
+    hotline.wait(lambda: hotline.event(uuid, "held") is not None, 5, "no 'held' event in the call's log")
+    assert hotline.event(uuid, "held")["by"] == "desk"
+    gevent.sleep(0.3)  # over a simulated second on hold
     hotline.engine.live.hold(agent.id, uuid, False)
-    hotline.wait(lambda: not hotline.sim.channel(uuid).held, 5, "the caller is still held")
+    hotline.wait(lambda: hotline.bridged_to(uuid) == agent_leg, 5, "the caller is not back with the agent")
     assert hotline.state_of("agent08") == "on_call"
-    assert hotline.bridged_to(uuid) is not None
+    assert hotline.sim.channel(agent_leg).variables["park_after_bridge"] == "false"
+    hotline.wait(lambda: hotline.event(uuid, "resumed") is not None, 5, "no 'resumed' event")
+    held = [e for e in _drain(desk) if e.kind == "call_held"]
+    assert [(e.data["held"], e.data["by"]) for e in held] == [(True, "desk"), (False, "desk")]
+
+    hotline.sim.hangup_call(uuid)
+    hotline.wait(lambda: _recording(hotline, uuid) is not None and _recording(hotline, uuid).duration_ms,
+                 10, "no recording measured")
+    # the simulated switch writes the file as long as the recorded (caller's) channel
+    # heard the call, leaving out any time that channel itself was held
+    held, resumed = hotline.event_time(uuid, "held"), hotline.event_time(uuid, "resumed")
+    held_sim_seconds = (resumed - held).total_seconds() * hotline.sim.clock.speed
+    assert held_sim_seconds > 1.0, held_sim_seconds
+    wav = _recording(hotline, uuid)
+    with wave.open(wav.path) as w:
+        seconds = w.getnframes() / w.getframerate()
+        assert w.getnchannels() == 2
+    assert seconds >= held_sim_seconds, "the held time is missing from the recording"
+
+
+def test_hold_pressed_on_the_agents_phone_is_seen_by_the_engine_and_shown_on_the_desk(hotline):
+    agent, uuid = _connect(hotline, "agent08")
+    agent_leg = hotline.bridged_to(uuid)
+    desk = hotline.engine.bus.subscribe(agent.id, 0.5)
+
+    hotline.sim.phone_hold(agent_leg, True)  # the phone's re-INVITE a=sendonly
+    hotline.wait(lambda: hotline.state_of("agent08") == "on_hold", 5, "the engine missed the phone's hold")
+    assert hotline.sim.channel(uuid).hearing_music
+    assert hotline.engine.live.current_call(agent.id).state == "held"
+    hotline.wait(lambda: hotline.event(uuid, "held") is not None, 5, "no 'held' event in the call's log")
+    assert hotline.event(uuid, "held")["by"] == "phone"
+    with pytest.raises(IllegalTransition):  # the desk sees the hold: holding again is refused
+        hotline.engine.live.hold(agent.id, uuid, True)
+    with pytest.raises(IllegalTransition, match="on the phone"):
+        hotline.engine.live.hold(agent.id, uuid, False)
+
+    hotline.sim.phone_hold(agent_leg, False)
+    hotline.wait(lambda: hotline.state_of("agent08") == "on_call", 5, "the engine missed the phone's resume")
+    assert [(e.data["held"], e.data["by"]) for e in _drain(desk) if e.kind == "call_held"] == \
+        [(True, "phone"), (False, "phone")]
+
+
+def test_a_callers_phone_holding_the_agent_changes_nothing_in_the_acd(hotline):
+    agent, uuid = _connect(hotline, "agent08")
+    hotline.sim.phone_hold(uuid, True)
+    hotline.wait(lambda: hotline.sim.channel(hotline.bridged_to(uuid)).hearing_music, 5, "no music")
+    gevent.sleep(0.3)
+    assert hotline.state_of("agent08") == "on_call"
+    assert hotline.event(uuid, "held") is None
+
+
+def _drain(subscription) -> list:
+    events = []
+    for event in subscription:
+        if event is None:
+            subscription.close()
+            return events
+        events.append(event)
+    return events
+
+
+def _recording(hotline, uuid: str) -> Recording | None:
+    with hotline.services.sessions() as session:
+        return session.scalar(select(Recording).join(Call).where(Call.uuid == uuid))
 
 
 def test_a_waiting_caller_who_chooses_a_callback_is_let_go_and_called_back_by_the_next_free_agent(
@@ -195,3 +269,33 @@ def test_reconciliation_ends_a_callback_whose_legs_vanished(hotline_with):
 
     hotline.wait(lambda: hotline.state_of("agent10") != "on_call", 5, "agent10 is stuck on_call")
     assert uuid not in hotline.engine.runner.calls and hotline.waiting() == []
+
+
+def test_not_ready_pressed_on_a_call_takes_effect_after_the_call_and_its_wrap_up(hotline):
+    agent, uuid = _connect(hotline, "agent08")
+    status = hotline.engine.live.set_agent_state(agent.id, "not_ready", "lunch")
+    assert (status.state, status.pending_reason) == ("on_call", "lunch")
+    hotline.sim.hangup_call(uuid)
+    hotline.wait(lambda: hotline.state_of("agent08") == "wrap_up", 10, "no wrap-up")
+    assert hotline.engine.live.agent_status(agent.id).pending_reason == "lunch"
+    status = hotline.engine.live.end_wrapup(agent.id)  # the disposition was saved
+    assert (status.state, status.reason, status.pending_reason) == ("not_ready", "lunch", None)
+    second = hotline.sim.place_call(REGULAR, "10000", TO_AN_AGENT + " wait:30 hangup")
+    hotline.wait(lambda: second in hotline.waiting(), 10, "the second caller never queued")
+    gevent.sleep(0.3)
+    assert hotline.ringing_agents() == [], "an agent gone to lunch was offered a call"
+
+
+def test_wrap_up_shows_when_it_ends_and_can_be_extended_once(hotline):
+    agent, uuid = _connect(hotline, "agent08")
+    hotline.sim.hangup_call(uuid)
+    hotline.wait(lambda: hotline.state_of("agent08") == "wrap_up", 10, "no wrap-up")
+    status = hotline.engine.live.agent_status(agent.id)
+    assert status.state == "wrapup" and status.wrapup_until is not None and status.wrapup_extendable
+    extended = hotline.engine.live.extend_wrapup(agent.id)
+    queue = hotline.engine.shell.core.config.queues["general"]
+    assert (extended.wrapup_until - status.wrapup_until).total_seconds() == pytest.approx(
+        queue.wrap_up_extension, abs=1.0)
+    assert not extended.wrapup_extendable
+    with pytest.raises(IllegalTransition, match="once"):
+        hotline.engine.live.extend_wrapup(agent.id)

@@ -24,6 +24,7 @@ from callcenter.engine import Engine, build_services
 from callcenter.freeswitch.directory import write_directory
 from callcenter.models import Agent, AgentStateChange, Call, CallEvent, Recording
 from engine_fixtures import OPEN_HOURS, _cheap_hash
+from test_realswitch_kit import write_tone_wav
 from realswitch import (AgentPhone, RealSwitch, dtmf_caller_scenario, sipp, skip_without_freeswitch,
                         skip_without_sipp)
 
@@ -75,6 +76,7 @@ def hotline(sessions, db_engine, write_config, tmp_path, monkeypatch, rendered_p
     switch = RealSwitch(tmp_path / "freeswitch", park_timeout=PARK_TIMEOUT)
     switch.prepare()
     shutil.copytree(rendered_prompts, switch.prompts_dir, dirs_exist_ok=True)
+    write_tone_wav(switch.prompts_dir / "moh" / "hold.wav", seconds=5)  # local_stream://moh
     config = write_config(switch.engine_config() + f"""\
   api_timeout: 5
 general:

@@ -212,15 +212,65 @@ def test_record_application_lasts_until_the_caller_presses(sim, client, tmp_path
         assert 2.9 <= w.getnframes() / 8000 <= 40.0
 
 
-def test_hold_and_unhold(sim, client):
-    caller, agent = bridged_pair(sim, client)
+def test_uuid_hold_holds_that_leg_as_freeswitch_does(sim, client):
+    """As FreeSWITCH 1.10 (tests/traces/hold_trace.txt and README): the held leg's phone
+    gets a re-INVITE sendonly; the music reaches the partner only when the held leg is the
+    bridge's A leg; holding the B leg leaves the A leg with no audio at all."""
+    caller, agent = bridged_pair(sim, client)  # uuid_bridge caller agent: the caller is A
+    assert client.api(f"uuid_hold {agent}") == "+OK Success\n"
+    held = client.wait_event("CHANNEL_HOLD", Unique_ID=agent)
+    assert (held["Event-Calling-Function"], held["Event-Calling-Line-Number"]) == ("switch_ivr_hold", "1558")
+    assert sim.channel(agent).held and not sim.channel(caller).held
+    assert not sim.channel(caller).hearing_music  # dead air for the caller
+    assert client.api(f"uuid_hold off {agent}") == "+OK Success\n"
+    resumed = client.wait_event("CHANNEL_UNHOLD", Unique_ID=agent)
+    assert resumed["Event-Calling-Function"] == "switch_ivr_unhold"
+    assert not sim.channel(agent).held
+
     assert client.api(f"uuid_hold {caller}") == "+OK Success\n"
     client.wait_event("CHANNEL_HOLD", Unique_ID=caller)
-    assert sim.channel(caller).held
-    assert sim.channel(agent).files_played[-1] == "local_stream://moh"  # the agent hears MOH
-    assert client.api(f"uuid_hold off {caller}") == "+OK Success\n"
+    assert sim.channel(agent).hearing_music and sim.channel(agent).files_played[-1] == "local_stream://moh"
+    client.api(f"uuid_hold off {caller}")
     client.wait_event("CHANNEL_UNHOLD", Unique_ID=caller)
-    assert not sim.channel(caller).held
+    assert not sim.channel(agent).hearing_music
+
+
+def test_a_phone_holding_is_marked_on_its_channel_and_its_partner_hears_music(sim, client):
+    caller, agent = bridged_pair(sim, client)
+    sim.phone_hold(agent, True)  # the agent's phone sends a re-INVITE a=sendonly
+    held = client.wait_event("CHANNEL_HOLD", Unique_ID=agent)
+    assert (held["Event-Calling-Function"], held["Event-Calling-Line-Number"]) == \
+        ("switch_channel_mark_hold", "875")
+    assert sim.channel(caller).hearing_music
+    sim.phone_hold(agent, False)
+    client.wait_event("CHANNEL_UNHOLD", Unique_ID=agent)
+    assert not sim.channel(caller).hearing_music
+
+
+@pytest.mark.parametrize("held_leg, gap", [("caller", True), ("agent", False)])
+def test_a_recording_skips_the_time_its_own_channel_is_held(sim, client, tmp_path, held_leg, gap):
+    """Holding the recorded (caller's) leg leaves a gap in the file, as on the real switch
+    (an 18.4 s file for a 24.6 s call with 6.2 s on hold); holding the partner does not."""
+    caller, agent = bridged_pair(sim, client)
+    path = tmp_path / f"hold-{held_leg}.wav"
+    client.api(f"uuid_record {caller} start {path}")
+    target = caller if held_leg == "caller" else agent
+    time.sleep(0.02)
+    client.api(f"uuid_hold {target}")
+    time.sleep(0.3)
+    client.api(f"uuid_hold off {target}")
+    time.sleep(0.02)
+    started = time.monotonic()
+    client.api(f"uuid_record {caller} stop {path}")
+    client.wait_event("RECORD_STOP", Unique_ID=caller)
+    with wave.open(str(path)) as w:
+        seconds = w.getnframes() / w.getframerate()
+    held_seconds = 0.3 * sim.clock.speed
+    if gap:
+        assert seconds < held_seconds, seconds
+    else:
+        assert seconds >= held_seconds, seconds
+    assert time.monotonic() - started < 5
 
 
 def test_music_on_hold_plays_until_uuid_break(sim, client):

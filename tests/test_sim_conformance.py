@@ -3,7 +3,9 @@ simulator and compare the shapes: event names and their order per leg, the
 headers the engine reads, framing, and replies before the events they cause."""
 import json
 import re
+import time
 import uuid as uuidlib
+from pathlib import Path
 
 import pytest
 
@@ -219,3 +221,84 @@ def test_register_trace_replay(trace_sim):
     assert bogus.headers == trace_replies["bogus command here"].headers
     assert c.command("exit").headers["Reply-Text"] == "+OK bye"
     c.close()
+
+
+HOLD_TRACE = Path(__file__).resolve().parent / "traces" / "hold_trace.txt"
+HOLD_EVENTS = ("CHANNEL_HOLD", "CHANNEL_UNHOLD", "CHANNEL_PARK", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE")
+
+
+def _phases(trace, caller: str, agent: str) -> list[tuple[list[str], list[str], list[tuple[str, str, str]]]]:
+    """The transcript cut into steps: commands sent back to back (the capture pipelines
+    some), with the legs named; the api replies they got, in order; and the events up to
+    the next step as (name, leg, calling function)."""
+    def named(text: str) -> str:
+        return text.replace(caller, "<caller>").replace(agent, "<agent>")
+    phases: list = []
+    last = None
+    for kind, item in trace:
+        if kind == "SEND":
+            if last == "SEND":
+                phases[-1][0].append(named(item))
+            else:
+                phases.append(([named(item)], [], []))
+        elif phases and item.content_type == "api/response":
+            phases[-1][1].append(named(item.body.decode()))
+        elif phases and item.event and item.event.get("Event-Name") in HOLD_EVENTS:
+            leg = {caller: "caller", agent: "agent"}.get(item.event["Unique-ID"], "other")
+            phases[-1][2].append((item.event["Event-Name"], leg, item.event["Event-Calling-Function"]))
+        last = kind
+    return phases
+
+
+def test_hold_trace_replay(trace_sim):
+    """tests/traces/hold_trace.txt (FreeSWITCH 1.10.12, baresip as the agent's phone):
+    uuid_hold / off on the agent's leg of a bridge, the engine's hold (the caller parked
+    out of the bridge and played music) and resume, the phone's own hold and resume."""
+    trace = trace_frames(HOLD_TRACE_BLOCKS())
+    events = [f.event for kind, f in trace if kind == "RECV" and f.event]
+    caller = next(ev["Unique-ID"] for ev in events if ev["Event-Name"] == "CHANNEL_PARK")
+    agent = next(re.search(r"origination_uuid=([0-9a-f-]+)", text).group(1)
+                 for kind, text in trace if kind == "SEND" and "origination_uuid" in text)
+    steps = [p for p in _phases(trace, caller, agent)
+             if p[0][0].startswith("api uuid_") and not p[0][0].startswith("api uuid_kill")]
+    assert len(steps) >= 5, steps
+
+    c = EslClient(trace_sim.port)
+    c.command("event plain " + " ".join(HOLD_EVENTS))
+    sim_caller = trace_sim.place_call("13800000001", "10000")
+    c.wait_event("CHANNEL_PARK", Unique_ID=sim_caller)
+    trace_sim.register_phone("1008", "answer:0.05")
+    sim_agent = str(uuidlib.uuid4())
+    c.bgapi(f"originate {{origination_uuid={sim_agent}}}user/1008 &park()")
+    c.wait_event("CHANNEL_PARK", Unique_ID=sim_agent)
+    legs = {sim_caller: "caller", sim_agent: "agent"}
+    for commands, replies, expected in steps:
+        start = len(c.events)
+        got = [c.api(command.replace("<caller>", sim_caller).replace("<agent>", sim_agent)[len("api "):])
+               for command in commands]
+        time.sleep(0.3)
+        seen = [(f.event["Event-Name"], legs.get(f.event["Unique-ID"], "other"), f.event["Event-Calling-Function"])
+                for f in c.events[start:] if f.event and f.event.get("Event-Name") in HOLD_EVENTS]
+        assert [r.replace(sim_caller, "<caller>").replace(sim_agent, "<agent>") for r in got] == replies, commands
+        # the events of one step may come in another order (the switch's threads race);
+        # which events, on which leg, from which function may not differ
+        from_switch = [e for e in expected if e[2] != "switch_channel_mark_hold"]  # not the phone's
+        assert sorted(seen) == sorted(from_switch), commands
+    start = len(c.events)  # the phone's own hold and resume, last in the transcript
+    trace_sim.phone_hold(sim_agent, True)
+    trace_sim.phone_hold(sim_agent, False)
+    time.sleep(0.2)
+    phone = [(f.event["Event-Name"], legs.get(f.event["Unique-ID"]), f.event["Event-Calling-Function"])
+             for f in c.events[start:] if f.event and f.event.get("Event-Name") in HOLD_EVENTS]
+    in_trace = [(ev["Event-Name"], {caller: "caller", agent: "agent"}.get(ev["Unique-ID"]),
+                 ev["Event-Calling-Function"]) for ev in events
+                if ev["Event-Calling-Function"] == "switch_channel_mark_hold"]
+    assert phone == in_trace and len(in_trace) == 2
+
+
+def HOLD_TRACE_BLOCKS():
+    if not HOLD_TRACE.is_file():
+        pytest.skip(f"transcript {HOLD_TRACE} not available")
+    data = HOLD_TRACE.read_bytes()
+    blocks = re.split(rb"^### (SEND|RECV) \+[\d.]+s\n", data, flags=re.M)
+    return [(blocks[i].decode(), blocks[i + 1]) for i in range(1, len(blocks), 2)]

@@ -24,7 +24,7 @@ RULES = {
     "admin.skill_new": {"admin"}, "api.skills_create": {"admin"},
     "api.me": ANY, "api.desk_status": DESK, "api.desk_state": DESK, "api.desk_hold": DESK,
     "api.desk_transfer": DESK, "api.desk_consult": DESK, "api.desk_hangup": DESK,
-    "api.desk_wrapup": DESK, "api.desk_end_wrapup": DESK,
+    "api.desk_wrapup": DESK, "api.desk_end_wrapup": DESK, "api.desk_extend_wrapup": DESK,
     "api.customer": DESK | FLOOR, "api.ticket_create": DESK, "api.ticket_get": DESK | FLOOR,
     "api.ticket_note": DESK | FLOOR,
     "api.floor": FLOOR, "api.floor_force_state": FLOOR, "api.floor_eavesdrop": FLOOR,

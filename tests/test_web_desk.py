@@ -132,6 +132,9 @@ def test_wrap_up_needs_a_disposition_and_can_book_a_callback(client, sessions, f
     early = post(client, "/api/v1/desk/wrapup/end")
     assert early.status_code == 409 and early.json["field"] == "disposition"
     assert fake_live.agent_status(agent_id).state == "wrapup"
+    more = post(client, "/api/v1/desk/wrapup/extend")
+    assert more.status_code == 200 and more.json["state"] == "wrapup"
+    assert fake_live.actions[-1] == ("extend_wrapup", agent_id)
     past = post(client, "/api/v1/desk/calls/call-1/wrapup",
                 {"disposition": "callback", "notes": "x", "callback_at": "2020-01-01T10:00"})
     assert past.status_code == 400 and past.json["field"] == "callback_at"

@@ -113,7 +113,8 @@ def test_a_real_call_pops_is_ticketed_wrapped_up_and_barged_into(live_console, b
     console.wait(lambda: _barging(console), 15, "the supervisor's leg barging in")
     leg = _barging(console)[0]
     assert leg.destination == SUPERVISOR_EXTENSION and leg.answered  # lead1's phone rang
-    assert ("eavesdrop", uuid) in leg.applications  # and joined the call being handled
+    agent_leg = console.sim.channel(uuid).bridged_to
+    assert ("eavesdrop", agent_leg) in leg.applications  # the agent's leg of the call being handled
     assert fits(floor)
     floor.screenshot(path=shots / "supervisor-floor.png")
 
@@ -137,3 +138,33 @@ def test_a_real_call_pops_is_ticketed_wrapped_up_and_barged_into(live_console, b
     assert callback.scheduled_for == callback_local.astimezone(timezone.utc)
     floor.wait_for_selector(row, state="detached")  # the call left the board
     console.wait(lambda: not _barging(console), 10, "the barge leg ended with the call")
+
+
+def test_the_floor_and_the_desk_show_a_phone_going_offline_and_coming_back(live_console, browser):
+    console = live_console
+    agent = console.agent("agent02")
+    console.register_phone(agent.sip_extension, "answer:1")
+    desk = log_in(browser, console.url, "agent02", CONSOLE_PASSWORD)
+    desk.set_default_timeout(15_000)
+    desk.wait_for_url("**/desk/")
+    in_english(desk)
+    desk.wait_for_selector("#conn.up")
+    desk.keyboard.press("F2")
+    desk.wait_for_selector("#state.ready")
+    floor = log_in(browser, console.url, "lead1", CONSOLE_PASSWORD)
+    floor.set_default_timeout(15_000)
+    floor.wait_for_url("**/floor/")
+    in_english(floor)
+    phone = f"#agents tr[data-agent='{agent.id}'] .phone"
+    floor.wait_for_selector(phone + ".phone-online")
+
+    console.sim.unregister_phone(agent.sip_extension)  # the softphone is closed
+    floor.wait_for_selector(phone + ".phone-offline")
+    assert "signed out" in floor.text_content(phone)
+    desk.wait_for_selector("#phone.phone-offline")
+    assert desk.text_content("#state") == "Ready", "the agent's own state changed with the phone"
+
+    console.sim.register_phone(agent.sip_extension, "answer:1")  # and opened again
+    floor.wait_for_selector(phone + ".phone-online")
+    desk.wait_for_selector("#phone.phone-online")
+    assert console.engine.shell.core.agent("agent02").available

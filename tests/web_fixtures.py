@@ -91,6 +91,12 @@ class FakeLive:
         self.actions.append(("end_wrapup", agent_id))
         return self._set(agent_id, "ready", None)
 
+    def extend_wrapup(self, agent_id):
+        if self.status[agent_id].state != "wrapup":
+            raise IllegalTransition("not in wrap-up")
+        self.actions.append(("extend_wrapup", agent_id))
+        return self.status[agent_id]
+
     def eavesdrop(self, supervisor_id, agent_id, mode):
         if agent_id not in self.calls:
             raise NoSuchCall(f"agent {agent_id} has no call")

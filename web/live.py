@@ -142,7 +142,8 @@ def floor_board() -> dict[str, Any]:
         who = names.get(status.agent_id, {"login": str(status.agent_id), "name": ""})
         call = calls.get(status.agent_id)
         agents.append({"id": status.agent_id, **who, "state": status.state,
-                       "reason": status.reason,
+                       "reason": status.reason, "phone": phone_json(status.phone),
+                       "pending_reason": status.pending_reason,
                        "seconds_in_state": int((now - status.since).total_seconds()),
                        "handled_today": handled.get(status.agent_id, 0),
                        "call_uuid": call.uuid if call else None})
@@ -153,3 +154,11 @@ def floor_board() -> dict[str, Any]:
     return {"at": now.isoformat(), "queues": queues, "agents_by_state": by_state,
             "agents": agents, "calls": in_progress,
             "waiting": waiting_list(live(), queue_names_shown), "alerts": floor_alerts(snapshot)}
+
+
+def phone_json(phone) -> dict[str, Any] | None:
+    """An agent's phone (web.ports.PhoneStatus) for the desk and the floor."""
+    if phone is None:
+        return None
+    return {"registered": phone.registered, "since": phone.since.isoformat() if phone.since else None,
+            "reason": phone.reason, "user_agent": phone.user_agent, "contact": phone.contact}

@@ -69,6 +69,8 @@ def spec() -> dict[str, Any]:
                                                                "format": "date-time"}},
                 params=call)},
             "/api/v1/desk/wrapup/end": {"post": _op("End wrap-up early", DESK, {})},
+            "/api/v1/desk/wrapup/extend": {"post": _op(
+                "Lengthen wrap-up once by the queue's wrap-up extension", DESK, {})},
             "/api/v1/customers/{customer_id}": {"get": _op(
                 "Customer, bills, open tickets, last contacts", f"{DESK}, admin",
                 params=("customer_id",))},

@@ -43,12 +43,27 @@ class SwitchUnavailable(LiveError):
 # --- data ------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class PhoneStatus:
+    """The agent's SIP phone as the switch sees it, apart from the agent's own state."""
+    registered: bool
+    since: datetime | None = None  # tz-aware UTC: when it registered / went offline (switch time)
+    reason: str | None = None  # offline: 'unregistered' (the phone said goodbye), 'expired'
+    #                            (it stopped refreshing), 'unreachable' (a call to it failed)
+    user_agent: str | None = None
+    contact: str | None = None
+
+
+@dataclass(frozen=True)
 class AgentStatus:
     agent_id: int
     state: str  # one of AGENT_STATES
     reason: str | None  # a NOT_READY_REASONS value when not_ready
     since: datetime  # tz-aware UTC
     call_uuid: str | None = None
+    phone: PhoneStatus | None = None
+    pending_reason: str | None = None  # "not ready after this call", with this reason
+    wrapup_until: datetime | None = None  # in wrap-up: when it ends by itself (tz-aware UTC)
+    wrapup_extendable: bool = False  # in wrap-up and not extended yet (once per call)
 
 
 @dataclass(frozen=True)
@@ -177,6 +192,9 @@ class LivePort(Protocol):
 
     def end_wrapup(self, agent_id: int) -> AgentStatus:
         """Leave wrap-up early (back to ready)."""
+
+    def extend_wrapup(self, agent_id: int) -> AgentStatus:
+        """Lengthen wrap-up once by the queue's wrap_up_extension."""
 
     def eavesdrop(self, supervisor_id: int, agent_id: int, mode: EavesdropMode) -> None:
         """Call the supervisor's phone and join the agent's call: listen, whisper or barge."""

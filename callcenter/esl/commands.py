@@ -87,13 +87,18 @@ class Switch:
         return Dialled(leg, job.timestamp)
 
     def eavesdrop(self, target_uuid: str, supervisor: Endpoint, mode: str = "listen", *,
-                  caller_id_number: str | None = None, timeout: int = 30) -> str:
+                  caller_id_number: str | None = None, timeout: int = 30,
+                  uuid: str | None = None) -> str:
         """Ring the supervisor's phone and, once answered, listen to / whisper into /
-        barge into the target channel. Returns the supervisor leg's uuid."""
+        barge into the target channel and its partner. Whisper speaks into the target
+        channel only ("aleg" is the eavesdropped channel), so the target is the agent's
+        leg: the agent hears the supervisor, the caller does not, and a recording on the
+        caller's channel does not pretend they did. Returns the supervisor leg's uuid
+        (``uuid`` if given, so the engine can cancel a leg still ringing)."""
         if mode not in EAVESDROP_MODES:
             raise InvalidArgument("eavesdrop mode", mode, f"one of {sorted(EAVESDROP_MODES)}")
         return self.originate(supervisor, variables=EAVESDROP_MODES[mode], timeout=timeout,
-                              caller_id_number=caller_id_number,
+                              caller_id_number=caller_id_number, uuid=uuid,
                               application=("eavesdrop", ds.uuid(target_uuid)))
 
     def execute(self, uuid: str, app: str, arg: str = "",
@@ -171,6 +176,27 @@ class Switch:
 
     def unhold(self, uuid: str) -> None:
         self._on_channel(uuid, f"uuid_hold off {ds.uuid(uuid)}")
+
+    def park(self, uuid: str) -> None:
+        self._on_channel(uuid, f"uuid_park {ds.uuid(uuid)}")
+
+    def hold_call(self, caller: str, agent_leg: str, music: str) -> None:
+        """Hold as the caller and the agent expect: the caller hears ``music``, the agent
+        silence, and the caller's recording goes on (with the music). The caller is parked
+        out of the bridge (the agent's leg, left alone, parks too) and played the music.
+
+        Not `uuid_hold`: on FreeSWITCH 1.10, `uuid_hold <agent leg>` of a bridge sends the
+        caller no audio at all (measured: no RTP toward the caller for the whole hold; see
+        tests/traces/README.md), and `uuid_hold <caller>` plays the music to the agent."""
+        self.set_variables(agent_leg, {"park_after_bridge": "true"})
+        self.park(caller)
+        self.broadcast(caller, music)
+
+    def resume_call(self, caller: str, agent_leg: str) -> None:
+        """Undo hold_call: stop the music and bridge the two legs again."""
+        self.break_media(caller, True)
+        self.bridge(caller, agent_leg)
+        self.set_variables(agent_leg, {"park_after_bridge": "false"})
 
     def _record(self, uuid: str, action: str, path: str) -> None:
         self._on_channel(uuid, f"uuid_record {ds.uuid(uuid)} {action} {ds.word(path, 'recording path')}")

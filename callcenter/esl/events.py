@@ -12,7 +12,8 @@ from typing import Callable, Union
 from callcenter.esl.parse import EventHeaders
 
 __all__ = [
-    "ChannelCreated", "ChannelAnswered", "ChannelParked", "ChannelBridged", "ChannelUnbridged",
+    "ChannelCreated", "ChannelAnswered", "ChannelParked", "ChannelBridged", "ChannelHoldChanged",
+    "ChannelUnbridged",
     "ChannelHungUp", "ChannelDestroyed", "ApplicationStarted", "ApplicationCompleted", "DtmfPressed",
     "BackgroundJobDone", "PhoneRegistered", "PhoneUnregistered", "RecordingStarted",
     "RecordingStopped", "Heartbeat", "Event", "CHANNEL_EVENTS", "EVENT_PARSERS", "CUSTOM_PARSERS",
@@ -73,6 +74,15 @@ class ChannelParked(_Base):
 class ChannelBridged(_Base):
     uuid: str
     other_uuid: str
+    headers: EventHeaders | None = _h()
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelHoldChanged(_Base):
+    """CHANNEL_HOLD / CHANNEL_UNHOLD: the channel was put on hold (uuid_hold, or its
+    phone sent a re-INVITE sendonly / inactive) or taken off it."""
+    uuid: str
+    held: bool
     headers: EventHeaders | None = _h()
 
 
@@ -144,6 +154,10 @@ class PhoneRegistered(_Base):
     expires: int
     headers: EventHeaders | None = _h()
 
+    @property
+    def user_agent(self) -> str:
+        return self.headers.get("user-agent") or "" if self.headers is not None else ""
+
 
 @dataclass(frozen=True, slots=True)
 class PhoneUnregistered(_Base):
@@ -175,11 +189,13 @@ class Heartbeat(_Base):
     headers: EventHeaders | None = _h()
 
 
-Event = Union[ChannelCreated, ChannelAnswered, ChannelParked, ChannelBridged, ChannelUnbridged,
+Event = Union[ChannelCreated, ChannelAnswered, ChannelParked, ChannelBridged, ChannelHoldChanged,
+              ChannelUnbridged,
               ChannelHungUp, ChannelDestroyed, ApplicationStarted, ApplicationCompleted, DtmfPressed,
               BackgroundJobDone, PhoneRegistered, PhoneUnregistered, RecordingStarted,
               RecordingStopped, Heartbeat]
-CHANNEL_EVENTS = (ChannelCreated, ChannelAnswered, ChannelParked, ChannelBridged, ChannelUnbridged,
+CHANNEL_EVENTS = (ChannelCreated, ChannelAnswered, ChannelParked, ChannelBridged, ChannelHoldChanged,
+                  ChannelUnbridged,
                   ChannelHungUp, ChannelDestroyed, ApplicationStarted, ApplicationCompleted,
                   DtmfPressed, RecordingStarted, RecordingStopped)
 
@@ -228,6 +244,8 @@ EVENT_PARSERS: dict[str, Parser] = {
     "CHANNEL_PARK": _party(ChannelParked),
     "CHANNEL_BRIDGE": lambda h: ChannelBridged(_s(h, "Unique-ID"), _other(h), headers=h),
     "CHANNEL_UNBRIDGE": lambda h: ChannelUnbridged(_s(h, "Unique-ID"), _other(h), headers=h),
+    "CHANNEL_HOLD": lambda h: ChannelHoldChanged(_s(h, "Unique-ID"), True, headers=h),
+    "CHANNEL_UNHOLD": lambda h: ChannelHoldChanged(_s(h, "Unique-ID"), False, headers=h),
     "CHANNEL_HANGUP": lambda h: ChannelHungUp(_s(h, "Unique-ID"), _s(h, "Hangup-Cause"), False, headers=h),
     "CHANNEL_HANGUP_COMPLETE": lambda h: ChannelHungUp(
         _s(h, "Unique-ID"), _s(h, "Hangup-Cause"), True, headers=h),
@@ -260,7 +278,8 @@ CUSTOM_PARSERS: dict[str, Parser] = {
 # the switch would serialise and the engine read them for nothing. The other parsers
 # stay for reading transcripts and for tests.
 SUBSCRIBED = ("CHANNEL_PARK", "CHANNEL_BRIDGE", "CHANNEL_HANGUP", "CHANNEL_DESTROY",
-              "CHANNEL_EXECUTE_COMPLETE", "DTMF", "BACKGROUND_JOB", "RECORD_STOP")
+              "CHANNEL_EXECUTE_COMPLETE", "DTMF", "BACKGROUND_JOB", "RECORD_STOP",
+              "CHANNEL_HOLD", "CHANNEL_UNHOLD")
 
 
 def subscription_command() -> str:

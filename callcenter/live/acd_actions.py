@@ -21,6 +21,7 @@ from callcenter.live.announcer import Announcer
 from callcenter.live.bus import EventBus
 from callcenter.live.calllog import CallLog
 from callcenter.live.inbound import QueueRequest
+from callcenter.live.phones import UNREACHABLE, PhoneBook
 from callcenter.live.presence import call_record
 from callcenter.live.recordings import RecordingStore
 from callcenter.live.states import agent_event, live_call
@@ -52,6 +53,7 @@ class Leg:
     answered: bool = False
     recording: str | None = None
     held: bool = False
+    held_by: str | None = None  # 'desk' or 'phone' (the agent pressed hold on the phone)
     offer_id: int | None = None  # the core's number of the offer this leg rings for
     bridged_at: float | None = None  # the switch's CHANNEL_BRIDGE of this leg and its caller
     accepted: bool = False  # the ACD took the answer (offer_answered)
@@ -74,7 +76,9 @@ class ActionRunner(WaitingCallerActions):
         self.switch, self.calllog, self.recordings = switch, calllog, recordings
         self.agents, self.bus, self.announcer = agents, bus, announcer
         self.calls: dict[str, CallState] = {}
+        self.phones = PhoneBook()  # the engine gives it its bus hook
         self.agent_legs: dict[str, str] = {}  # agent leg uuid -> call id
+        self.monitors: dict[str, set[str]] = {}  # call id -> supervisors' eavesdrop legs
         self._touched: set[str] = set()  # agents whose saved call changed outside an input
         self.submit: Callable[[Callable[[float], list]], None] = lambda step: None  # set by the shell
         self.core: AcdCore | None = None  # set by the shell; read only inside its loop
@@ -187,10 +191,12 @@ class ActionRunner(WaitingCallerActions):
             # starts the recording in the same instant (api_on_answer): nothing the engine
             # sends later can miss a short call, and an agent whose caller is gone by then
             # is released at once (intercept finds no caller, the leg hangs up).
-            leg.recording = self.recordings.path_for(call_id)
             # (the caller's RECORD_STEREO=true is set by the dialplan)
-            variables.update(cc_state="bridged", intercept_unbridged_only="true",
-                             api_on_answer=f"uuid_record {call_id} start {leg.recording}")
+            variables.update(cc_state="bridged", intercept_unbridged_only="true")
+            if not getattr(state.request, "record_whole_call", False):
+                leg.recording = self.recordings.path_for(call_id)
+                variables["api_on_answer"] = f"uuid_record {call_id} start {leg.recording}"
+            # else the IVR's whole-call recording goes on through the agent's part: one file
             application = ("intercept", call_id)
         try:
             dialled = self.switch.dial(
@@ -219,7 +225,13 @@ class ActionRunner(WaitingCallerActions):
         self.agent_legs.pop(leg.uuid, None)
         log.info("[%s] offer to %s failed: %s", call_id, leg.agent, cause)
         self.calllog.event(call_id, "offer_failed", {"agent": leg.agent, "cause": cause})
-        if cause in NOT_REGISTERED:
+        if cause in UNREACHABLE:  # a phone that died without un-registering: not the agent's miss
+            card = self.agents.by_login(leg.agent)
+            if card is not None:
+                self.phones.offline(card.extension, None, "unreachable")
+            self.submit(lambda now: self.core.phone_unregistered(leg.agent, now)
+                        + self.core.offer_rejected(call_id, now, leg.offer_id))
+        elif cause in NOT_REGISTERED:
             self.submit(lambda now: self.core.phone_unregistered(leg.agent, now)
                         + self.core.offer_rejected(call_id, now, leg.offer_id))
         elif cause in REJECTED:
@@ -350,6 +362,8 @@ class ActionRunner(WaitingCallerActions):
         for uuid in dict.fromkeys([call_id, leg.uuid, *owned]):
             if uuid != gone:
                 self._later(self.switch.hangup, uuid, "NORMAL_CLEARING")
+        for uuid in self.monitors.pop(call_id, ()):  # a supervisor's phone may still ring
+            self._later(self.switch.hangup, uuid, "ORIGINATOR_CANCEL")
         self.calllog.update(call_id, ended_at=switch_time(now), hangup_cause=cause)
         self.calllog.event(call_id, "ended", {"cause": cause}, at=switch_time(now))
         # the recording is measured and hashed on the switch's RECORD_STOP (Engine._dispatch)

@@ -20,6 +20,7 @@ from acd.core import AcdCore
 from acd.errors import AcdError
 from callcenter.live.acd_actions import ActionRunner
 from callcenter.live.agents import AgentDirectory
+from callcenter.live.hold import on_hold_event
 from callcenter.live.inbound import QueueRequest
 from callcenter.live.presence import PresenceStore, picture
 
@@ -77,6 +78,9 @@ class AcdShell:
 
     def channel_bridged(self, uuid: str, other: str, at: float | None = None) -> None:
         self.submit_nowait(lambda now: self.runner.on_bridged(self.core, uuid, other, now), at)
+
+    def channel_hold(self, uuid: str, held: bool, at: float | None = None) -> None:
+        self.submit_nowait(lambda now: on_hold_event(self.runner, self.core, uuid, held, now), at)
 
     def channel_hung_up(self, uuid: str, cause: str, at: float | None = None) -> None:
         self.submit_nowait(lambda now: self.runner.on_hangup(self.core, uuid, cause, now), at)

@@ -10,11 +10,13 @@ import gevent
 
 from acd.agent_state import AgentState
 from acd.errors import AcdError, UnknownAgent
-from callcenter.esl import CallHungUp, Endpoint, Switch, SwitchError
+from callcenter.esl import CallHungUp, Endpoint, Switch, SwitchError, new_uuid
+from callcenter.esl.call_control import MUSIC_ON_HOLD
 from callcenter.live.acd_actions import ActionRunner, CallState
 from callcenter.live.acd_shell import AcdShell
 from callcenter.live.agents import AgentDirectory
 from callcenter.live.bus import EventBus
+from callcenter.live.hold import set_held
 from callcenter.live.states import agent_status, make_live_call
 from web.ports import (AgentStatus, FloorSnapshot, IllegalTransition, LiveCall, LiveEvent,
                        NoSuchCall, QueueLive, SwitchUnavailable, TransferTarget, WaitingCaller)
@@ -44,9 +46,11 @@ class LiveFloor:
         try:
             info = self.core.agent(card.login)
         except UnknownAgent:
-            return AgentStatus(agent_id, "logged_out", None, datetime.now(timezone.utc))
+            return AgentStatus(agent_id, "logged_out", None, datetime.now(timezone.utc),
+                               phone=self.runner.phones.get(card.extension))
         return agent_status(agent_id, info.state, info.not_ready_reason, info.state_since or self.clock(),
-                            info.call_id)
+                            info.call_id, self.runner.phones.get(card.extension), info.pending_not_ready,
+                            info)
 
     def set_agent_state(self, agent_id: int, state: str, reason: str | None = None,
                         by_agent_id: int | None = None) -> AgentStatus:
@@ -63,15 +67,24 @@ class LiveFloor:
             if not logged_in_now:
                 self._apply(lambda now: [] if self.core.agent(card.login).state is AgentState.READY
                             else self.core.agent_ready(card.login, now))
-        elif state == "not_ready":
+        elif state == "not_ready":  # on a call: not ready after it (a pending state)
             self._apply(lambda now: self.core.agent_not_ready(card.login, reason or "break", now))
         elif not self._logged_out(card.login):
             self._apply(lambda now: self.core.agent_logged_out(card.login, now))
-        return self.agent_status(agent_id)
+        status = self.agent_status(agent_id)
+        self.bus.publish(LiveEvent("pending_state", agent_id, {"pending_reason": status.pending_reason}))
+        return status
 
     def end_wrapup(self, agent_id: int) -> AgentStatus:
         card = self._card(agent_id)
         self._apply(lambda now: self.core.wrap_up_done(card.login, now))
+        return self.agent_status(agent_id)
+
+    def extend_wrapup(self, agent_id: int) -> AgentStatus:
+        card = self._card(agent_id)
+        if self.core.agent(card.login).state is not AgentState.WRAP_UP:
+            raise IllegalTransition("not in wrap-up")
+        self._apply(lambda now: self.core.wrap_up_extend(card.login, now))
         return self.agent_status(agent_id)
 
     def _logged_out(self, login: str) -> bool:
@@ -127,11 +140,13 @@ class LiveFloor:
         if not state.leg.answered or state.leg.held == held:
             raise IllegalTransition("the call is not connected" if not state.leg.answered
                                     else f"the call is {'already' if held else 'not'} on hold")
-        login = state.leg.agent
-        self._switch(self.switch.hold if held else self.switch.unhold, call_uuid)
-        self._apply(lambda now: (self.core.agent_hold if held else self.core.agent_unhold)(login, now))
-        state.leg.held = held
-        self.bus.publish(LiveEvent("call_held", agent_id, {"call_uuid": call_uuid, "held": held}))
+        if not held and state.leg.held_by == "phone":
+            raise IllegalTransition("the call was put on hold on the phone: resume it on the phone")
+        if held:
+            self._switch(self.switch.hold_call, call_uuid, state.leg.uuid, MUSIC_ON_HOLD)
+        else:
+            self._switch(self.switch.resume_call, call_uuid, state.leg.uuid)
+        self._apply(lambda now: set_held(self.runner, self.core, call_uuid, state, held, now, "desk"))
 
     def transfer(self, agent_id: int, call_uuid: str, target: TransferTarget, note: str) -> None:
         """Blind transfer to a need, or to a named agent (who alone is offered the call
@@ -144,6 +159,8 @@ class LiveFloor:
         if consult is not None:
             self._complete(consult, target, note)
             return
+        if state.leg.held_by == "desk":  # held then transferred: back in the bridge first
+            self.hold(agent_id, call_uuid, False)
         transfer = {"note": note[:500], "from_agent": state.leg.agent}
         if target.need is not None:
             if target.need not in self.core.config.queues:
@@ -206,12 +223,17 @@ class LiveFloor:
             raise IllegalTransition("the supervisor has no SIP extension to ring")
         if not state.leg.answered:
             raise IllegalTransition("the agent's call is not connected yet")
-        gevent.spawn(self._eavesdrop, call_id, supervisor.extension, mode)
+        leg = new_uuid()
+        self.runner.monitors.setdefault(call_id, set()).add(leg)  # hung up with the call
+        self.runner.calllog.event(call_id, "monitored", {"supervisor": supervisor.login, "mode": mode,
+                                                         "agent": state.leg.agent, "leg": leg})
+        gevent.spawn(self._eavesdrop, call_id, state.leg.uuid, supervisor.extension, mode, leg)
 
-    def _eavesdrop(self, call_id: str, extension: str, mode: str) -> None:
+    def _eavesdrop(self, call_id: str, agent_leg: str, extension: str, mode: str, leg: str) -> None:
         try:
-            self.switch.eavesdrop(call_id, Endpoint.user(extension), mode)
+            self.switch.eavesdrop(agent_leg, Endpoint.user(extension), mode, uuid=leg)
         except SwitchError as error:
+            self.runner.monitors.get(call_id, set()).discard(leg)
             log.warning("[%s] eavesdrop (%s) by %s failed: %s", call_id, mode, extension, error)
 
     def _switch(self, command, *args) -> None:
@@ -248,7 +270,8 @@ class LiveFloor:
             card = self.agents.by_login(info.login)
             if card is not None:
                 agents.append(agent_status(card.id, info.state, info.not_ready_reason,
-                                           info.state_since or now, info.call_id))
+                                           info.state_since or now, info.call_id,
+                                           self.runner.phones.get(card.extension), info.pending_not_ready))
         calls = []
         for state in list(self.runner.calls.values()):
             if state.leg is not None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from acd.agent_state import AgentState, TransitionRecord
 from callcenter.ivr.interpreter import REDACTED  # what the interpreter shows for a password
-from web.ports import AgentStatus, IvrStep, LiveCall, LiveEvent
+from web.ports import AgentStatus, IvrStep, LiveCall, LiveEvent, PhoneStatus
 
 # the ACD's agent states -> the states the console shows
 CONSOLE_STATE = {
@@ -22,8 +22,24 @@ def at(epoch: float) -> datetime:
 
 
 def agent_status(agent_id: int, state: AgentState, reason: str | None, since: float,
-                 call_id: str | None) -> AgentStatus:
-    return AgentStatus(agent_id, CONSOLE_STATE[state], reason, at(since), call_id)
+                 call_id: str | None, phone: PhoneStatus | None = None,
+                 pending_reason: str | None = None, info: Any = None) -> AgentStatus:
+    """``info``: the ACD's AgentInfo, for the wrap-up's end and whether it may be extended."""
+    wrapping = info is not None and state is AgentState.WRAP_UP and info.wrap_up_until is not None
+    return AgentStatus(agent_id, CONSOLE_STATE[state], reason, at(since), call_id, phone, pending_reason,
+                       at(info.wrap_up_until) if wrapping else None,
+                       wrapping and not info.wrap_up_extended)
+
+
+def phone_event(agent_id: int, phone: PhoneStatus) -> LiveEvent:
+    return LiveEvent("phone_state", agent_id, {"phone": phone_dict(phone)})
+
+
+def phone_dict(phone: PhoneStatus | None) -> dict[str, Any] | None:
+    if phone is None:
+        return None
+    return {"registered": phone.registered, "since": phone.since.isoformat() if phone.since else None,
+            "reason": phone.reason, "user_agent": phone.user_agent, "contact": phone.contact}
 
 
 def agent_event(agent_id: int, record: TransitionRecord) -> LiveEvent:

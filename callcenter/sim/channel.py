@@ -59,8 +59,9 @@ CALLING = {
     "PLAYBACK_STOP": ("switch_ivr_play_say.c", "switch_ivr_play_file", 2093),
     "RECORD_START": ("switch_ivr_async.c", "record_callback", 1482),
     "RECORD_STOP": ("switch_ivr_async.c", "record_callback", 1612),
-    "CHANNEL_HOLD": ("switch_channel.c", "switch_channel_perform_mark_hold", 1223),
-    "CHANNEL_UNHOLD": ("switch_channel.c", "switch_channel_perform_mark_hold", 1223),
+    # the phone held (a re-INVITE sendonly / inactive); uuid_hold: IVR_HOLD / IVR_UNHOLD
+    "CHANNEL_HOLD": ("switch_channel.c", "switch_channel_mark_hold", 875),
+    "CHANNEL_UNHOLD": ("switch_channel.c", "switch_channel_mark_hold", 875),
 }
 
 
@@ -97,6 +98,7 @@ class ChannelSnapshot:
     bridged_to: str | None
     parked: bool
     held: bool
+    hearing_music: bool  # its partner is held: the switch plays it the hold music
     recordings: tuple[str, ...]
     eavesdrop_mode: str | None
     gone: bool
@@ -110,6 +112,10 @@ class Recording:
     channels: int
     masked: list[tuple[float, float]] = field(default_factory=list)
     mask_started: float | None = None
+    # while the recorded channel itself is held (uuid_hold on it: CF_HOLD | CF_SUSPEND)
+    # the switch's media bug gets no frames: the file skips that time
+    gaps: list[tuple[float, float]] = field(default_factory=list)
+    gap_started: float | None = None
 
 
 class Channel:
@@ -136,6 +142,7 @@ class Channel:
         self.hangup_cause: str | None = None
         self.parked = False
         self.held = False
+        self.hearing_music = False
         self.bridged_to: str | None = None
         self.bridge_is_a = False
         self.eavesdrop_mode: str | None = None
@@ -351,9 +358,15 @@ class Channel:
         now = time.monotonic()
         if rec.mask_started is not None:
             rec.masked.append((rec.mask_started, now))
-        seconds = self.sim.clock.sim_elapsed(rec.started, now)
-        masked = [(self.sim.clock.sim_elapsed(rec.started, a), self.sim.clock.sim_elapsed(rec.started, b))
-                  for a, b in rec.masked]
+        if rec.gap_started is not None:
+            rec.gaps.append((rec.gap_started, now))
+        elapsed = self.sim.clock.sim_elapsed
+
+        def in_file(moment: float) -> float:  # the moment's offset in the file, gaps left out
+            skipped = sum(elapsed(a, min(b, moment)) for a, b in rec.gaps if a < moment)
+            return elapsed(rec.started, moment) - skipped
+        seconds = in_file(now)
+        masked = [(in_file(a), in_file(b)) for a, b in rec.masked]
         size = write_wav(path, seconds, rec.channels, masked)
         self.recorded_paths.append(path)
         self.variables["record_seconds"] = str(int(seconds))
@@ -366,12 +379,15 @@ class Channel:
     # ---- events ----------------------------------------------------------
 
     def emit(self, name: str, extra: list[tuple[str, str]] | None = None,
-             before: list[tuple[str, str]] | None = None) -> None:
-        self.sim.emit(self.event_headers(name, extra, before))
+             before: list[tuple[str, str]] | None = None,
+             calling: tuple[str, str, int] | None = None) -> None:
+        self.sim.emit(self.event_headers(name, extra, before, calling))
 
     def event_headers(self, name: str, extra: list[tuple[str, str]] | None = None,
-                      before: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
-        file, function, line = CALLING.get(name, ("switch_channel.c", "switch_channel_event_set_data", 2500))
+                      before: list[tuple[str, str]] | None = None,
+                      calling: tuple[str, str, int] | None = None) -> list[tuple[str, str]]:
+        file, function, line = calling or CALLING.get(
+            name, ("switch_channel.c", "switch_channel_event_set_data", 2500))
         headers = self.sim.base_headers(name, file, function, line)
         headers += before or []
         if name == "CHANNEL_HANGUP_COMPLETE":
@@ -437,7 +453,7 @@ class Channel:
             hangup_cause=self.hangup_cause, variables=dict(self.variables),
             applications=tuple(self.applications), files_played=tuple(self.files_played),
             dtmf_heard=self.dtmf_heard, bridged_to=self.bridged_to, parked=self.parked,
-            held=self.held, recordings=tuple(self.recorded_paths),
+            held=self.held, hearing_music=self.hearing_music, recordings=tuple(self.recorded_paths),
             eavesdrop_mode=self.eavesdrop_mode, gone=gone,
             hangup_at=self.hangup_us / 1_000_000 if self.hangup_us else None,
         )

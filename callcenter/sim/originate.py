@@ -73,6 +73,8 @@ def originate_leg(sim: "Simulator", dial: str, caller: Channel | None = None) ->
     ch.emit("CHANNEL_ORIGINATE")
     ch.set_state("CS_ROUTING")
     ch.start()
+    if cause is None and behaviour.unreachable:
+        cause = "NORMAL_TEMPORARY_FAILURE"
     if cause is None:
         cause = _ring(sim, ch, behaviour, timeout, caller)
     if cause is not None:

@@ -42,6 +42,9 @@ class PhoneBehaviour:
     answer_after: float | None = 1.0
     reject: str | None = None  # a hangup cause, e.g. CALL_REJECTED / USER_BUSY
     after_answer: CallerScript = CallerScript()
+    # "dead": still registered on the switch but gone (crashed, unplugged): a call to it
+    # fails before ringing, as FreeSWITCH measured it on a LAN (NORMAL_TEMPORARY_FAILURE)
+    unreachable: bool = False
 
     @classmethod
     def parse(cls, text: "str | PhoneBehaviour", where: str = "phone behaviour") -> "PhoneBehaviour":
@@ -57,7 +60,9 @@ class PhoneBehaviour:
             return cls(None, "CALL_REJECTED" if name == "reject" else "USER_BUSY", CallerScript())
         if name == "ring" and not arg:
             return cls(None, None, CallerScript())
-        raise ScriptError(f"{where}: first step {head!r} must be answer:<seconds>, reject, busy or ring")
+        if name == "dead" and not arg:
+            return cls(None, None, CallerScript(), unreachable=True)
+        raise ScriptError(f"{where}: first step {head!r} must be answer:<seconds>, reject, busy, ring or dead")
 
 
 def _after(tokens: list[str], where: str) -> CallerScript:

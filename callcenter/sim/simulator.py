@@ -37,6 +37,9 @@ from .scripts import CallerScript, PhoneBehaviour
 log = logging.getLogger(__name__)
 
 FORBIDDEN_PASSWORDS = {"", "ClueCon"}
+# where the real switch fires CHANNEL_HOLD / _UNHOLD for `uuid_hold` (FreeSWITCH 1.10 source)
+IVR_HOLD = ("switch_ivr.c", "switch_ivr_hold", 1558)
+IVR_UNHOLD = ("switch_ivr.c", "switch_ivr_unhold", 1638)
 
 
 @dataclass
@@ -484,7 +487,7 @@ class Simulator:
         a, b = (leaving, staying) if leaving.bridge_is_a else (staying, leaving)
         a.emit("CHANNEL_UNBRIDGE", before=[("Bridge-A-Unique-ID", a.uuid), ("Bridge-B-Unique-ID", b.uuid)])
         leaving.bridged_to = staying.bridged_to = None
-        staying.held = False
+        staying.held = staying.hearing_music = False
         if staying.hangup_cause is not None:
             return
         if staying.in_bridge_app:
@@ -504,15 +507,46 @@ class Simulator:
         transfer_to(ch, dest, context)
 
     def hold(self, ch: Channel, on: bool) -> None:
+        """`uuid_hold [off] <uuid>` (switch_ivr_hold / _unhold): the channel's phone is sent
+        a re-INVITE sendonly and hears nothing; a recording on the held channel skips the
+        held time."""
         if ch.held == on:
             return
         ch.held = on
-        ch.variables["hold_music"] = ch.variables.get("hold_music", "local_stream://moh")
+        for rec in ch.recordings.values():
+            if on:
+                rec.gap_started = time.monotonic()
+            elif rec.gap_started is not None:
+                rec.gaps.append((rec.gap_started, time.monotonic()))
+                rec.gap_started = None
+        # Measured on FreeSWITCH 1.10 (tests/traces/README.md): holding the B leg of a
+        # bridge (the agent's) leaves its partner with no audio at all (CF_SUSPEND stops
+        # the bridge); holding the A leg (the caller's) plays the music to the B leg.
+        if ch.bridge_is_a or not on:
+            self._music_to_partner(ch, on)
+        ch.emit("CHANNEL_HOLD" if on else "CHANNEL_UNHOLD",
+                calling=IVR_HOLD if on else IVR_UNHOLD)
+        ch.set_call_state("HELD" if on else "ACTIVE")
+
+    def phone_hold(self, uuid: str, on: bool) -> None:
+        """The phone of channel ``uuid`` holds (a re-INVITE a=sendonly) or resumes: the
+        switch marks the channel (CHANNEL_HOLD / CHANNEL_UNHOLD) and plays the hold music
+        to its partner by itself; recordings go on."""
+        ch = self._require(uuid)
+        if ch.held == on:
+            return
+        ch.held = on
+        self._music_to_partner(ch, on)
         ch.emit("CHANNEL_HOLD" if on else "CHANNEL_UNHOLD")
         ch.set_call_state("HELD" if on else "ACTIVE")
+
+    def _music_to_partner(self, ch: Channel, on: bool) -> None:
+        ch.variables.setdefault("hold_music", "local_stream://moh")
         peer = self.live_channel(ch.bridged_to) if ch.bridged_to else None
-        if peer is not None and on:  # the other party hears music on hold
-            peer.files_played.append(ch.variables["hold_music"])
+        if peer is not None:
+            peer.hearing_music = on
+            if on:
+                peer.files_played.append(ch.variables["hold_music"])
 
 
 __all__ = ["Simulator", "OriginateResult", "Registration"]

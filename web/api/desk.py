@@ -9,7 +9,7 @@ from callcenter.db import transaction
 from web import data
 from web.api import body, bp
 from web.auth import DESK_ROLES, current_user, requires, sessions
-from web.live import live, local_zone, own_call
+from web.live import live, local_zone, own_call, phone_json
 from web.ports import NOT_READY_REASONS, IllegalTransition, TransferTarget
 
 
@@ -24,7 +24,13 @@ def desk_status():
         with sessions()() as db:
             pop = data.screen_pop(db, call)
     return jsonify(state=status.state, reason=status.reason, since=status.since.isoformat(),
-                   call_uuid=status.call_uuid, call=pop)
+                   call_uuid=status.call_uuid, call=pop, phone=phone_json(status.phone),
+                   pending_reason=status.pending_reason, **wrapup_json(status))
+
+
+def wrapup_json(status) -> dict[str, Any]:
+    return {"wrapup_until": status.wrapup_until.isoformat() if status.wrapup_until else None,
+            "wrapup_extendable": status.wrapup_extendable}
 
 
 @bp.post("/desk/state")
@@ -39,7 +45,8 @@ def desk_state():
     user = current_user()
     status = live().set_agent_state(user.id, state, reason if state == "not_ready" else None,
                                     by_agent_id=user.id)
-    return jsonify(state=status.state, reason=status.reason, since=status.since.isoformat())
+    return jsonify(state=status.state, reason=status.reason, since=status.since.isoformat(),
+                   pending_reason=status.pending_reason)
 
 
 @bp.post("/desk/calls/<uuid>/hold")
@@ -131,3 +138,12 @@ def desk_end_wrapup():
                                field="disposition"), 409
     status = live().end_wrapup(user.id)
     return jsonify(state=status.state)
+
+
+@bp.post("/desk/wrapup/extend")
+@requires(*DESK_ROLES)
+def desk_extend_wrapup():
+    """Lengthen wrap-up once by the queue's wrap_up_extension (409 if not in wrap-up or
+    extended already)."""
+    status = live().extend_wrapup(current_user().id)
+    return jsonify(state=status.state, since=status.since.isoformat(), **wrapup_json(status))

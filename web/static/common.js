@@ -28,6 +28,21 @@ const CC = {
     return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
   },
   money(cents) { return (cents / 100).toFixed(2); },
+  phone(el, p) {  // an agent's phone: online (softphone on hover) or offline, why and since when
+    el.hidden = !p;
+    if (!p) return;
+    const t = CC.t;
+    if (p.registered) {
+      el.textContent = t["phone.online"] || "Phone online";
+      el.title = [p.user_agent, p.contact].filter(Boolean).join(" · ");
+    } else {
+      el.textContent = (t["phone.offline"] || "Phone offline") + (p.reason ? " · " + (t["phone." + p.reason] || p.reason) : "")
+        + (p.since ? " · " + (t["phone.since"] || "since") + " " + CC.when(p.since).slice(11) : "");
+      el.title = "";
+    }
+    el.classList.toggle("phone-offline", !p.registered);
+    el.classList.toggle("phone-online", !!p.registered);
+  },
   el(tag, text, cls) { const e = document.createElement(tag); if (text !== undefined && text !== null) e.textContent = text; if (cls) e.className = cls; return e; },
   row(cells, cls) { const tr = CC.el("tr", null, cls); for (const c of cells) { const td = c instanceof Node ? c : CC.el("td", c); tr.appendChild(td); } return tr; },
   fill(tbody, rows, cols) { tbody.replaceChildren(...(rows.length ? rows : [CC.row([CC.el("td", "—", "empty")])])); if (!rows.length) tbody.firstChild.firstChild.colSpan = cols; },

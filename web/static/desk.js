@@ -20,15 +20,31 @@
     $("state-reason").textContent = s.reason ? "· " + (t[s.reason] || s.reason) : "";
     tick();
     const onCall = state === "on_call" || state === "offered";
-    // wrap-up ends through the wrap-up form: the disposition is required
-    $("btn-ready").disabled = state === "ready" || onCall || state === "wrapup";
-    $("btn-not-ready").disabled = onCall || state === "wrapup";
+    if ("pending_reason" in s) showPending(s.pending_reason);
+    // wrap-up ends through the wrap-up form: the disposition is required; on a call or in
+    // wrap-up, Not ready means "not ready after this call" and Ready withdraws that
+    $("btn-ready").disabled = state === "ready" || ((onCall || state === "wrapup") && !pending);
+    $("btn-not-ready").disabled = state === "logged_out";
     $("btn-hold").disabled = state !== "on_call";
     $("btn-hangup").disabled = state !== "on_call";  // a ringing offer is answered on the phone
     $("btn-wrapup").disabled = !(state === "wrapup" && wrapUuid);
+    if ("wrapup_until" in s) { wrapUntil = s.wrapup_until ? new Date(s.wrapup_until) : null; extendable = !!s.wrapup_extendable; }
+    if (state !== "wrapup") { wrapUntil = null; extendable = false; }
+    $("btn-extend").disabled = !(state === "wrapup" && extendable);
     if (state === "ready" || state === "not_ready") { if (pop && state === "ready") clearPop(); }
   }
-  function tick() { $("state-time").textContent = CC.duration((Date.now() - since) / 1000); }
+  let pending = null;
+  function showPending(reason) {
+    pending = reason || null;
+    $("pending").hidden = !pending;
+    $("pending").textContent = pending ? (t["pending"] || "Not ready after this call") + " · " + (t[pending] || pending) : "";
+  }
+  let wrapUntil = null, extendable = false;  // wrap-up's own end, and whether it may be extended
+  function tick() {
+    $("state-time").textContent = CC.duration((Date.now() - since) / 1000);
+    $("wrapup-left").hidden = !wrapUntil;
+    if (wrapUntil) $("wrapup-left").textContent = CC.duration((wrapUntil - Date.now()) / 1000);
+  }
   setInterval(tick, 1000);
 
   function clearPop() {
@@ -75,6 +91,7 @@
     if (stale(d)) return;  // overtaken by a newer state
     if (d.call) showPop(d.call); else if (d.state !== "wrapup") clearPop();  // keep the pop to wrap up
     showState(d);
+    CC.phone($("phone"), d.phone);
   }
   const callUrl = verb => "/api/v1/desk/calls/" + encodeURIComponent(pop.call.uuid) + "/" + verb;
 
@@ -107,6 +124,8 @@
   $("note-form").onsubmit = e => { e.preventDefault(); const f = e.target;
     act(async () => { await CC.call("POST", "/api/v1/tickets/" + encodeURIComponent(f.number.value) + "/notes", {note: f.note.value});
       CC.say(t.noted); f.note.value = ""; }); };
+  $("btn-extend").onclick = () => act(async () => {
+    showState(await CC.call("POST", "/api/v1/desk/wrapup/extend", {})); CC.say(t.extended); });
   $("wrapup-form").onsubmit = e => { e.preventDefault(); const f = e.target;
     act(async () => {
       await CC.call("POST", "/api/v1/desk/calls/" + encodeURIComponent(wrapUuid) + "/wrapup",
@@ -115,6 +134,8 @@
 
   CC.stream("/events/desk", {
     agent_state: s => showState(s),
+    phone_state: d => CC.phone($("phone"), d.phone),
+    pending_state: d => { showPending(d.pending_reason); showState({state, since: since.toISOString()}); },
     call_offered: p => { showPop(p); },
     call_connected: p => { showPop(p); },
     call_held: d => { if (pop) { held = d.held; pop.call.state = held ? "held" : "bridged"; showPop(pop); } },

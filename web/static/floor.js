@@ -48,17 +48,20 @@
       if (!tr) {
         const tools = CC.el("td"); tools.append(actions.content.cloneNode(true));
         tools.dataset.agent = a.id;
-        tr = CC.row([CC.el("td"), CC.el("td"), num(""), num(""), tools]);
+        const phone = CC.el("td"); phone.append(CC.el("span", "", "pill phone"));
+        tr = CC.row([CC.el("td"), CC.el("td"), phone, num(""), num(""), tools]);
         tr.dataset.agent = a.id;
         body.appendChild(tr);
       }
       const cells = tr.children;
       cells[0].textContent = a.name + " (" + a.login + ")";
-      cells[1].textContent = (t[a.state] || a.state) + (a.reason ? " · " + a.reason : "");
+      cells[1].textContent = (t[a.state] || a.state) + (a.reason ? " · " + a.reason : "")
+        + (a.pending_reason ? " → " + (t.not_ready || "Not ready") + " · " + a.pending_reason : "");
       cells[1].className = "state-" + a.state;
-      cells[2].textContent = CC.duration(a.seconds_in_state);
-      cells[3].textContent = a.handled_today;
-      for (const b of cells[4].querySelectorAll("button.spy")) b.disabled = !a.call_uuid;
+      CC.phone(cells[2].firstChild, a.phone);
+      cells[3].textContent = CC.duration(a.seconds_in_state);
+      cells[4].textContent = a.handled_today;
+      for (const b of cells[5].querySelectorAll("button.spy")) b.disabled = !a.call_uuid;
     }
     for (const tr of [...body.children]) if (!seen.has(tr.dataset.agent)) tr.remove();
   }
