@@ -239,3 +239,14 @@ def hotline_with(sessions, db_engine, write_config, tmp_path, monkeypatch):
     yield start
     for line in started:
         stop_hotline(line)
+
+
+def drain(subscription) -> list:
+    """The events a bus subscription got until it went quiet for its timeout."""
+    events = []
+    for event in subscription:
+        if event is None:
+            subscription.close()
+            return events
+        events.append(event)
+    return events

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from callcenter.models import Call, CallbackRequest, CallbackStatus, Recording
-from engine_fixtures import hotline, hotline_with  # noqa: F401  (fixtures)
+from engine_fixtures import drain, hotline, hotline_with  # noqa: F401  (fixtures)
 from web.ports import IllegalTransition, TransferTarget
 
 REGULAR = "13800000001"
@@ -84,7 +84,7 @@ def test_hold_from_the_desk_gives_the_caller_music_the_agent_silence_and_keeps_r
     assert hotline.state_of("agent08") == "on_call"
     assert hotline.sim.channel(agent_leg).variables["park_after_bridge"] == "false"
     hotline.wait(lambda: hotline.event(uuid, "resumed") is not None, 5, "no 'resumed' event")
-    held = [e for e in _drain(desk) if e.kind == "call_held"]
+    held = [e for e in drain(desk) if e.kind == "call_held"]
     assert [(e.data["held"], e.data["by"]) for e in held] == [(True, "desk"), (False, "desk")]
 
     hotline.sim.hangup_call(uuid)
@@ -120,7 +120,7 @@ def test_hold_pressed_on_the_agents_phone_is_seen_by_the_engine_and_shown_on_the
 
     hotline.sim.phone_hold(agent_leg, False)
     hotline.wait(lambda: hotline.state_of("agent08") == "on_call", 5, "the engine missed the phone's resume")
-    assert [(e.data["held"], e.data["by"]) for e in _drain(desk) if e.kind == "call_held"] == \
+    assert [(e.data["held"], e.data["by"]) for e in drain(desk) if e.kind == "call_held"] == \
         [(True, "phone"), (False, "phone")]
 
 
@@ -133,14 +133,6 @@ def test_a_callers_phone_holding_the_agent_changes_nothing_in_the_acd(hotline):
     assert hotline.event(uuid, "held") is None
 
 
-def _drain(subscription) -> list:
-    events = []
-    for event in subscription:
-        if event is None:
-            subscription.close()
-            return events
-        events.append(event)
-    return events
 
 
 def _recording(hotline, uuid: str) -> Recording | None:

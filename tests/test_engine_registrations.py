@@ -2,7 +2,7 @@
 state (registered, offline and why) kept apart from the agent's own."""
 import gevent
 
-from engine_fixtures import hotline  # noqa: F401  (fixture)
+from engine_fixtures import drain, hotline  # noqa: F401  (fixture)
 
 
 def _registered(hotline, login):
@@ -58,7 +58,7 @@ def test_the_desk_and_the_floor_see_the_phone_go_offline_and_come_back_apart_fro
     hotline.sim.register_phone(agent.sip_extension, "answer:0.2")  # the phone comes back
     hotline.wait(lambda: _phone(hotline, agent).registered, 5, "the phone's return was not seen")
     hotline.wait(lambda: hotline.agent_on(uuid) == "agent08", 10, "the agent was not offered the call again")
-    kinds = [(e.kind, e.data["phone"]["registered"]) for e in _drain(desk) if e.kind == "phone_state"]
+    kinds = [(e.kind, e.data["phone"]["registered"]) for e in drain(desk) if e.kind == "phone_state"]
     assert kinds[:2] == [("phone_state", False), ("phone_state", True)], kinds
 
 
@@ -76,13 +76,3 @@ def test_a_phone_that_died_without_unregistering_does_not_cost_the_agent_missed_
     hotline.sim.register_phone(agent.sip_extension, "answer:0.2")  # the phone restarts and registers
     hotline.wait(lambda: hotline.agent_on(uuid) == "agent08", 10, "the agent was not offered the call again")
     assert _phone(hotline, agent).registered and _phone(hotline, agent).reason is None
-
-
-def _drain(subscription) -> list:
-    events = []
-    for event in subscription:
-        if event is None:
-            subscription.close()
-            return events
-        events.append(event)
-    return events
