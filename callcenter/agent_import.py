@@ -13,7 +13,8 @@ Three stages, so that a bad file changes nothing and costs no hashing:
 
 Columns (header row required; order free): ``login`` and ``name`` always;
 ``extension``, ``role`` (agent, supervisor, qa, admin), ``password``,
-``sip_password`` (default: the console password, as in the admin console),
+``sip_password`` (the phone's, never the console password: without it the phone has
+no SIP password until an admin sets or generates one in the console),
 ``skills`` (``billing:9;general:5``), ``language``, ``active`` (yes / no).
 An empty cell keeps an existing agent's value, except ``skills``: when the
 column is there, the cell is the agent's whole skill set (empty: none).
@@ -26,6 +27,7 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from typing import Callable, Iterable, Mapping
 
 from sqlalchemy import select
@@ -86,7 +88,7 @@ class AgentRow:
 
     @property
     def sip_secret(self) -> str | None:
-        return self.sip_password or self.password
+        return self.sip_password
 
 
 @dataclass(frozen=True)
@@ -240,9 +242,9 @@ def _password_problems(row: AgentRow, known: KnownAgent | None) -> list[Problem]
             problems.append(Problem(row.line, name, reason))
     extension = row.extension or (known.extension if known else None)
     if known is not None and extension and not row.sip_secret and _needs_new_a1(row, known):
-        problems.append(Problem(row.line, "password", "missing: the SIP a1-hash includes the "
-                                                      f"extension, so extension {extension} needs "
-                                                      "the SIP password (password or sip_password)"))
+        problems.append(Problem(row.line, "sip_password", "missing: the SIP a1-hash includes the "
+                                                          f"extension, so extension {extension} needs "
+                                                          "a new SIP password"))
     return problems
 
 
@@ -373,6 +375,8 @@ def _update(agent: Agent, row: AgentRow, credentials: Credentials, skills: Mappi
                              ("sip_a1_hash", credentials.a1_hash)):
         if value is not None:
             setattr(agent, attribute, value)
+    if credentials.a1_hash is not None:
+        agent.sip_password_set_at = datetime.now(timezone.utc)
     if row.skills is not None:
         current = {link.skill_id: link for link in agent.skills}
         wanted = {skills[name].id: level for name, level in row.skills.items()}

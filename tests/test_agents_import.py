@@ -53,8 +53,10 @@ def only_problem(body):
     ("ann,Ann,1001,agent,longenough1,,\n", "extension", "1001 belongs to agent 'agent01' in the database"),
     ("ann,Ann,2001,agent,longenough1,,,extra\n", "row", "8 cells, the header has 7"),
     # an existing agent: the a1-hash includes the extension, so a new one needs the password
-    ("agent01,Wang Fang,2001,agent,,,\n", "password", "extension 2001 needs the SIP password"),
-    ("lead1,Ma Jun,2002,supervisor,,,\n", "password", "extension 2002 needs the SIP password"),
+    ("agent01,Wang Fang,2001,agent,,,\n", "sip_password", "extension 2001 needs a new SIP password"),
+    ("lead1,Ma Jun,2002,supervisor,,,\n", "sip_password", "extension 2002 needs a new SIP password"),
+    # the console password is never the phone's
+    ("agent01,Wang Fang,2003,agent,newsecret1,,\n", "sip_password", "extension 2003 needs a new SIP password"),
 ])
 def test_a_bad_field_is_named_with_its_line(body, field, reason):
     line, found_field, found_reason = only_problem(body)
@@ -69,8 +71,6 @@ def test_a_bad_field_is_named_with_its_line(body, field, reason):
     "agent01,Wang Fang,,,,,\n",                                    # update, keep everything
     "agent01,Wang Fang,1001,agent,,complaints:4,\n",                # same extension: no password
     "lead1,Ma Jun,,admin,,,\n",
-    "agent01,Wang Fang,1002,agent,newsecret1,,\n"                   # two agents swap extensions
-    "agent02,Li Na,1001,agent,newsecret2,,\n",
 ])
 def test_good_rows_pass(body):
     assert problems(HEADER + body) == []
@@ -159,7 +159,7 @@ def test_import_creates_and_updates_as_the_console_stores_agents(staffed):
         assert (ann.display_name, ann.sip_extension, ann.role, ann.language, ann.active) == \
             ("Ann Lee", "2001", Role.AGENT, "en", True)
         assert verify_password(ann.password_hash, "ann-secret-1")
-        assert ann.sip_a1_hash == sip_a1_hash("2001", "callcenter", "ann-secret-1")
+        assert ann.sip_a1_hash is None, "the console password became the SIP password"
         assert {s.skill.name: s.level for s in ann.skills} == {"billing": 9, "general": 5}
         wang = _agent(session, "agent01")   # skills replaced, password and SIP hash kept
         assert {s.skill.name: s.level for s in wang.skills} == {"general": 7}
@@ -170,12 +170,13 @@ def test_import_creates_and_updates_as_the_console_stores_agents(staffed):
 
 
 def test_two_agents_swap_extensions_in_one_import(staffed):
-    _import(staffed, HEADER + "agent01,A,1002,agent,new-secret-1,,\n"
-                              "agent02,B,1001,agent,new-secret-2,,\n")
+    _import(staffed, "login,name,extension,role,password,sip_password\n"
+                     "agent01,A,1002,agent,new-secret-1,phone-secret-1\n"
+                     "agent02,B,1001,agent,new-secret-2,phone-secret-2\n")
     with staffed() as session:
         one, two = _agent(session, "agent01"), _agent(session, "agent02")
         assert (one.sip_extension, two.sip_extension) == ("1002", "1001")
-        assert one.sip_a1_hash == sip_a1_hash("1002", "callcenter", "new-secret-1")
+        assert one.sip_a1_hash == sip_a1_hash("1002", "callcenter", "phone-secret-1")
 
 
 def test_the_sip_password_can_differ_from_the_console_password(staffed):
@@ -185,6 +186,7 @@ def test_the_sip_password_can_differ_from_the_console_password(staffed):
         ann = _agent(session, "ann")
         assert verify_password(ann.password_hash, "console-secret")
         assert ann.sip_a1_hash == sip_a1_hash("2001", "callcenter", "phone-secret-9")
+        assert ann.sip_password_set_at is not None
 
 
 # --- the command -----------------------------------------------------------------------
@@ -240,6 +242,6 @@ def test_command_names_an_unreadable_file(config_path, staffed, tmp_path, capsys
 
 
 def test_rows_must_be_checked_before_they_are_written():
-    row = AgentRow(2, "ann", "Ann", "2001", password="longenough1")
+    row = AgentRow(2, "ann", "Ann", "2001", password="longenough1", sip_password="phone-pass-1")
     credentials = hash_credentials([row], ROSTER, workers=1)
-    assert credentials["ann"].a1_hash == sip_a1_hash("2001", "callcenter", "longenough1")
+    assert credentials["ann"].a1_hash == sip_a1_hash("2001", "callcenter", "phone-pass-1")
