@@ -153,6 +153,7 @@ def test_wrap_up_needs_a_disposition_and_can_book_a_callback(client, sessions, f
         assert callback.scheduled_for == local.astimezone(timezone.utc)
         assert callback.phone == "13800000001" and callback.customer_id == customer_id
         assert callback.call_id == call.id
+        assert callback.agent_id == agent_id, "the promised callback is not the promising agent's"
 
 
 def test_a_past_call_can_still_get_its_disposition_but_not_someone_elses(client, sessions,

@@ -195,7 +195,8 @@ def wrap_up(db: Session, *, call_uuid: str, agent_id: int, disposition: str, not
         if when <= (now or datetime.now(timezone.utc)):
             raise FormError("callback_at", "the callback time has already passed")
         db.add(CallbackRequest(phone=call.caller_number, customer_id=call.customer_id,
-                               call_id=call.id, need=call.need, scheduled_for=when))
+                               call_id=call.id, need=call.need, scheduled_for=when,
+                               agent_id=agent_id, note=(notes or "").strip()[:500]))  # it is theirs
     call.disposition = disposition
     call.wrapup_notes = (notes or "").strip() or None
     return call
