@@ -57,7 +57,7 @@ def test_a_collections_campaign_of_200_contacts_across_a_window_end_and_a_restar
     out.start(campaign)
 
     # Monday evening: dial until the window closes; the engine dies once on the way
-    out.run_clock(MONDAY_EVENING + timedelta(minutes=8), step=20,
+    out.run_clock(MONDAY_EVENING + timedelta(minutes=12), step=20,  # dials stop 5 min before 20:00
                   stop=lambda: out.settled_attempts() >= 60)
     assert out.settled_attempts() >= 20, "the campaign barely started before the restart"
     out.line.crash_engine()  # its greenlets die where they stand, calls stay on the switch
@@ -120,8 +120,12 @@ def test_a_collections_campaign_of_200_contacts_across_a_window_end_and_a_restar
         assert per_number[number(i)] == 0 and contacts[number(i)].status == ContactStatus.SKIPPED
     with out.sessions() as session:
         listed = {row.number: row for row in session.scalars(select(DoNotCall))}
+    # a customer whose call the crash cut short may have pressed 9 while no engine listened:
+    # their call is settled once (checked above) but need not end opted out
+    cut_numbers = {d.number for d in dials if d.uuid in cut_short}
     opted_out = [i for i in range(200) if i % 10 == 5 and i not in ON_THE_LIST
-                 and number(i) not in listed_late]
+                 and number(i) not in listed_late and number(i) not in cut_numbers]
+    assert len(opted_out) >= 10
     for i in opted_out:
         assert number(i) in listed and listed[number(i)].source == "ivr_opt_out"
         assert per_number[number(i)] == 1 and contacts[number(i)].result == "opted_out"
