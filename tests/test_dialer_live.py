@@ -99,12 +99,20 @@ def test_a_collections_campaign_of_200_contacts_across_a_window_end_and_a_restar
         [d for d in dials if not time(9) <= local(d.at) < time(20)]
     # nothing dialled twice at once, every dial is one attempt and every attempt was dialled
     assert all(d.concurrent == 0 for d in dials)
-    dialled = [a for a in attempts if a.outcome != "not_dialled"]
-    assert sorted(a.uuid for a in dialled) == sorted(d.uuid for d in dials)
+    # An attempt claimed just before the crash whose originate never reached the switch
+    # cannot be told from a call that ended while no engine ran: both are 'interrupted'
+    # (counted, retried). Every other attempt is exactly one dial and back.
+    dial_uuids = {d.uuid for d in dials}
+    never_sent = [a for a in attempts if a.uuid in cut_short and a.uuid not in dial_uuids]
+    assert all(a.outcome == "interrupted" for a in never_sent), never_sent
+    dialled = [a for a in attempts if a.outcome != "not_dialled" and a not in never_sent]
+    assert sorted(a.uuid for a in dialled) == sorted(dial_uuids)
     assert all(a.outcome is not None for a in attempts), "an attempt was lost"
     per_number = Counter(d.number for d in dials)
+    unsent = Counter(a.number for a in never_sent)
     for phone, contact in contacts.items():
-        assert contact.attempts == per_number[phone] <= 3, (phone, contact.attempts, per_number[phone])
+        assert contact.attempts == per_number[phone] + unsent[phone] <= 3, \
+            (phone, contact.attempts, per_number[phone], unsent[phone])
     # the calls the crash cut short were settled once each: adopted and finished, or retried
     by_uuid = {a.uuid: a for a in attempts}
     assert all(by_uuid[uuid].outcome is not None for uuid in cut_short)
