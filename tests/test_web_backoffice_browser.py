@@ -15,7 +15,7 @@ from callcenter.db import transaction
 from callcenter.models import Agent, Role, Ticket, TicketStatus
 from callcenter.security import hash_password
 from web_live_fixtures import *  # noqa: F401,F403
-from web_live_fixtures import CONSOLE_PASSWORD, fits, log_in, start_live_console
+from web_live_fixtures import CONSOLE_PASSWORD, press_ready, fits, log_in, start_live_console
 
 pytestmark = pytest.mark.browser
 CALLER = "13800000004"  # a seeded VIP: the IVR sends the call straight to the queue
@@ -73,8 +73,7 @@ def test_complaint_dispatched_answered_back_told_and_closed_then_one_escalated(c
     desk.wait_for_url("**/desk/")
     english(desk)
     desk.wait_for_selector("#conn.up")
-    desk.keyboard.press("F2")
-    desk.wait_for_selector("#state.ready")
+    press_ready(desk)
 
     uuid = console.sim.place_call(CALLER, "10000", "wait:600 hangup")
     desk.wait_for_selector("#state.on_call")
@@ -119,8 +118,7 @@ def test_complaint_dispatched_answered_back_told_and_closed_then_one_escalated(c
     # a fault must be answered within 24 h; nobody answers it
     desk.goto(console.url + "/desk/")
     desk.wait_for_selector("#conn.up")
-    desk.keyboard.press("F2")
-    desk.wait_for_selector("#state.ready")
+    press_ready(desk)
     console.sim.place_call(CALLER, "10000", "wait:600 hangup")
     desk.wait_for_selector("#state.on_call")
     late = create_on_desk(desk, "fault", "No signal at home since yesterday")

@@ -20,7 +20,7 @@ from callcenter.phone import normalize_phone
 from callcenter.tickets.deadlines import deadline
 from callcenter.tickets.dispatch import default_rules
 from web_live_fixtures import *  # noqa: F401,F403
-from web_live_fixtures import (CONSOLE_PASSWORD, SUPERVISOR_EXTENSION, fits, log_in,
+from web_live_fixtures import (CONSOLE_PASSWORD, SUPERVISOR_EXTENSION, fits, log_in, press_ready,
                                open_page)
 
 pytestmark = pytest.mark.browser
@@ -67,8 +67,7 @@ def test_a_real_call_pops_is_ticketed_wrapped_up_and_barged_into(live_console, b
     in_english(desk)  # the seed makes agent01 a Mandarin speaker; the switcher is on every page
     desk.wait_for_selector("#state.logged_out")
     desk.wait_for_selector("#conn.up")  # the event stream is open: the offer will arrive
-    desk.keyboard.press("F2")
-    desk.wait_for_selector("#state.ready")
+    press_ready(desk)
     assert console.engine.live.agent_status(agent.id).state == "ready"
 
     uuid = console.sim.place_call(VIP_CALLER, "10000", "wait:600 hangup")
@@ -149,8 +148,7 @@ def test_the_floor_and_the_desk_show_a_phone_going_offline_and_coming_back(live_
     desk.wait_for_url("**/desk/")
     in_english(desk)
     desk.wait_for_selector("#conn.up")
-    desk.keyboard.press("F2")
-    desk.wait_for_selector("#state.ready")
+    press_ready(desk)
     floor = log_in(browser, console.url, "lead1", CONSOLE_PASSWORD)
     floor.set_default_timeout(15_000)
     floor.wait_for_url("**/floor/")

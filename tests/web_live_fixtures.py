@@ -135,3 +135,16 @@ def log_in(browser, base: str, login: str, password: str):
 def fits(page) -> bool:
     """No horizontal scroll bar at this viewport."""
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def press_ready(page) -> None:
+    """F2 on the desk once it shows the agent's state; fails saying what the desk showed."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    page.wait_for_selector("#state[class^='pill ']")  # the first state has been shown
+    page.keyboard.press("F2")
+    try:
+        page.wait_for_selector("#state.ready")
+    except PlaywrightTimeout:
+        raise AssertionError(f"the desk is not ready after F2: state "
+                             f"{page.get_attribute('#state', 'class')!r}, message "
+                             f"{page.text_content('#message')!r}") from None
