@@ -10,6 +10,8 @@ was passed over, and the tie-break.
 """
 from __future__ import annotations
 
+import heapq
+
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
@@ -200,11 +202,12 @@ class Decision:
     order: int  # 0-based place of the call in the one waiting order
     waited: float  # seconds since the call first entered
     policy: str  # highest_level | longest_idle | vip_highest_level
-    candidates: tuple[Candidate, ...]  # eligible free agents, best first
+    candidates: tuple[Candidate, ...]  # the best eligible free agents, best first
     passed_over: Mapping[str, str]  # agent -> reason code for everyone else with a relevant skill
     others_lacking_skill: int  # agents without any skill relevant to this queue
     tie_break: str
     callback: bool = False  # the call is a callback request: call the customer back
+    candidates_total: int | None = None  # eligible free agents in all (None: len(candidates))
 
     def as_dict(self) -> dict:
         """The logged reason. With hundreds of agents, listing every one on every offer
@@ -220,7 +223,8 @@ class Decision:
                 "priority": round(self.priority, 3), "order": self.order,
                 "waited": round(self.waited, 3), "policy": self.policy,
                 "candidates": [c.as_dict() for c in self.candidates[:LOGGED_CANDIDATES]],
-                "candidates_total": len(self.candidates),
+                "candidates_total": (len(self.candidates) if self.candidates_total is None
+                                     else self.candidates_total),
                 "passed_over": dict(passed[:LOGGED_PASSED_OVER]),
                 "passed_over_counts": counts,
                 "others_lacking_skill": self.others_lacking_skill,
@@ -418,7 +422,8 @@ def _decide(call: CallInfo, position: int, step: int, matches: list[tuple[AgentI
         key = lambda m: (m[1].index, m[0].idle_since, -m[2], m[0].login)  # noqa: E731
     else:
         key = lambda m: (m[1].index, -m[2], m[0].idle_since, m[0].login)  # noqa: E731
-    ranked = sorted(usable, key=key)
+    # only the best few are logged (see Decision.as_dict): no full sort of every free agent
+    ranked = heapq.nsmallest(LOGGED_CANDIDATES, usable, key=key)
     winner, group, _level = ranked[0]
     candidates = tuple(Candidate(a.login, g.index, lvl, max(0.0, now - a.idle_since),
                                  a.login in call.declined_by) for a, g, lvl in ranked)
@@ -434,7 +439,7 @@ def _decide(call: CallInfo, position: int, step: int, matches: list[tuple[AgentI
                     waited=now - call.entered_at, policy=policy, candidates=candidates,
                     passed_over=passed, others_lacking_skill=len(index.agents) - considered,
                     tie_break=_tie_break(ranked, policy, now, len(fresh) < len(matches)),
-                    callback=call.callback)
+                    callback=call.callback, candidates_total=len(usable))
 
 
 def _decide_for_agent(call: CallInfo, position: int, pool: "_Pool", index: "AgentIndex",

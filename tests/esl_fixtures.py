@@ -102,6 +102,7 @@ class FakeSwitch:
         self.silent = False
         self.received: list[str] = []
         self.subscriptions: list[str] = []
+        self.filters: list[str] = []
         self.sessions = 0
         self.api = {"status": lambda args: "UP 0 years\n", "show": lambda args: "\n0 total.\n"}
         self.on_sendmsg = None
@@ -185,6 +186,10 @@ class FakeSwitch:
         elif verb == "event":
             self.subscriptions.append(first)
             client.sendall(reply("+OK event listener enabled plain"))
+        elif verb == "filter":  # recorded; the fake sends what tests push, unfiltered
+            self.filters.append(rest)
+            name, _, value = rest.partition(" ")
+            client.sendall(reply(f"+OK filter added. [{name}]=[{value}]"))
         elif verb == "api":
             name, _, args = rest.partition(" ")
             handler = self.api.get(name)

@@ -886,6 +886,11 @@ def _engine_main(config_path: str, ready: str) -> int:
             logging.getLogger("engine-child").warning("%s not set ready: %s", login, error)
     sys.stdout.write("ready\n")
     sys.stdout.flush()
+    profile_to = os.environ.get("CC_ENGINE_PROFILE")  # where the benchmarks' profile of the engine goes
+    if profile_to:
+        import cProfile
+        profiler = cProfile.Profile(time.process_time)
+        profiler.enable()
     for line in FileObjectThread(sys.stdin, "r"):
         word = line.strip()
         if word == "flush":
@@ -894,6 +899,9 @@ def _engine_main(config_path: str, ready: str) -> int:
         elif word == "quit":
             break
         sys.stdout.flush()
+    if profile_to:
+        profiler.disable()
+        profiler.dump_stats(profile_to)
     engine.stop()
     return 0
 

@@ -177,6 +177,9 @@ def test_heartbeat_reaches_the_engine():
         gevent.sleep(1.5)
         assert not engine.seen(Heartbeat)  # the engine does not subscribe to heartbeats
         assert engine.connection.command("event plain HEARTBEAT").ok  # a client that does
+        gevent.sleep(1.5)  # the engine's filters let only the events it reads through
+        assert not engine.seen(Heartbeat)
+        assert engine.connection.command("filter Event-Name HEARTBEAT").ok
         assert wait_until(lambda: engine.seen(Heartbeat), timeout=3)
         assert engine.seen(Heartbeat)[0].sessions == 0
     finally:

@@ -11,7 +11,7 @@ import pytest
 from callcenter.esl import (CallHungUp, ChannelParked, CommandFailed, CommandTimeout, Endpoint,
                             OriginateFailed, PhoneRegistered, Switch, SwitchConnection,
                             SwitchDisconnected)
-from callcenter.esl.events import subscription_command
+from callcenter.esl.events import subscription_command, subscription_filters
 from esl_fixtures import FakeSwitch, job_event, recv_blocks, reframe, trace_event, wait_until
 
 CALLER = "03f5df1c-bb4c-4c60-a03e-8f8c44b9d40b"
@@ -52,6 +52,8 @@ def completion(event_uuid, channel=CALLER, digits="1"):
 def test_connects_authenticates_and_subscribes_narrowly(fake, connection):
     assert connection.state == "connected" and connection.connected
     assert fake.subscriptions == [subscription_command()]
+    assert fake.filters == [command.partition(" ")[2] for command in subscription_filters()]
+    assert "Event-Name CHANNEL_EXECUTE_COMPLETE" not in fake.filters  # only the engine's own
     assert connection.api("status").startswith("UP 0 years")
     assert fake.received[0] == f"auth {fake.password}"
 

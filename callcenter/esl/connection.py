@@ -26,8 +26,9 @@ from gevent.queue import Queue
 from callcenter.esl import dialstring as ds
 from callcenter.esl.errors import (AuthenticationFailed, CallHungUp, CommandFailed, CommandTimeout,
                                    SwitchDisconnected, SwitchError)
-from callcenter.esl.events import (ApplicationCompleted, BackgroundJobDone, ChannelDestroyed,
-                                   ChannelHungUp, Event, parse_event, subscription_command)
+from callcenter.esl.events import (ENGINE_APPLICATION_PREFIX, ApplicationCompleted,
+                                   BackgroundJobDone, ChannelDestroyed, ChannelHungUp, Event,
+                                   parse_event, subscription_command, subscription_filters)
 from callcenter.esl.parse import Frame
 from callcenter.esl.wire import HardenedInboundESL, Reply
 
@@ -137,10 +138,11 @@ class SwitchConnection:
                                   on_lost=lambda reason: self._on_lost(wire, lost, reason))
         self._wire = wire
         wire.connect()
-        reply = wire.send(subscription_command(), timeout=self.api_timeout)
-        if not reply.ok:
-            wire.close("subscription refused")
-            raise SwitchDisconnected(f"subscription refused: {reply.text}")
+        for command in [subscription_command(), *subscription_filters()]:
+            reply = wire.send(command, timeout=self.api_timeout)
+            if not reply.ok:
+                wire.close("subscription refused")
+                raise SwitchDisconnected(f"subscription refused: {command}: {reply.text}")
         self.connections += 1
         self._state = "connected"
         self._up.set()
@@ -295,7 +297,7 @@ class SwitchConnection:
         ds.uuid(uuid)
         ds.application(app)
         seconds = self.application_timeout if timeout is None else timeout
-        event_uuid = new_uuid()
+        event_uuid = ENGINE_APPLICATION_PREFIX + new_uuid()  # its completion passes the filter
         result = AsyncResult()
         self._exec[event_uuid] = (uuid, result)
         headers = [("call-command", "execute"), ("execute-app-name", app)]

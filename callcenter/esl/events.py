@@ -17,7 +17,8 @@ __all__ = [
     "ChannelHungUp", "ChannelDestroyed", "ApplicationStarted", "ApplicationCompleted", "DtmfPressed",
     "BackgroundJobDone", "PhoneRegistered", "PhoneUnregistered", "RecordingStarted",
     "RecordingStopped", "Heartbeat", "Event", "CHANNEL_EVENTS", "EVENT_PARSERS", "CUSTOM_PARSERS",
-    "subscription_command", "parse_event", "SUBSCRIBED",
+    "subscription_command", "subscription_filters", "parse_event", "SUBSCRIBED",
+    "ENGINE_APPLICATION_PREFIX",
 ]
 
 
@@ -280,6 +281,24 @@ CUSTOM_PARSERS: dict[str, Parser] = {
 SUBSCRIBED = ("CHANNEL_PARK", "CHANNEL_BRIDGE", "CHANNEL_HANGUP", "CHANNEL_DESTROY",
               "CHANNEL_EXECUTE_COMPLETE", "DTMF", "BACKGROUND_JOB", "RECORD_STOP",
               "CHANNEL_HOLD", "CHANNEL_UNHOLD")
+
+
+# CHANNEL_EXECUTE_COMPLETE is wanted only for the applications the engine itself runs
+# (connection.execute, whose sendmsg Event-UUID starts with this); the dialplan's own
+# (five `set`s, `answer`, `sched_transfer` per hotline call) and uuid_broadcast's
+# playbacks would each bring the channel's variables for nothing.
+ENGINE_APPLICATION_PREFIX = "cc-"
+
+
+def subscription_filters() -> list[str]:
+    """`filter` commands after the subscription. FreeSWITCH passes an event if it matches
+    any filter (a value /between slashes/ is a regular expression): every subscribed
+    event by name, except application completions, which pass by their Application-UUID."""
+    names = [name for name in SUBSCRIBED if name in EVENT_PARSERS and name != "CHANNEL_EXECUTE_COMPLETE"]
+    if CUSTOM_PARSERS:
+        names.append("CUSTOM")
+    return ([f"filter Event-Name {name}" for name in names]
+            + [f"filter Application-UUID /^{ENGINE_APPLICATION_PREFIX}/"])
 
 
 def subscription_command() -> str:

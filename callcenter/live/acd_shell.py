@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 IDLE_WAKEUP = 1.0  # seconds: the loop looks at the clock at least this often
 ANSWER_TIMEOUT = 10.0  # seconds a console request waits for the loop
 FULL_SAVE_SECONDS = 2.0  # the whole saved picture at least this often (else what changed)
+TIMER_LOOK = 0.02  # seconds: while inputs keep coming, timers are looked at this often
 
 
 class AcdShell:
@@ -41,6 +42,7 @@ class AcdShell:
         self._saved_once = False  # the first save writes every agent
         self._full_saved_at = 0.0
         self._dirty_calls: set[str] = set()  # waiting calls to save with the next input
+        self._touched_later: set[str] = set()  # agents to save with the next input
         runner.submit = self.submit_nowait
         runner.core = core
 
@@ -99,8 +101,12 @@ class AcdShell:
 
     # --- the loop -----------------------------------------------------------------
     def _run(self) -> None:
+        wake, looked = None, float("-inf")
         while True:
-            wake = self.core.next_timer()
+            # next_timer() looks at every waiting call and agent: before sleeping, and while
+            # inputs keep coming at most every TIMER_LOOK seconds (timers are seconds long)
+            if self._inbox.empty() or time.monotonic() - looked >= TIMER_LOOK:
+                wake, looked = self.core.next_timer(), time.monotonic()
             wait = IDLE_WAKEUP if wake is None else max(0.0, min(IDLE_WAKEUP, wake - self.clock()))
             at = None
             try:
@@ -132,6 +138,7 @@ class AcdShell:
             # next_timer() looks at every waiting call and agent (once per input is enough)
             if wake is not None and wake <= now:
                 actions = list(actions or []) + self.core.tick(now)
+                looked = float("-inf")
             self._carry_out(actions or [])
             if result is not None:
                 result.set(actions or [])
@@ -142,19 +149,24 @@ class AcdShell:
         calls, self._dirty_calls = self._dirty_calls, set()
         calls |= {call_id for call_id in (getattr(a, "call_id", None) or getattr(
             getattr(a, "record", None), "call_id", None) for a in actions) if call_id}
-        if not actions and not touched and not calls:
+        if not actions and not touched and not calls and not self._touched_later:
             if time.monotonic() - self._full_saved_at >= FULL_SAVE_SECONDS and self._saved_once:
                 self._persist(set(), None)  # the timers the core moved without an action
             return
         # Persist first: the actions talk to the switch and may block; an engine that dies
         # meanwhile must find the queue as the core left it. Persist again after them for
         # what the runner learnt meanwhile (agent legs, transfers, callbacks).
-        self._persist(touched, calls)
+        self._persist(touched | self._touched_later, calls)
+        self._touched_later = set()
         for action in actions:
             try:
                 self.runner.execute(action)
             except Exception:
                 log.exception("ACD action %s failed", type(action).__name__)
+        if not self._inbox.empty():  # more input waits: saved with it, before its actions
+            self._touched_later = touched | self.runner.take_touched()
+            self._dirty_calls |= calls
+            return
         self._persist(touched | self.runner.take_touched(), calls)
 
     def _persist(self, touched: set[str], calls: set[str] | None = None) -> None:

@@ -8,6 +8,7 @@ from blocking the simulator.
 from __future__ import annotations
 
 import logging
+import re
 import uuid as uuidlib
 from typing import TYPE_CHECKING
 
@@ -63,7 +64,7 @@ class EslConnection:
     def deliver(self, name: str, subclass: str | None, headers: dict[str, str], frame: bytes) -> None:
         if not self.authed or self.closed or self.session_done or not self.wants(name, subclass):
             return
-        if self.filters and not any(headers.get(k) == v for k, v in self.filters):
+        if self.filters and not passes_filters(self.filters, headers):
             return
         if self.sim.silent_events:
             return
@@ -308,3 +309,46 @@ class EslConnection:
             channel.hangup(headers.get("hangup-cause", "NORMAL_CLEARING") or "NORMAL_CLEARING")
         else:
             self.send(wire.command_reply(f"-ERR unsupported call-command [{call_command}]"))
+
+
+def passes_filters(filters: list[tuple[str, str]], headers: dict[str, str]) -> bool:
+    """FreeSWITCH's event filter (mod_event_socket): with filters set, an event is sent if
+    it matches a positive one and no negative one after it. A value may start with `+`
+    or `-` (negative); one starting with `/` is a regular expression (`/re/` with i or s
+    options; FreeSWITCH tests the raw value, so `-/re/` compares the text as it is);
+    any other value compares case-insensitively. A missing header never matches."""
+    send = False
+    lowered = {name.lower(): value for name, value in headers.items()}
+    for name, raw in filters:
+        value = lowered.get(name.lower())
+        if value is None:
+            continue
+        compare, positive = raw, True
+        while compare and compare[0] in "+- ":
+            if compare[0] != " ":
+                positive = compare[0] == "+"
+            compare = compare[1:]
+        if send and positive:
+            continue
+        if not compare:
+            continue
+        if raw.startswith("/"):
+            matched = _regex_matches(compare, value)
+        else:
+            matched = value.lower() == compare.lower()
+        if matched:
+            if not positive:
+                return False
+            send = True
+    return send
+
+
+def _regex_matches(expression: str, value: str) -> bool:
+    body, _, options = expression[1:].rpartition("/")
+    if not _:
+        return False  # FreeSWITCH logs "missing ending '/' delimeter" and does not match
+    flags = (re.IGNORECASE if "i" in options else 0) | (re.DOTALL if "s" in options else 0)
+    try:
+        return re.search(body, value, flags) is not None
+    except re.error:
+        return False
