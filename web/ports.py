@@ -181,6 +181,12 @@ class LivePort(Protocol):
 
     def hold(self, agent_id: int, call_uuid: str, held: bool) -> None: ...
 
+    def recording_state(self, agent_id: int) -> dict:
+        """{"call_uuid", "recorded", "paused"} of the agent's current call."""
+
+    def pause_recording(self, agent_id: int, call_uuid: str, paused: bool) -> None:
+        """Pause (mask) or resume the recording of the agent's own call."""
+
     def transfer(self, agent_id: int, call_uuid: str, target: TransferTarget, note: str) -> None:
         """Blind transfer; the note and the customer travel with the call (screen pop)."""
 

@@ -128,8 +128,7 @@ class InboundCalls:
             self.on_queue(QueueRequest(uuid, caller, None, 0, customer.tier if customer else "regular",
                                        customer.id if customer else None))
             return
-        control = SwitchCallControl(self.switch, uuid, on_masked=lambda masked: self.calllog.event(
-            uuid, "recording_paused" if masked else "recording_resumed", {"reason": "secret"}))
+        control = SwitchCallControl(self.switch, uuid, on_masked=lambda masked: self._masked(uuid, masked))
         sink = CallEventSink(self.calllog, uuid,
                              on_whole_call=lambda: self._record_whole_call(control, uuid))
         outcome = Interpreter(
@@ -141,6 +140,13 @@ class InboundCalls:
             calendar=self.flows.calendar, flows=self.flows.flow, clock=self.ivr_clock,
             recordings_dir=self.recordings.switch_view).run()
         self._finish(uuid, caller, customer, outcome, sink.steps)
+
+    def _masked(self, uuid: str, masked: bool) -> None:
+        """A secret collect masked / unmasked the whole-call recording."""
+        at = datetime.now(timezone.utc)
+        self.recordings.mark_paused(uuid, masked, at)
+        self.calllog.event(uuid, "recording_paused" if masked else "recording_resumed",
+                           {"reason": "secret", "by": "ivr"}, at=at)
 
     def _record_whole_call(self, control: SwitchCallControl, uuid: str) -> None:
         """A sensitive flow (e.g. password services): recorded from here to the hang-up,
