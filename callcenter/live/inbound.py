@@ -14,6 +14,7 @@ from callcenter.esl.call_control import SwitchCallControl
 from callcenter.ivr import CallInfo, FlowEntry, FlowRegistry, Interpreter, IvrOutcome, PromptLibrary
 from callcenter.ivr.control import CallControlError, CallerHungUp
 from callcenter.live.calllog import CallLog
+from callcenter.live.record_pause import secret_masked
 from callcenter.live.recordings import RecordingStore
 from callcenter.models import CallDirection
 
@@ -128,7 +129,8 @@ class InboundCalls:
             self.on_queue(QueueRequest(uuid, caller, None, 0, customer.tier if customer else "regular",
                                        customer.id if customer else None))
             return
-        control = SwitchCallControl(self.switch, uuid, on_masked=lambda masked: self._masked(uuid, masked))
+        control = SwitchCallControl(self.switch, uuid, on_masked=lambda masked: secret_masked(
+            self.recordings, self.calllog, uuid, masked))
         sink = CallEventSink(self.calllog, uuid,
                              on_whole_call=lambda: self._record_whole_call(control, uuid))
         outcome = Interpreter(
@@ -140,13 +142,6 @@ class InboundCalls:
             calendar=self.flows.calendar, flows=self.flows.flow, clock=self.ivr_clock,
             recordings_dir=self.recordings.switch_view).run()
         self._finish(uuid, caller, customer, outcome, sink.steps)
-
-    def _masked(self, uuid: str, masked: bool) -> None:
-        """A secret collect masked / unmasked the whole-call recording."""
-        at = datetime.now(timezone.utc)
-        self.recordings.mark_paused(uuid, masked, at)
-        self.calllog.event(uuid, "recording_paused" if masked else "recording_resumed",
-                           {"reason": "secret", "by": "ivr"}, at=at)
 
     def _record_whole_call(self, control: SwitchCallControl, uuid: str) -> None:
         """A sensitive flow (e.g. password services): recorded from here to the hang-up,

@@ -20,6 +20,15 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 
+def secret_masked(recordings, calllog, call_uuid: str, masked: bool) -> None:
+    """An IVR `collect` marked secret masked / unmasked the call's recording."""
+    from callcenter.live.acd_actions import utcnow
+    at = utcnow()
+    recordings.mark_paused(call_uuid, masked, at)
+    calllog.event(call_uuid, "recording_paused" if masked else "recording_resumed",
+                  {"reason": "secret", "by": "ivr"}, at=at)
+
+
 def recording_state(floor: LiveFloor, agent_id: int) -> dict:
     """The agent's current call and whether its recording runs or is paused."""
     try:
