@@ -22,7 +22,6 @@ import gevent
 
 from callcenter.esl import CallHungUp, Endpoint, OriginateFailed, Switch, SwitchError
 from callcenter.esl.call_control import SwitchCallControl
-from callcenter.ivr.control import CallControlError, CallerHungUp
 from callcenter.live.record_pause import secret_masked
 from callcenter.ivr import CallInfo, Interpreter, IvrOutcome
 from callcenter.live.inbound import QueueRequest
@@ -181,14 +180,7 @@ class CampaignCall:
     def _record(self, control: SwitchCallControl, uuid: str) -> None:
         """The campaign records its agentless calls: from the answer to the hang-up (the
         ACD's recording takes over if the customer asks for an agent)."""
-        path = self.recordings.path_for(uuid, "outbound")
-        try:
-            control.record_whole_call(path)
-        except (CallControlError, CallerHungUp) as error:
-            log.error("[%s] the campaign call's recording could not start: %s", uuid, error)
-            return
-        self.recordings.started(uuid, path, kind="outbound")
-        self.calllog.event(uuid, "recording_started", {"path": path, "outbound": True})
+        self.recordings.record_rest_of_call(control, self.calllog, uuid, "outbound", {"outbound": True})
 
     def _recorded(self, uuid: str) -> bool:
         """Recorded already (the campaign's own recording goes on through the agent's part)."""

@@ -71,6 +71,21 @@ class RecordingStore:
         self.writer.put({"op": ops.RECORDING, "uuid": call_uuid, "path": path, "kind": kind,
                          "at": at, "retain_until": date.today() + timedelta(days=self.retention_days)})
 
+    def record_rest_of_call(self, control: Any, calllog: Any, call_uuid: str, kind: str,
+                            note: dict[str, Any], file_tag: str = "") -> bool:
+        """Record the call from here to its hang-up through the IVR's call control
+        (whoever joins it later); False (logged) when the switch could not start it."""
+        from callcenter.ivr.control import CallControlError, CallerHungUp
+        path = self.path_for(call_uuid, file_tag or kind)
+        try:
+            control.record_whole_call(path)
+        except (CallControlError, CallerHungUp) as error:
+            log.error("[%s] the %s recording could not start: %s", call_uuid, kind, error)
+            return False
+        self.started(call_uuid, path, kind=kind)
+        calllog.event(call_uuid, "recording_started", {"path": path, **note})
+        return True
+
     def recording_of(self, call_uuid: str) -> LiveRecording | None:
         """The file the call is being recorded to now, if any."""
         return self.live.get(call_uuid)
