@@ -63,10 +63,12 @@ class RecordingStore:
             self._day = day
         return self.paths.for_switch(f"{self._folder}/{call_uuid}-{kind}.wav")
 
-    def started(self, call_uuid: str, path: str, kind: str = "call") -> None:
+    def started(self, call_uuid: str, path: str, kind: str = "call", track: bool = True) -> None:
+        """A recording of the call began (``track``: it is the call's own, the one a
+        pause masks; a consultation leg's file is not)."""
         at = datetime.now(timezone.utc)
         current = self.live.get(call_uuid)
-        if current is None or current.path != path:  # a consultation goes on in the same file
+        if track and (current is None or current.path != path):  # a consultation goes on in the same file
             self.live[call_uuid] = LiveRecording(path, at)
         self.writer.put({"op": ops.RECORDING, "uuid": call_uuid, "path": path, "kind": kind,
                          "at": at, "retain_until": date.today() + timedelta(days=self.retention_days)})
