@@ -118,3 +118,37 @@ def test_the_agent_pauses_and_resumes_the_recording_of_their_call(hotline):  # n
     assert silent == list(range(silent[0], silent[-1] + 1))
     speed = hotline.sim.clock.speed
     assert len(silent) == pytest.approx((end_ms - start_ms) / 1000 * speed, abs=2)
+
+
+def test_a_call_crossing_an_engine_restart_keeps_one_recording_and_can_still_be_paused(hotline):  # noqa: F811
+    from web.qa_data import timeline
+    agent = hotline.agent_ready("agent08")
+    uuid = hotline.sim.place_call("13800000001", "10000", TO_AN_AGENT + " wait:60 hangup")
+    hotline.wait(lambda: hotline.agent_on(uuid) == "agent08", 30, "never reached the agent")
+    hotline.wait(lambda: _recording(hotline, uuid) is not None, 10, "no recording row")
+    hotline.wait(lambda: hotline.engine.shell.core.active_call(uuid), 5, "not connected in the ACD")
+    gevent.sleep(1.5)  # the connected pair is saved for a restart
+    hotline.restart_engine()
+
+    live = hotline.engine.live
+    hotline.wait(lambda: live.recording_state(agent.id)["recorded"], 10,
+                 "the restarted engine does not know the call's recording")
+    live.pause_recording(agent.id, uuid, True)
+    gevent.sleep(0.5)
+    live.pause_recording(agent.id, uuid, False)
+    gevent.sleep(0.5)
+    hotline.sim.hangup_call(uuid)
+    hotline.wait(lambda: (r := _recording(hotline, uuid)) is not None and r.sha256 and r.masked_spans,
+                 15, "the recording was never closed with its masked span")
+
+    recording, call = _recording(hotline, uuid), hotline.call(uuid)
+    with wave.open(recording.path) as reader:  # the switch recorded on: one file, no gap
+        seconds = reader.getnframes() / reader.getframerate() / hotline.sim.clock.speed
+    assert seconds == pytest.approx((call.ended_at - call.agent_answered_at).total_seconds(), abs=0.7)
+    assert len(recording.masked_spans) == 1
+    with hotline.services.sessions() as db:
+        marks = timeline(db, db.merge(call), db.merge(recording))
+    kinds = [m["kind"] for m in marks["events"]]
+    assert "engine_restarted" in kinds
+    assert kinds.index("engine_restarted") < kinds.index("recording_paused")
+    assert len(marks["masked"]) == 1

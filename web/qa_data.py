@@ -31,6 +31,7 @@ TIMELINE_KINDS = {
     "held": "Hold", "unheld": "Resume", "transferred": "Transfer", "consult_started": "Consult",
     "consult_completed": "Consult done", "recording_paused": "Pause",
     "recording_resumed": "Resume recording", "ended": "End", "ivr_end": "IVR end",
+    "engine_restarted": "Engine restart",  # the engine saw nothing of the call before this
 }
 AGENT_VISIBLE = (QaEvaluationStatus.SUBMITTED, QaEvaluationStatus.ACKNOWLEDGED,
                  QaEvaluationStatus.DISPUTED, QaEvaluationStatus.ANSWERED)

@@ -88,6 +88,12 @@ class RecordingStore:
         calllog.event(call_uuid, "recording_started", {"path": path, **note})
         return True
 
+    def adopt(self, call_uuid: str, path: str, started_at: datetime) -> None:
+        """After an engine restart: the switch went on recording the call into ``path``
+        (its media bug does not need the engine); pauses work on it again. A pause open
+        across the restart is not known here (the timeline has it from the events)."""
+        self.live.setdefault(call_uuid, LiveRecording(path, started_at))
+
     def recording_of(self, call_uuid: str) -> LiveRecording | None:
         """The file the call is being recorded to now, if any."""
         return self.live.get(call_uuid)
