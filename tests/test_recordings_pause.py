@@ -68,6 +68,12 @@ def _recording(hotline, uuid):
         return db.scalar(select(Recording).join(Call).where(Call.uuid == uuid))
 
 
+def _hang_up_and_close(hotline, uuid):
+    hotline.sim.hangup_call(uuid)
+    hotline.wait(lambda: (r := _recording(hotline, uuid)) is not None and r.sha256 and r.masked_spans,
+                 15, "the recording was never closed with its masked span")
+
+
 def _silent_seconds(path):
     with wave.open(path) as reader:
         rate, frames = reader.getframerate(), reader.readframes(reader.getnframes())
@@ -96,9 +102,7 @@ def test_the_agent_pauses_and_resumes_the_recording_of_their_call(hotline):  # n
     gevent.sleep(1.0)
     live.pause_recording(agent.id, uuid, False)
     gevent.sleep(1.0)
-    hotline.sim.hangup_call(uuid)
-    hotline.wait(lambda: (r := _recording(hotline, uuid)) is not None and r.sha256 and r.masked_spans,
-                 15, "the recording was never closed with its masked span")
+    _hang_up_and_close(hotline, uuid)
 
     recording = _recording(hotline, uuid)
     ((start_ms, end_ms),) = recording.masked_spans
@@ -133,13 +137,10 @@ def test_a_call_crossing_an_engine_restart_keeps_one_recording_and_can_still_be_
     live = hotline.engine.live
     hotline.wait(lambda: live.recording_state(agent.id)["recorded"], 10,
                  "the restarted engine does not know the call's recording")
-    live.pause_recording(agent.id, uuid, True)
-    gevent.sleep(0.5)
-    live.pause_recording(agent.id, uuid, False)
-    gevent.sleep(0.5)
-    hotline.sim.hangup_call(uuid)
-    hotline.wait(lambda: (r := _recording(hotline, uuid)) is not None and r.sha256 and r.masked_spans,
-                 15, "the recording was never closed with its masked span")
+    for paused in (True, False):
+        live.pause_recording(agent.id, uuid, paused)
+        gevent.sleep(0.5)
+    _hang_up_and_close(hotline, uuid)
 
     recording, call = _recording(hotline, uuid), hotline.call(uuid)
     with wave.open(recording.path) as reader:  # the switch recorded on: one file, no gap
