@@ -15,16 +15,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from callcenter.models import (Agent, Call, CallDirection, CallEvent, QaDispute, QaEvaluation,
-                               QaEvaluationItem, QaEvaluationStatus, QaMomentComment,
+from callcenter.models import (Agent, Call, CallDirection, CallEvent, Campaign, CampaignContact,
+                               QaDispute, QaEvaluation, QaEvaluationItem, QaEvaluationStatus, QaMomentComment,
                                QaScorecardVersion, Recording, Role, Ticket, TicketCategory)
 from callcenter.qa.scorecard import Scorecard, load_directory, scorecard_from_definition
 from callcenter.qa.scoring import AnswerError, score
 from web.data import FormError
 
 PAGE_SIZE = 25
-SEARCH_FIELDS = ("from", "to", "agent", "team", "queue", "number", "direction", "disposition",
-                 "ticket", "min_seconds", "max_seconds", "survey_max", "evaluated")
+SEARCH_FIELDS = ("from", "to", "agent", "team", "queue", "number", "direction", "campaign",
+                 "disposition", "ticket", "min_seconds", "max_seconds", "survey_max", "evaluated")
 TIMELINE_KINDS = {
     "ivr_finished": "IVR end", "queued": "Queue", "routed": "Routed", "offered": "Offered",
     "connected": "Answered", "answered": "Answered", "hold": "Hold", "unhold": "Resume",
@@ -128,6 +128,8 @@ def search_calls(db: Session, config, scope: set[int] | None, query: Mapping[str
         if q["direction"] not in {d.value for d in CallDirection}:
             raise FormError("direction", "inbound or outbound")
         stmt = stmt.where(Call.direction == CallDirection(q["direction"]))
+    if q["campaign"]:
+        stmt = stmt.where(Call.campaign_contact_id.in_(_campaign_contacts(db, q["campaign"])))
     if q["disposition"]:
         stmt = stmt.where(Call.disposition == q["disposition"])
     if q["ticket"]:
@@ -149,6 +151,14 @@ def search_calls(db: Session, config, scope: set[int] | None, query: Mapping[str
                       .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
     return SearchPage([_row(call, rec, name, done, zone) for call, rec, name, done in rows],
                       page, pages, total)
+
+
+def _campaign_contacts(db: Session, name: str):
+    """The contacts of the campaign named ``name`` (FormError when there is none)."""
+    campaign_id = db.scalar(select(Campaign.id).where(Campaign.name == name))
+    if campaign_id is None:
+        raise FormError("campaign", f"no campaign named {name!r}")
+    return select(CampaignContact.id).where(CampaignContact.campaign_id == campaign_id)
 
 
 def _row(call: Call, recording: Recording, agent_name: str | None, evaluated: bool,
