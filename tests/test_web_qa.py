@@ -317,3 +317,21 @@ def test_search_by_campaign_and_by_ticket_number(app, sessions, people, folder):
     assert "0 calls" in found(campaign="family plan", ticket="2611300042")
     bad = qa.get("/qa/", query_string={"campaign": "no such"})
     assert bad.status_code == 400 and "campaign: no campaign named &#39;no such&#39;" in bad.get_data(as_text=True)
+
+
+def test_a_consultations_recording_is_offered_beside_the_calls_own(app, sessions, people, folder):
+    call_id, own_id = add_recorded_call(sessions, folder, "with-consult", agent_id=people["agent"])
+    with transaction(sessions) as db:
+        consult = Recording(call_id=call_id, path=str(folder / "with-consult-consult-ab12cd34.wav"),
+                            kind="consult", retain_until=date(2027, 3, 1))
+        db.add(consult)
+        db.flush()
+        consult_id = consult.id
+    qa = client_as(app, "qa1")
+    page = qa.get(f"/qa/calls/{call_id}").get_data(as_text=True)
+    assert f"/qa/audio/{own_id}" in page and f"recording={consult_id}" in page
+    chosen = qa.get(f"/qa/calls/{call_id}", query_string={"recording": consult_id}).get_data(as_text=True)
+    assert f"/qa/audio/{consult_id}" in chosen and f"recording={own_id}" in chosen
+    other_call, _ = add_recorded_call(sessions, folder, "unrelated", agent_id=people["agent"])
+    foreign = qa.get(f"/qa/calls/{other_call}", query_string={"recording": consult_id}).get_data(as_text=True)
+    assert f"/qa/audio/{consult_id}" not in foreign  # only the call's own files

@@ -177,9 +177,15 @@ def _row(call: Call, recording: Recording, agent_name: str | None, evaluated: bo
 # --- one call ----------------------------------------------------------------------
 
 def live_recording(db: Session, call_id: int) -> Recording | None:
-    return db.scalar(select(Recording).where(Recording.call_id == call_id,
-                                             Recording.deleted_at.is_(None))
-                     .order_by(Recording.id).limit(1))
+    return next(iter(call_recordings(db, call_id)), None)
+
+
+def call_recordings(db: Session, call_id: int) -> list[Recording]:
+    """Every recording of the call still kept: the call's own first, then e.g. a
+    consultation's (kind 'consult')."""
+    return list(db.scalars(select(Recording).where(Recording.call_id == call_id,
+                                                   Recording.deleted_at.is_(None))
+                           .order_by(Recording.id)))
 
 
 def timeline(db: Session, call: Call, recording: Recording | None) -> dict[str, Any]:
