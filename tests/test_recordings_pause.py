@@ -124,22 +124,23 @@ def test_the_agent_pauses_and_resumes_the_recording_of_their_call(hotline):  # n
     assert len(silent) == pytest.approx((end_ms - start_ms) / 1000 * speed, abs=2)
 
 
-def test_a_call_crossing_an_engine_restart_keeps_one_recording_and_can_still_be_paused(hotline):  # noqa: F811
+def test_a_call_crossing_an_engine_restart_keeps_one_recording_and_its_pause(hotline):  # noqa: F811
     from web.qa_data import timeline
     agent = hotline.agent_ready("agent08")
     uuid = hotline.sim.place_call("13800000001", "10000", TO_AN_AGENT + " wait:60 hangup")
     hotline.wait(lambda: hotline.agent_on(uuid) == "agent08", 30, "never reached the agent")
     hotline.wait(lambda: _recording(hotline, uuid) is not None, 10, "no recording row")
     hotline.wait(lambda: hotline.engine.shell.core.active_call(uuid), 5, "not connected in the ACD")
+    hotline.engine.live.pause_recording(agent.id, uuid, True)  # paused across the restart
     gevent.sleep(1.5)  # the connected pair is saved for a restart
     hotline.restart_engine()
 
     live = hotline.engine.live
     hotline.wait(lambda: live.recording_state(agent.id)["recorded"], 10,
                  "the restarted engine does not know the call's recording")
-    for paused in (True, False):
-        live.pause_recording(agent.id, uuid, paused)
-        gevent.sleep(0.5)
+    assert live.recording_state(agent.id)["paused"] is True  # the switch still masks it
+    live.pause_recording(agent.id, uuid, False)
+    gevent.sleep(0.5)
     _hang_up_and_close(hotline, uuid)
 
     recording, call = _recording(hotline, uuid), hotline.call(uuid)
@@ -151,5 +152,7 @@ def test_a_call_crossing_an_engine_restart_keeps_one_recording_and_can_still_be_
         marks = timeline(db, db.merge(call), db.merge(recording))
     kinds = [m["kind"] for m in marks["events"]]
     assert "engine_restarted" in kinds
-    assert kinds.index("engine_restarted") < kinds.index("recording_paused")
-    assert len(marks["masked"]) == 1
+    assert kinds.index("recording_paused") < kinds.index("engine_restarted") < \
+        kinds.index("recording_resumed")
+    ((start_ms, end_ms),) = recording.masked_spans  # one span, across the restart
+    assert end_ms - start_ms >= 1500 and len(marks["masked"]) == 1

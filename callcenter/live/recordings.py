@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.live import writeops as ops
+from callcenter.models import Call, CallEvent
 from callcenter.qa.storage import RecordingPaths
 
 log = logging.getLogger(__name__)
@@ -90,9 +92,18 @@ class RecordingStore:
 
     def adopt(self, call_uuid: str, path: str, started_at: datetime) -> None:
         """After an engine restart: the switch went on recording the call into ``path``
-        (its media bug does not need the engine); pauses work on it again. A pause open
-        across the restart is not known here (the timeline has it from the events)."""
-        self.live.setdefault(call_uuid, LiveRecording(path, started_at))
+        (its media bug does not need the engine); pauses work on it again, and a pause
+        still open (the switch still masks) is taken from the call's last pause event."""
+        if call_uuid in self.live:
+            return
+        current = self.live[call_uuid] = LiveRecording(path, started_at)
+        with self.sessions() as db:
+            last = db.execute(select(CallEvent.kind, CallEvent.at).join(Call).where(
+                Call.uuid == call_uuid,
+                CallEvent.kind.in_(("recording_paused", "recording_resumed")))
+                .order_by(CallEvent.id.desc()).limit(1)).first()
+        if last is not None and last.kind == "recording_paused":
+            current.paused_at = last.at if last.at.tzinfo else last.at.replace(tzinfo=timezone.utc)
 
     def recording_of(self, call_uuid: str) -> LiveRecording | None:
         """The file the call is being recorded to now, if any."""
