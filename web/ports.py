@@ -149,6 +149,7 @@ class LiveEvent:
       call_connected {"call": LiveCall}                                   agent_id set
       call_held      {"call_uuid", "held": bool}                          agent_id set
       call_ended     {"call_uuid", "cause"}                               agent_id set
+      recording_paused {"call_uuid", "paused": bool}                      agent_id set
       floor_changed  {}                                                   agent_id None
     """
     kind: str
@@ -157,7 +158,7 @@ class LiveEvent:
 
 
 EVENT_KINDS = ("agent_state", "call_offered", "call_connected", "call_held", "call_ended",
-               "floor_changed")
+               "floor_changed", "recording_paused")
 
 
 # --- the port ----------------------------------------------------------------
