@@ -79,7 +79,7 @@ def test_broken_file_lists_every_problem_with_its_position(tmp_path):
     assert caught.value.problems == [
         f"{f}:16:1: unknown key 'colour' (known: abandon_limit, abandon_quiet_period, "
         f"abandon_window, caller_id, calling_windows, description, flow, holidays, kind, "
-        f"max_attempts, max_lines, max_ratio, name, pacing, queue, retry_delays, ring_timeout, "
+        f"max_attempts, max_lines, max_ratio, name, pacing, queue, record, retry_delays, ring_timeout, "
         f"skills, timezone)",
         f"{f}:1:1: 'name' must be lower-case letters, digits and _, starting with a letter, "
         f"got 'Collections-1'",

@@ -64,6 +64,8 @@ SAMPLE.update({"message_id": 1, "attachment_id": 1})
 RULES.update({f"campaigns.{name}": {"supervisor"} for name in (
     "index", "new", "show", "live_figures", "change", "upload")})
 RULES.update({"campaigns.my_callbacks": DESK})
+# issue 13: the agent pauses their own call's recording
+RULES.update({"api.desk_pause": DESK, "api.desk_pause_state": DESK})
 SAMPLE.update({"campaign_id": 1, "action": "start"})
 
 

@@ -283,3 +283,55 @@ def test_the_qa_desk_speaks_mandarin(app, sessions, people, folder):
     admin = client_as(app, "admin")
     post(admin, "/language", {"language": "zh"})
     assert "录音访问记录" in admin.get("/qa/access-log").get_data(as_text=True)
+
+
+def test_search_by_campaign_and_by_ticket_number(app, sessions, people, folder):
+    from callcenter.models import Campaign, CampaignContact, CampaignKind, Ticket, TicketCategory
+    for n in range(4):
+        add_recorded_call(sessions, folder, f"out-{n}", agent_id=people["agent"],
+                          caller=f"8613700000{n:02d}", direction=CallDirection.OUTBOUND)
+    add_recorded_call(sessions, folder, "in-0", agent_id=people["agent"])
+    with transaction(sessions) as db:
+        campaigns = [Campaign(name=name, kind=CampaignKind.MARKETING) for name in ("family plan", "fibre")]
+        db.add_all(campaigns)
+        db.flush()
+        calls = {c.uuid: c for c in db.scalars(select(Call))}
+        for n, campaign in ((0, campaigns[0]), (1, campaigns[0]), (2, campaigns[1])):
+            contact = CampaignContact(campaign_id=campaign.id, phone=f"8613700000{n:02d}")
+            db.add(contact)
+            db.flush()
+            calls[f"out-{n}"].campaign_contact_id = contact.id
+        db.add(Ticket(number="2611300042", call_id=calls["out-2"].id, category=TicketCategory.COMPLAINT))
+        ids = {uuid: call.id for uuid, call in calls.items()}
+    qa = client_as(app, "qa1")
+
+    def found(**query):
+        page = qa.get("/qa/", query_string=query)
+        assert page.status_code == 200, page.get_data(as_text=True)
+        return page.get_data(as_text=True)
+
+    family = found(campaign="family plan")
+    rows = {uuid for uuid, call_id in ids.items() if f'data-call="{call_id}"' in family}
+    assert "2 calls" in family and rows == {"out-0", "out-1"}
+    assert "1 calls" in found(campaign="fibre", ticket="2611300042")
+    assert "0 calls" in found(campaign="family plan", ticket="2611300042")
+    bad = qa.get("/qa/", query_string={"campaign": "no such"})
+    assert bad.status_code == 400 and "campaign: no campaign named &#39;no such&#39;" in bad.get_data(as_text=True)
+
+
+def test_a_consultations_recording_is_offered_beside_the_calls_own(app, sessions, people, folder):
+    call_id, own_id = add_recorded_call(sessions, folder, "with-consult", agent_id=people["agent"])
+    with transaction(sessions) as db:
+        consult = Recording(call_id=call_id, path=str(folder / "with-consult-consult-ab12cd34.wav"),
+                            kind="consult", retain_until=date(2027, 3, 1))
+        db.add(consult)
+        db.flush()
+        consult_id = consult.id
+    qa = client_as(app, "qa1")
+    page = qa.get(f"/qa/calls/{call_id}").get_data(as_text=True)
+    assert f"/qa/audio/{own_id}" in page and f"recording={consult_id}" in page
+    chosen = qa.get(f"/qa/calls/{call_id}", query_string={"recording": consult_id}).get_data(as_text=True)
+    assert f"/qa/audio/{consult_id}" in chosen and f"recording={own_id}" in chosen
+    other_call, _ = add_recorded_call(sessions, folder, "unrelated", agent_id=people["agent"])
+    foreign = qa.get(f"/qa/calls/{other_call}", query_string={"recording": consult_id}).get_data(as_text=True)
+    assert f"/qa/audio/{consult_id}" not in foreign  # only the call's own files

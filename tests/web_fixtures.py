@@ -44,6 +44,7 @@ class FakeLive:
         self.calls: dict[int, LiveCall] = {}
         self.queues: dict[str, QueueLive] = {}
         self.actions: list[tuple] = []
+        self.paused: dict[int, bool] = {}  # agent id -> their call's recording is paused
         self.subscribers: list[tuple[int | None, gevent.queue.Queue]] = []
 
     # --- the port ---
@@ -71,6 +72,16 @@ class FakeLive:
         self.calls[agent_id] = replace(call, state="held" if held else "bridged")
         self.actions.append(("hold", agent_id, call_uuid, held))
         self.publish(LiveEvent("call_held", agent_id, {"call_uuid": call_uuid, "held": held}))
+
+    def recording_state(self, agent_id):
+        call = self.calls.get(agent_id)
+        return {"call_uuid": call.uuid if call else None, "recorded": call is not None,
+                "paused": self.paused.get(agent_id, False)}
+
+    def pause_recording(self, agent_id, call_uuid, paused):
+        self._call(agent_id, call_uuid)
+        self.actions.append(("pause", agent_id, call_uuid, paused))
+        self.paused[agent_id] = paused
 
     def transfer(self, agent_id, call_uuid, target, note):
         self._call(agent_id, call_uuid)

@@ -308,4 +308,4 @@ def campaign_columns(spec: Any, source: str) -> dict[str, Any]:
                          "abandon_window_hours": spec.abandon_window / 3600,
                          "abandon_quiet_seconds": spec.abandon_quiet_period,
                          "skills": dict(spec.skills), "max_ratio": spec.max_ratio,
-                         "description": spec.description}}
+                         "description": spec.description, "record": spec.record}}

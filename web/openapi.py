@@ -57,6 +57,11 @@ def spec() -> dict[str, Any]:
                                                                 "back_office"]}})},
             "/api/v1/desk/calls/{uuid}/hold": {"post": _op("Hold (held=true) or unhold", DESK,
                                                            {"held": B}, params=call)},
+            "/api/v1/desk/pause": {"get": _op(
+                "Whether my call is recorded and its recording paused", DESK)},
+            "/api/v1/desk/calls/{uuid}/pause": {"post": _op(
+                "Pause (paused=true) or resume the recording of my call", DESK,
+                {"paused": B}, params=call)},
             "/api/v1/desk/calls/{uuid}/transfer": {"post": _op(
                 "Transfer to a need or an agent, with a note", DESK,
                 {**TARGET, "note": S}, params=call)},

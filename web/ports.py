@@ -149,6 +149,7 @@ class LiveEvent:
       call_connected {"call": LiveCall}                                   agent_id set
       call_held      {"call_uuid", "held": bool}                          agent_id set
       call_ended     {"call_uuid", "cause"}                               agent_id set
+      recording_paused {"call_uuid", "paused": bool}                      agent_id set
       floor_changed  {}                                                   agent_id None
     """
     kind: str
@@ -157,7 +158,7 @@ class LiveEvent:
 
 
 EVENT_KINDS = ("agent_state", "call_offered", "call_connected", "call_held", "call_ended",
-               "floor_changed")
+               "floor_changed", "recording_paused")
 
 
 # --- the port ----------------------------------------------------------------
@@ -180,6 +181,12 @@ class LivePort(Protocol):
         wrap-up, ``agent_status(...).call_uuid`` names the call just ended)."""
 
     def hold(self, agent_id: int, call_uuid: str, held: bool) -> None: ...
+
+    def recording_state(self, agent_id: int) -> dict:
+        """{"call_uuid", "recorded", "paused"} of the agent's current call."""
+
+    def pause_recording(self, agent_id: int, call_uuid: str, paused: bool) -> None:
+        """Pause (mask) or resume the recording of the agent's own call."""
 
     def transfer(self, agent_id: int, call_uuid: str, target: TransferTarget, note: str) -> None:
         """Blind transfer; the note and the customer travel with the call (screen pop)."""

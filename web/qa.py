@@ -165,7 +165,9 @@ def _call_page(call_id: int, cards, chosen: str, form, error: FormError | None,
                problems: list[str], status: int = 200):
     with sessions()() as db:
         row = _call_or_404(db, call_id)
-        recording = qa_data.live_recording(db, call_id)
+        recordings = qa_data.call_recordings(db, call_id)
+        wanted = request.args.get("recording", type=int)  # another of the call's files
+        recording = next((r for r in recordings if r.id == wanted), recordings[0] if recordings else None)
         timeline = qa_data.timeline(db, row, recording)
         agent_names = qa_data.names(db)
         evaluations = [qa_data.evaluation_dict(e, agent_names) for e in db.scalars(
@@ -176,7 +178,7 @@ def _call_page(call_id: int, cards, chosen: str, form, error: FormError | None,
                 "at": row.created_at, "survey_score": row.survey_score}
     card = next((c for c in cards if f"{c.name}:{c.version}" == chosen), None)
     return render_template("qa_call.html", call=info, recording=recording, timeline=timeline,
-                           evaluations=evaluations, cards=cards, card=card, chosen=chosen,
+                           recordings=recordings, evaluations=evaluations, cards=cards, card=card, chosen=chosen,
                            form_problems=problems, form=form, error=error,
                            may_download=current_user().role in DOWNLOADERS), status
 

@@ -15,22 +15,23 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from callcenter.models import (Agent, Call, CallDirection, CallEvent, QaDispute, QaEvaluation,
-                               QaEvaluationItem, QaEvaluationStatus, QaMomentComment,
+from callcenter.models import (Agent, Call, CallDirection, CallEvent, Campaign, CampaignContact,
+                               QaDispute, QaEvaluation, QaEvaluationItem, QaEvaluationStatus, QaMomentComment,
                                QaScorecardVersion, Recording, Role, Ticket, TicketCategory)
 from callcenter.qa.scorecard import Scorecard, load_directory, scorecard_from_definition
 from callcenter.qa.scoring import AnswerError, score
 from web.data import FormError
 
 PAGE_SIZE = 25
-SEARCH_FIELDS = ("from", "to", "agent", "team", "queue", "number", "direction", "disposition",
-                 "ticket", "min_seconds", "max_seconds", "survey_max", "evaluated")
+SEARCH_FIELDS = ("from", "to", "agent", "team", "queue", "number", "direction", "campaign",
+                 "disposition", "ticket", "min_seconds", "max_seconds", "survey_max", "evaluated")
 TIMELINE_KINDS = {
     "ivr_finished": "IVR end", "queued": "Queue", "routed": "Routed", "offered": "Offered",
     "connected": "Answered", "answered": "Answered", "hold": "Hold", "unhold": "Resume",
     "held": "Hold", "unheld": "Resume", "transferred": "Transfer", "consult_started": "Consult",
     "consult_completed": "Consult done", "recording_paused": "Pause",
     "recording_resumed": "Resume recording", "ended": "End", "ivr_end": "IVR end",
+    "engine_restarted": "Engine restart",  # the engine saw nothing of the call before this
 }
 AGENT_VISIBLE = (QaEvaluationStatus.SUBMITTED, QaEvaluationStatus.ACKNOWLEDGED,
                  QaEvaluationStatus.DISPUTED, QaEvaluationStatus.ANSWERED)
@@ -127,6 +128,8 @@ def search_calls(db: Session, config, scope: set[int] | None, query: Mapping[str
         if q["direction"] not in {d.value for d in CallDirection}:
             raise FormError("direction", "inbound or outbound")
         stmt = stmt.where(Call.direction == CallDirection(q["direction"]))
+    if q["campaign"]:
+        stmt = stmt.where(Call.campaign_contact_id.in_(_campaign_contacts(db, q["campaign"])))
     if q["disposition"]:
         stmt = stmt.where(Call.disposition == q["disposition"])
     if q["ticket"]:
@@ -150,6 +153,14 @@ def search_calls(db: Session, config, scope: set[int] | None, query: Mapping[str
                       page, pages, total)
 
 
+def _campaign_contacts(db: Session, name: str):
+    """The contacts of the campaign named ``name`` (FormError when there is none)."""
+    campaign_id = db.scalar(select(Campaign.id).where(Campaign.name == name))
+    if campaign_id is None:
+        raise FormError("campaign", f"no campaign named {name!r}")
+    return select(CampaignContact.id).where(CampaignContact.campaign_id == campaign_id)
+
+
 def _row(call: Call, recording: Recording, agent_name: str | None, evaluated: bool,
          zone: ZoneInfo) -> dict[str, Any]:
     return {"call_id": call.id, "uuid": call.uuid,
@@ -166,9 +177,15 @@ def _row(call: Call, recording: Recording, agent_name: str | None, evaluated: bo
 # --- one call ----------------------------------------------------------------------
 
 def live_recording(db: Session, call_id: int) -> Recording | None:
-    return db.scalar(select(Recording).where(Recording.call_id == call_id,
-                                             Recording.deleted_at.is_(None))
-                     .order_by(Recording.id).limit(1))
+    return next(iter(call_recordings(db, call_id)), None)
+
+
+def call_recordings(db: Session, call_id: int) -> list[Recording]:
+    """Every recording of the call still kept: the call's own first, then e.g. a
+    consultation's (kind 'consult')."""
+    return list(db.scalars(select(Recording).where(Recording.call_id == call_id,
+                                                   Recording.deleted_at.is_(None))
+                           .order_by(Recording.id)))
 
 
 def timeline(db: Session, call: Call, recording: Recording | None) -> dict[str, Any]:

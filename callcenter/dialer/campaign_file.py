@@ -16,6 +16,7 @@
     abandon_window: 24h          # ... over this sliding window (some operators: 30d)
     abandon_quiet_period: 72h    # an abandoned contact is not dialled again before this
     max_lines: 20                # lines the campaign may hold at once (agentless: required)
+    record: "yes"                # agentless: record the answered calls (agent calls always are)
 
 Durations are seconds or a number with s, m, h or d.  Every problem is
 reported as ``file:line:column: message`` and all of them at once.
@@ -47,7 +48,7 @@ _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _CALLER_ID = re.compile(r"^\+?\d{3,15}$")
 _KEYS = {"name", "kind", "description", "pacing", "flow", "queue", "skills", "caller_id",
          "timezone", "calling_windows", "holidays", "max_attempts", "retry_delays", "ring_timeout",
-         "abandon_limit", "abandon_window", "abandon_quiet_period", "max_lines", "max_ratio"}
+         "abandon_limit", "abandon_window", "abandon_quiet_period", "max_lines", "max_ratio", "record"}
 
 
 class CampaignFileError(ValueError):
@@ -79,6 +80,7 @@ class CampaignSpec:
     abandon_quiet_period: float = float(DEFAULT_ABANDON_QUIET_PERIOD)
     max_lines: int | None = None
     max_ratio: float = 3.0
+    record: bool = False  # agentless calls recorded (calls with an agent always are)
     source: str = "<memory>"
 
     @property
@@ -210,6 +212,7 @@ class _Checker:
                                                float(DEFAULT_ABANDON_QUIET_PERIOD)),
             max_lines=self.max_lines(data, pacing),
             max_ratio=self.number(data, "max_ratio", 3.0, minimum=1, maximum=10),
+            record=self.yes_no(data, "record"),
         )
         description = self.text(data, "description", default="")
         if self.problems:
@@ -235,6 +238,15 @@ class _Checker:
             self.error((key,), f"'{key}' must be one of {', '.join(choices)}, got '{value}'")
             return None
         return value.strip()
+
+    def yes_no(self, data: dict, key: str) -> bool:
+        value = data.get(key, False)
+        if isinstance(value, bool):
+            return value
+        if value in ("yes", "no"):
+            return value == "yes"
+        self.error((key,), f"'{key}' must be yes or no, got {_kind(value)}")
+        return False
 
     def number(self, data: dict, key: str, default: float, minimum: float,
                maximum: float | None = None, integer: bool = False) -> Any:

@@ -22,6 +22,7 @@ import gevent
 
 from callcenter.esl import CallHungUp, Endpoint, OriginateFailed, Switch, SwitchError
 from callcenter.esl.call_control import SwitchCallControl
+from callcenter.live.record_pause import secret_masked
 from callcenter.ivr import CallInfo, Interpreter, IvrOutcome
 from callcenter.live.inbound import QueueRequest
 from callcenter.models import CallDirection
@@ -67,11 +68,12 @@ class CampaignCall:
     def __init__(self, switch: Switch, calllog: Any, flows: Any, prompts: Any, hooks: Any,
                  recordings_dir: str, gateway: str, *, shell: Any, runner: Any,
                  ivr_clock: Callable[[], datetime] | None = None,
-                 agent_within: float = AGENT_WITHIN_SECONDS) -> None:
+                 agent_within: float = AGENT_WITHIN_SECONDS, recordings: Any = None) -> None:
         self.switch, self.calllog, self.flows, self.prompts = switch, calllog, flows, prompts
         self.hooks, self.recordings_dir, self.gateway = hooks, recordings_dir, gateway
         self.shell, self.runner, self.ivr_clock = shell, runner, ivr_clock
         self.agent_within = agent_within
+        self.recordings = recordings  # RecordingStore: agentless calls recorded if the campaign says so
 
     def place(self, claim: Any, plan: Any, on_opt_out: Callable[[], None]) -> CallResult:
         self.calllog.start(claim.uuid, CallDirection.OUTBOUND, plan.caller_id or "", claim.number,
@@ -149,8 +151,12 @@ class CampaignCall:
             return self._ended(claim, CallResult("answered", "NORMAL_CLEARING", answered,
                                                  "no_flow"))
         sink = OptOutSink(self.calllog, claim.uuid, on_opt_out)
+        control = SwitchCallControl(self.switch, claim.uuid, on_masked=lambda masked: secret_masked(
+            self.recordings, self.calllog, claim.uuid, masked))
+        if getattr(plan, "record", False) and self.recordings is not None:
+            self._record(control, claim.uuid)
         interpreter = Interpreter(
-            flow, SwitchCallControl(self.switch, claim.uuid),
+            flow, control,
             call=CallInfo(claim.uuid, claim.number, plan.caller_id or "", need=plan.queue_name,
                           language=claim.language, caller_tier="regular"),
             hooks=self.hooks, prompts=self.prompts, sink=sink, calendar=self.flows.calendar,
@@ -171,6 +177,15 @@ class CampaignCall:
             self._hangup(claim.uuid)
         return self._ended(claim, CallResult("answered", "NORMAL_CLEARING", answered, result, detail))
 
+    def _record(self, control: SwitchCallControl, uuid: str) -> None:
+        """The campaign records its agentless calls: from the answer to the hang-up (the
+        ACD's recording takes over if the customer asks for an agent)."""
+        self.recordings.record_rest_of_call(control, self.calllog, uuid, "outbound", {"outbound": True})
+
+    def _recorded(self, uuid: str) -> bool:
+        """Recorded already (the campaign's own recording goes on through the agent's part)."""
+        return self.recordings is not None and self.recordings.recording_of(uuid) is not None
+
     def _to_agent(self, claim: Any, plan: Any, outcome: IvrOutcome | None) -> None:
         """The customer asked for an agent: the ACD takes the call as it takes an inbound
         caller's, ahead of its queue, with the contact for the screen pop."""
@@ -185,7 +200,8 @@ class CampaignCall:
         context["transferred"] = True
         need = (outcome.need if outcome is not None else None) or plan.queue_name
         self.shell.enqueue(QueueRequest(claim.uuid, claim.number, need, TOP_PRIORITY, "regular",
-                                        claim.customer_id, context, record_whole_call=False))
+                                        claim.customer_id, context,
+                                        record_whole_call=self._recorded(claim.uuid)))
 
     def _not_answered(self, claim: Any, cause: str) -> CallResult:
         from callcenter.dialer.retry import outcome_from_hangup_cause

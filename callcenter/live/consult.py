@@ -12,7 +12,9 @@ park_after_bridge=true and is hung up otherwise):
             B not answered yet: B's leg is hung up, the caller never left A.
 The call's recording is a media bug on the caller's channel: it goes on through
 the consultation (the parked caller with music) and after the hand-over, in
-the same file (one recording per call); A and B's private talk is not recorded.
+the same file (one recording per call). A and B's talk is recorded on B's leg in a
+file of its own (kind 'consult', linked to the call), from B's answer to the end of
+the consultation.
 
 In the ACD: B is flagged on_external_call while consulting (offered no queue
 call), A is on_hold while the caller is parked, and AcdCore.call_handed_over
@@ -58,6 +60,7 @@ class Consultation:
     from_held: bool = False  # A was put on hold in the ACD
     leg_gone: bool = False  # B's leg hung up
     end_reason: str | None = None
+    recording: str | None = None  # A and B's talk, recorded on B's leg
     lock: Semaphore = field(default_factory=Semaphore)
 
 
@@ -109,7 +112,8 @@ class Consultations:
                 Endpoint.user(extension), uuid=consult.leg, timeout=max(1, int(ring_timeout)),
                 caller_id_number=caller or "0",
                 variables={"cc_call_id": consult.call_id, "cc_leg": "consult",
-                           "cc_agent": consult.to_agent, "park_after_bridge": "true"})
+                           "cc_agent": consult.to_agent, "park_after_bridge": "true",
+                           "RECORD_STEREO": "true"})
         except SwitchError as error:
             cause = error.cause if isinstance(error, OriginateFailed) else "SWITCH_ERROR"
             log.info("[%s] consultation with %s not answered: %s", consult.call_id,
@@ -137,6 +141,7 @@ class Consultations:
             consult.caller_parked = True
             self._quietly(self.runner.announcer.music, consult.call_id)
             consult.phase = TALKING
+            self._record(consult)
             self.runner.submit(lambda now: self._talking(consult, now))
             if consult.leg_gone:
                 gevent.spawn(self.cancel, consult, "consulted_agent_hung_up")
@@ -268,7 +273,20 @@ class Consultations:
             self._quietly(self.switch.hangup, consult.from_leg, "NORMAL_CLEARING")
 
     # --- helpers -----------------------------------------------------------------------
+    def _record(self, consult: Consultation) -> None:
+        """Record A and B's talk on B's leg (the caller's file has the music meanwhile)."""
+        recordings = self.runner.recordings
+        path = recordings.path_for(consult.call_id, f"consult-{consult.leg[:8]}")
+        if self._quietly(self.switch.record_start, consult.leg, path) is False:
+            return
+        consult.recording = path
+        recordings.started(consult.call_id, path, kind="consult", track=False)
+        self.runner.calllog.event(consult.call_id, "recording_started",
+                                  {"path": path, "consult": True, "to_agent": consult.to_agent})
+
     def _forget(self, consult: Consultation) -> None:
+        if consult.recording and consult.phase != DONE:  # B's leg may go on with the caller
+            self.runner._later(self.switch.record_stop, consult.leg, consult.recording)
         consult.phase = DONE
         if self.by_call.get(consult.call_id) is consult:
             del self.by_call[consult.call_id]

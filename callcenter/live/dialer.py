@@ -68,6 +68,7 @@ class CampaignPlan:
     abandon_limit: float = DEFAULT_ABANDON_LIMIT
     abandon_window: float = 24 * 3600.0  # seconds
     max_ratio: float = 3.0
+    record: bool = False  # agentless calls recorded (issue 13); calls with an agent always are
 
     @classmethod
     def of(cls, campaign: Campaign, center_timezone: str) -> "CampaignPlan":
@@ -86,7 +87,7 @@ class CampaignPlan:
                    campaign.pacing or "progressive",
                    float(settings.get("abandon_limit", DEFAULT_ABANDON_LIMIT)),
                    float(settings.get("abandon_window_hours", 24)) * 3600,
-                   float(settings.get("max_ratio", 3.0)))
+                   float(settings.get("max_ratio", 3.0)), bool(settings.get("record", False)))
 
     def may_call(self, zone: str, at: datetime) -> bool:
         """Inside a calling window at ``at`` and still at the end of the guard."""
@@ -365,7 +366,8 @@ def build_dialer(engine: Any, clock: Callable[[], datetime] | None = None,
     services = engine.services
     call = CampaignCall(engine.switch, engine.calllog, engine.flows, engine.prompts,
                         engine.inbound.hooks, engine.recordings.directory, gateway,
-                        shell=engine.shell, runner=engine.runner, ivr_clock=engine.inbound.ivr_clock)
+                        shell=engine.shell, runner=engine.runner, ivr_clock=engine.inbound.ivr_clock,
+                        recordings=engine.recordings)
     from callcenter.live.callbacks import CallbackDialer
     dialer = Dialer(services.sessions, engine.switch, call, clock=clock,
                     center_timezone=engine.config.general.timezone, acd=engine.shell)

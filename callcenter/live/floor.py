@@ -17,6 +17,7 @@ from callcenter.live.acd_shell import AcdShell
 from callcenter.live.agents import AgentDirectory
 from callcenter.live.bus import EventBus
 from callcenter.live.hold import set_held
+from callcenter.live.record_pause import recording_state, set_recording_paused
 from callcenter.live.states import agent_status, make_live_call
 from web.ports import (AgentStatus, FloorSnapshot, IllegalTransition, LiveCall, LiveEvent,
                        NoSuchCall, QueueLive, SwitchUnavailable, TransferTarget, WaitingCaller)
@@ -147,6 +148,12 @@ class LiveFloor:
         else:
             self._switch(self.switch.resume_call, call_uuid, state.leg.uuid)
         self._apply(lambda now: set_held(self.runner, self.core, call_uuid, state, held, now, "desk"))
+
+    def recording_state(self, agent_id: int) -> dict:
+        return recording_state(self, agent_id)
+
+    def pause_recording(self, agent_id: int, call_uuid: str, paused: bool) -> None:
+        set_recording_paused(self, agent_id, call_uuid, paused)
 
     def transfer(self, agent_id: int, call_uuid: str, target: TransferTarget, note: str) -> None:
         """Blind transfer to a need, or to a named agent (who alone is offered the call

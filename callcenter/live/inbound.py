@@ -12,8 +12,8 @@ import gevent
 from callcenter.esl import CallHungUp, Switch, SwitchError
 from callcenter.esl.call_control import SwitchCallControl
 from callcenter.ivr import CallInfo, FlowEntry, FlowRegistry, Interpreter, IvrOutcome, PromptLibrary
-from callcenter.ivr.control import CallControlError, CallerHungUp
 from callcenter.live.calllog import CallLog
+from callcenter.live.record_pause import secret_masked
 from callcenter.live.recordings import RecordingStore
 from callcenter.models import CallDirection
 
@@ -128,8 +128,8 @@ class InboundCalls:
             self.on_queue(QueueRequest(uuid, caller, None, 0, customer.tier if customer else "regular",
                                        customer.id if customer else None))
             return
-        control = SwitchCallControl(self.switch, uuid, on_masked=lambda masked: self.calllog.event(
-            uuid, "recording_paused" if masked else "recording_resumed", {"reason": "secret"}))
+        control = SwitchCallControl(self.switch, uuid, on_masked=lambda masked: secret_masked(
+            self.recordings, self.calllog, uuid, masked))
         sink = CallEventSink(self.calllog, uuid,
                              on_whole_call=lambda: self._record_whole_call(control, uuid))
         outcome = Interpreter(
@@ -147,15 +147,9 @@ class InboundCalls:
         the IVR's rest, the queue and the agent alike; secrets keyed later are masked."""
         if control.whole_call_recording is not None:
             return
-        path = self.recordings.path_for(uuid, "whole")
-        try:
-            control.record_whole_call(path)
-        except (CallControlError, CallerHungUp) as error:
-            log.error("[%s] whole-call recording could not start: %s", uuid, error)
-            return
-        self.recordings.started(uuid, path, kind="whole_call")
-        self.calllog.event(uuid, "recording_started", {"path": path, "whole_call": True})
-        log.info("[%s] recorded from the IVR on: %s", uuid, path)
+        if self.recordings.record_rest_of_call(control, self.calllog, uuid, "whole_call",
+                                               {"whole_call": True}, file_tag="whole"):
+            log.info("[%s] recorded from the IVR on", uuid)
 
     def _entry(self, uuid: str, dialled: str, service_line: str | None) -> FlowEntry | None:
         """The flow for the dialled number. A per-service number (the dialplan sets

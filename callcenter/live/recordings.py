@@ -3,24 +3,44 @@ when the file is closed, and a retain-until date from the retention policy.
 
 Both go on the engine's ordered write-behind queue (the CallLog's), after the
 call's own row; the file is measured and hashed in a worker thread, so closing
-a one-hour recording never stalls the other calls."""
+a one-hour recording never stalls the other calls.
+
+While a call is recorded the store remembers its file and the spans it was paused
+(masked) for, from the agent's desk or around a secret the IVR collected; they go
+into the recording's metadata (masked_spans, ms from its start) when it is closed.
+An engine restart forgets an open recording's spans: the QA timeline then rebuilds
+them from the call's recording_paused / recording_resumed events."""
 from __future__ import annotations
 
 import hashlib
 import logging
 import wave
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import gevent
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.live import writeops as ops
+from callcenter.models import Call, CallEvent
 from callcenter.qa.storage import RecordingPaths
 
 log = logging.getLogger(__name__)
 HASH_CHUNK = 1 << 20
+
+
+@dataclass
+class LiveRecording:
+    path: str
+    started_at: datetime
+    spans: list[tuple[int, int]] = field(default_factory=list)  # ms from started_at
+    paused_at: datetime | None = None
+
+    def ms(self, at: datetime) -> int:
+        return max(0, int((at - self.started_at).total_seconds() * 1000))
 
 
 class RecordingStore:
@@ -35,6 +55,7 @@ class RecordingStore:
         self.retention_days = retention_days
         self._day, self._folder = "", self.directory
         self.writer = writer if writer is not None else CallLog(sessions)  # .put(op)
+        self.live: dict[str, LiveRecording] = {}  # call uuid -> the file being written now
 
     def path_for(self, call_uuid: str, kind: str = "call") -> str:
         day = datetime.now(timezone.utc).strftime("%Y/%m/%d")
@@ -44,19 +65,82 @@ class RecordingStore:
             self._day = day
         return self.paths.for_switch(f"{self._folder}/{call_uuid}-{kind}.wav")
 
-    def started(self, call_uuid: str, path: str, kind: str = "call") -> None:
+    def started(self, call_uuid: str, path: str, kind: str = "call", track: bool = True) -> None:
+        """A recording of the call began (``track``: it is the call's own, the one a
+        pause masks; a consultation leg's file is not)."""
+        at = datetime.now(timezone.utc)
+        current = self.live.get(call_uuid)
+        if track and (current is None or current.path != path):  # a consultation goes on in the same file
+            self.live[call_uuid] = LiveRecording(path, at)
         self.writer.put({"op": ops.RECORDING, "uuid": call_uuid, "path": path, "kind": kind,
-                         "at": datetime.now(timezone.utc),
-                         "retain_until": date.today() + timedelta(days=self.retention_days)})
+                         "at": at, "retain_until": date.today() + timedelta(days=self.retention_days)})
+
+    def record_rest_of_call(self, control: Any, calllog: Any, call_uuid: str, kind: str,
+                            note: dict[str, Any], file_tag: str = "") -> bool:
+        """Record the call from here to its hang-up through the IVR's call control
+        (whoever joins it later); False (logged) when the switch could not start it."""
+        from callcenter.ivr.control import CallControlError, CallerHungUp
+        path = self.path_for(call_uuid, file_tag or kind)
+        try:
+            control.record_whole_call(path)
+        except (CallControlError, CallerHungUp) as error:
+            log.error("[%s] the %s recording could not start: %s", call_uuid, kind, error)
+            return False
+        self.started(call_uuid, path, kind=kind)
+        calllog.event(call_uuid, "recording_started", {"path": path, **note})
+        return True
+
+    def adopt(self, call_uuid: str, path: str, started_at: datetime) -> None:
+        """After an engine restart: the switch went on recording the call into ``path``
+        (its media bug does not need the engine); pauses work on it again, and a pause
+        still open (the switch still masks) is taken from the call's last pause event."""
+        if call_uuid in self.live:
+            return
+        current = self.live[call_uuid] = LiveRecording(path, started_at)
+        with self.sessions() as db:
+            last = db.execute(select(CallEvent.kind, CallEvent.at).join(Call).where(
+                Call.uuid == call_uuid,
+                CallEvent.kind.in_(("recording_paused", "recording_resumed")))
+                .order_by(CallEvent.id.desc()).limit(1)).first()
+        if last is not None and last.kind == "recording_paused":
+            current.paused_at = last.at if last.at.tzinfo else last.at.replace(tzinfo=timezone.utc)
+
+    def recording_of(self, call_uuid: str) -> LiveRecording | None:
+        """The file the call is being recorded to now, if any."""
+        return self.live.get(call_uuid)
+
+    def mark_paused(self, call_uuid: str, paused: bool, at: datetime) -> None:
+        """The switch masked (paused) or unmasked the call's recording at ``at``."""
+        current = self.live.get(call_uuid)
+        if current is None:
+            return
+        if paused and current.paused_at is None:
+            current.paused_at = at
+        elif not paused and current.paused_at is not None:
+            current.spans.append((current.ms(current.paused_at), current.ms(at)))
+            current.paused_at = None
 
     def finished(self, path: str, duration_ms: int | None = None) -> None:
         """The file is closed: record its size, duration and sha256 (measured in a worker
         thread; only the calling greenlet waits)."""
+        self._close_spans(path)
         measured = gevent.get_hub().threadpool.apply(_measure, (self.paths.local(path), duration_ms))
         if measured is None:
             log.warning("recording %s is missing on disk", path)
             return
         self.writer.put({"op": ops.RECORDING_DONE, "path": path, **measured})
+
+    def _close_spans(self, path: str) -> None:
+        """Forget the call's live recording and keep its masked spans (a span still
+        open when the file closed ends with it)."""
+        call_uuid = next((u for u, r in self.live.items() if r.path == path), None)
+        if call_uuid is None:
+            return
+        self.mark_paused(call_uuid, False, datetime.now(timezone.utc))
+        current = self.live.pop(call_uuid)
+        if current.spans:
+            self.writer.put({"op": ops.RECORDING_MASKED, "path": path,
+                             "masked_spans": [list(span) for span in current.spans]})
 
 
 def _measure(path: str | Path, duration_ms: int | None) -> dict[str, Any] | None:

@@ -94,10 +94,26 @@ def recover(config: AcdConfig, presence: PresenceStore, switch: Switch,
     core = AcdCore.restore(config, {"version": 1, "seq": seq, "calls": waiting, "active": active,
                                     "agents": agents, "resume": [], "handle_times": {}})
     presence.forget_calls(gone)
+    _recordings_went_on(runner, [e for e in active if e["call"]["call_id"] not in ended])
     orphans = _tidy_switch(switch, channels or {}, runner)
     log.info("recovered %d waiting, %d connected, %d agents; %d calls gone, %d cut off in the IVR",
              len(waiting), len(active) - len(ended), len(agents), len(gone) + len(ended), len(orphans))
     return Recovered(core, ended, orphans)
+
+
+def _recordings_went_on(runner: ActionRunner, active: list[dict[str, Any]]) -> None:
+    """The switch recorded the connected calls on while no engine ran (no gap in the
+    files); what the engine saw of them has a gap, marked by an engine_restarted event
+    on the call's timeline."""
+    from callcenter.live.acd_actions import switch_time, utcnow
+    for entry in active:
+        uuid = entry["call"]["call_id"]
+        state = runner.calls.get(uuid)
+        path = state.leg.recording if state is not None and state.leg is not None else None
+        if not path:
+            continue
+        runner.recordings.adopt(uuid, path, switch_time(entry.get("answered_at")))
+        runner.calllog.event(uuid, "engine_restarted", {"recording": path}, at=utcnow())
 
 
 def _answered_agent_legs(channels: dict[str, ControlledChannel]) -> dict[str, ControlledChannel]:

@@ -30,9 +30,10 @@ from callcenter.models import (AgentPresence, AgentStateChange, Call, CallbackRe
 CALL, UPDATE, EVENT, AGENT_STATE = "call", "update", "event", "agent_state"
 CALLBACK, CALLBACK_PROGRESS = "callback", "callback_progress"
 RECORDING, RECORDING_DONE = "recording", "recording_done"
+RECORDING_MASKED = "recording_masked"  # the spans the recording was paused (masked) for
 MEMBER_PUT, MEMBER_DELETE, PRESENCE_PUT = "member_put", "member_delete", "presence_put"
 KINDS = (CALL, UPDATE, EVENT, AGENT_STATE, CALLBACK, CALLBACK_PROGRESS, RECORDING,
-         RECORDING_DONE, MEMBER_PUT, MEMBER_DELETE, PRESENCE_PUT)
+         RECORDING_DONE, RECORDING_MASKED, MEMBER_PUT, MEMBER_DELETE, PRESENCE_PUT)
 
 calls, events = Call.__table__, CallEvent.__table__
 state_changes, callbacks = AgentStateChange.__table__, CallbackRequest.__table__
@@ -106,6 +107,10 @@ class SqlApplier:
             connection.execute(_update_recording, [
                 {"b_path": op["path"], "size_bytes": op["size_bytes"], "sha256": op["sha256"],
                  "duration_ms": op["duration_ms"]} for op in kinds[RECORDING_DONE]])
+        if kinds[RECORDING_MASKED]:
+            connection.execute(_update_recording, [
+                {"b_path": op["path"], "masked_spans": op["masked_spans"]}
+                for op in kinds[RECORDING_MASKED]])
         if kinds[MEMBER_PUT] or kinds[MEMBER_DELETE]:
             self._members(connection, ops)
         if kinds[PRESENCE_PUT]:
