@@ -99,6 +99,12 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "bind": Setting(str, ""),
         "port": Setting(int, 9464, minimum=1),
     },
+    "tickets": {
+        # empty: the shipped callcenter/tickets/dispatch.yaml
+        "rules_file": Setting(str, ""),  # relative: to the configuration file
+        # how often the engine sweeps the answer-back deadlines and forwards the outbox
+        "timer_seconds": Setting((int, float), 60, minimum=0.1),
+    },
     "demo": {
         "calls_per_minute": Setting((int, float), 6, minimum=0),
         "simulated_agents": Setting(int, 9, minimum=0),
