@@ -102,11 +102,12 @@ def hand_over(db: Session, ticket: Ticket, actor_id: int, to_login: str, note: s
         raise TicketFormError("agent", "no active agent", to_login)
     if agent.id == ticket.owner_agent_id:
         raise TicketFormError("agent", "the ticket is already theirs")
+    before = ticket.owner.login if ticket.owner is not None else "-"
     ticket.owner_agent_id = agent.id
     for task in open_tasks(ticket):
         if task.kind == INFORM:
             task.agent_id = agent.id
-    _record(db, ticket, "hand_over", actor_id, now, f"-> {agent.login}: {note}")
+    _record(db, ticket, "hand_over", actor_id, now, f"{before} -> {agent.login}: {note}")
 
 
 def reopen(db: Session, ticket: Ticket, actor_id: int, note: str, rules: DispatchRules,
