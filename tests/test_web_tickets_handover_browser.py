@@ -1,4 +1,4 @@
-"""Ownership hand-over in the browser: the owner hands a ticket to a named agent
+"""Ownership hand-over and the desk's detail field in the browser: the owner hands a ticket to a named agent
 with a note; the history says who, when, from, to and the note; the new owner
 finds it in "my tickets"; a hand-over to someone who cannot own it is refused
 with a clear message and changes nothing."""
@@ -66,3 +66,22 @@ def test_a_ticket_handed_over_to_a_named_agent_with_a_note(console, browser, ses
     successor.wait_for_selector(f"#ticket-list tr[data-number='{number}']")
     owner.goto(f"{console.url}/tickets/")
     assert owner.locator(f"#ticket-list tr[data-number='{number}']").count() == 0
+
+
+def test_the_desk_ticket_form_offers_the_categorys_details(console, browser, sessions):
+    desk = log_in(browser, console.url, "agent01", CONSOLE_PASSWORD)
+    desk.set_default_timeout(20_000)
+    desk.wait_for_url("**/desk/")
+    english(desk)
+    desk.wait_for_selector("#conn.up")
+    desk.select_option("#ticket-category", "fault")
+    assert desk.locator("#ticket-detail option[value=billing]").is_disabled()
+    desk.select_option("#ticket-category", "complaint")
+    desk.select_option("#ticket-detail", "billing")
+    desk.fill("#ticket-description", "Charged twice in November")
+    desk.click("#btn-ticket")
+    desk.wait_for_selector("#message:has-text('Ticket created')")
+    number = desk.text_content("#message").split()[-1]
+    with sessions() as db:
+        ticket = service.find(db, number)
+        assert (ticket.detail, ticket.backoffice_group) == ("billing", "billing_adjustments")

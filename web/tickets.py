@@ -229,6 +229,12 @@ def search():
                                due_class=due_class, only_escalated=only_escalated)
 
 
+@bp.app_template_global("ticket_details")
+def ticket_details() -> dict[str, tuple[str, ...]]:
+    """Per category, the details the dispatch rules tell apart (the desk's detail field)."""
+    return {rule.category: rules().details(rule.category) for rule in rules().rules}
+
+
 @bp.app_template_global("escalated_tickets")
 def escalated_tickets() -> list[Ticket]:
     """For the supervisor's floor (its template includes tickets_floor.html)."""
