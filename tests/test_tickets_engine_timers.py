@@ -20,17 +20,10 @@ from callcenter.tickets.dispatch import load_rules
 from engine_fixtures import PASSWORD, ROOT, _cheap_hash, write_engine_config
 from test_tickets_cli import rules_with_endpoint
 from test_tickets_outbox import home  # noqa: F401  (the local endpoint fixture)
+from test_web_backoffice import Clock
 
 MONDAY = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
 TICK = 0.2
-
-
-class PinnedClock:
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 @pytest.fixture
@@ -45,7 +38,7 @@ def engine_with_timers(sessions, db_engine, write_config, tmp_path, monkeypatch,
     rules_file = rules_with_endpoint(tmp_path, home.url)
     with open(path, "a", encoding="utf-8") as config:
         config.write(f"tickets:\n  rules_file: {rules_file}\n  timer_seconds: {TICK}\n")
-    clock = PinnedClock(MONDAY)
+    clock = Clock(MONDAY)
     engine = Engine(build_services(load_config(path, environ={})), tickets_clock=clock)
     engine.start()
     yield engine, clock
