@@ -148,6 +148,8 @@ class Engine:
                         self.connection.state)
         recovered = recover(self.acd_config, self.presence, self.switch, self.runner)
         self.shell = AcdShell(recovered.core, self.runner, self.presence, self.agents, self.clock)
+        from callcenter.live.repeat_callers import build_repeat_callers
+        self.shell.repeat_callers = build_repeat_callers(self, self._tickets_clock)
         self.live = LiveFloor(self.shell, self.runner, self.switch, self.agents, self.bus, self.clock)
         self.services.live = self.live
         self.shell.start()
