@@ -454,7 +454,8 @@ def _decide_for_agent(call: CallInfo, position: int, pool: "_Pool", index: "Agen
                     waited=now - call.entered_at, policy="named_agent",
                     candidates=(Candidate(agent.login, 0, 0, max(0.0, now - agent.idle_since), False),),
                     passed_over=passed, others_lacking_skill=0,
-                    tie_break="the transferring agent named this agent", callback=call.callback)
+                    tie_break=f"ticket {call.context['owner_ticket']}" if owner
+                    else "the transferring agent named this agent", callback=call.callback)
 
 
 def _passed_over(call: CallInfo, step: int, winner: AgentInfo, matches, usable, pool: _Pool,

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from callcenter.db import transaction
+from callcenter.live.states import describe_reason  # the desk pop's routing reason
 from callcenter.models import Agent, Ticket, TicketCategory, TicketStatus
 from engine_fixtures import hotline  # noqa: F401  (fixture)
 from test_engine_routing import BILLING_LINE_TO_AN_AGENT, REGULAR
@@ -36,6 +37,8 @@ def test_a_repeat_caller_reaches_the_ready_owner_first(hotline):
     assert hotline.agent_on(uuid) == "agent10"
     routed = hotline.event(uuid, "routed")
     assert routed["agent"] == "agent10" and routed["rule"] == "ticket_owner"
+    assert routed["tie_break"] == f"ticket {ticket}"
+    assert describe_reason(routed) == f"calls again about this agent's open ticket; ticket {ticket}"
     assert hotline.state_of("agent02") == "ready"
     assert hotline.engine.runner.calls[uuid].extras["owner_ticket"] == ticket
 
