@@ -450,14 +450,17 @@ def _decide_for_agent(call: CallInfo, position: int, pool: "_Pool", index: "Agen
     if agent is None:
         return None
     passed = {login: "transfer_named_another_agent" for login in pool.by_login if login != agent.login}
+    owner = "owner_ticket" in call.context  # rule 7: a repeat caller to their ticket's owner
     return Decision(call_id=call.call_id, agent=agent.login, queue=call.queue,
-                    rule="transferred_to_agent", group=f"agent {agent.login}", step=0,
+                    rule="ticket_owner" if owner else "transferred_to_agent",
+                    group=f"agent {agent.login}", step=0,
                     step_rule="transfer to a named agent", priority_class=call.priority_class,
                     priority=effective_priority(call, now, config), order=position,
                     waited=now - call.entered_at, policy="named_agent",
                     candidates=(Candidate(agent.login, 0, 0, max(0.0, now - agent.idle_since), False),),
                     passed_over=passed, others_lacking_skill=0,
-                    tie_break="the transferring agent named this agent", callback=call.callback)
+                    tie_break=f"ticket {call.context['owner_ticket']}" if owner
+                    else "the transferring agent named this agent", callback=call.callback)
 
 
 def _passed_over(call: CallInfo, step: int, winner: AgentInfo, matches, usable, pool: _Pool,

@@ -99,6 +99,16 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "bind": Setting(str, ""),
         "port": Setting(int, 9464, minimum=1),
     },
+    "tickets": {
+        # empty: the shipped callcenter/tickets/dispatch.yaml
+        "rules_file": Setting(str, ""),  # relative: to the configuration file
+        # how often the engine sweeps the answer-back deadlines and forwards the outbox
+        "timer_seconds": Setting((int, float), 60, minimum=0.1),
+        # rule 7: a caller with a ticket opened this many days ago or less, still open,
+        # is offered to its owner first (if ready) for owner_wait_seconds; 0: off
+        "repeat_caller_days": Setting(int, 7, minimum=0),
+        "owner_wait_seconds": Setting((int, float), 20, minimum=1),
+    },
     "demo": {
         "calls_per_minute": Setting((int, float), 6, minimum=0),
         "simulated_agents": Setting(int, 9, minimum=0),

@@ -73,7 +73,7 @@ class Engine:
 
     def __init__(self, services: Services, *, simulator: Any = None,
                  clock: Callable[[], float] | None = None, ivr_clock: Callable | None = None,
-                 dialer_clock: Callable | None = None) -> None:
+                 dialer_clock: Callable | None = None, tickets_clock: Callable | None = None) -> None:
         import time
 
         from acd.queue_config import load_queues
@@ -122,6 +122,8 @@ class Engine:
         self.shell = None
         self.dialer = None  # callcenter.live.dialer: campaigns, once the ACD runs
         self._dialer_clock = dialer_clock  # None: the real time (tests pin it)
+        self._tickets_clock = tickets_clock  # the deadlines' clock (None: the real time)
+        self.ticket_timers = None
         self.live = None
         self.roster = None
         self._absent: set[str] = set()  # extensions the last registration check did not find
@@ -146,6 +148,8 @@ class Engine:
                         self.connection.state)
         recovered = recover(self.acd_config, self.presence, self.switch, self.runner)
         self.shell = AcdShell(recovered.core, self.runner, self.presence, self.agents, self.clock)
+        from callcenter.live.repeat_callers import build_repeat_callers
+        self.shell.repeat_callers = build_repeat_callers(self, self._tickets_clock)
         self.live = LiveFloor(self.shell, self.runner, self.switch, self.agents, self.bus, self.clock)
         self.services.live = self.live
         self.shell.start()
@@ -159,6 +163,9 @@ class Engine:
         self._sync_registrations()
         self._greenlets = [gevent.spawn(self._dispatch), gevent.spawn(self._reload_flows),
                            gevent.spawn(self._reconcile_forever)]
+        from callcenter.live.ticket_timers import build_ticket_timers
+        self.ticket_timers = build_ticket_timers(self, self._tickets_clock)
+        self._greenlets.append(gevent.spawn(self.ticket_timers.run_forever))
         self.dialer.start()
         log.info("engine started (switch %s: %s)", self.config.switch.kind, self.connection.state)
 

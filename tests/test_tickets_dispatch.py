@@ -113,3 +113,23 @@ def test_every_problem_is_reported_at_once(tmp_path):
     problems = refused.value.problems
     assert len(problems) >= 3  # two unknown groups, one bad duration (and the lost catch-alls)
     assert all(p.startswith(f"{path}:") for p in problems)
+
+
+@pytest.mark.parametrize("category, detail, stored", [
+    ("complaint", "roaming", "roaming"),
+    ("complaint", " billing ", "billing"),
+    ("complaint", "", None),
+    ("complaint", None, None),
+    ("fault", "", None),
+])
+def test_a_known_detail_or_none_is_taken(category, detail, stored):
+    assert load_rules().check_detail(category, detail) == stored
+
+
+@pytest.mark.parametrize("category, detail, known", [
+    ("complaint", "network", "roaming, billing"),
+    ("fault", "roaming", "none"),  # roaming is a complaint's detail only
+])
+def test_an_unknown_detail_is_refused_naming_the_known_ones(category, detail, known):
+    with pytest.raises(ValueError, match=rf"unknown detail '{detail}' for {category} \(known: {known}\)"):
+        load_rules().check_detail(category, detail)

@@ -142,7 +142,9 @@ def test_hand_over_is_explicit_with_a_note_and_moves_the_tasks(sessions, people)
     with sessions() as db:
         ticket = service.find(db, number)
         assert ticket.owner_agent_id == people["agent02"] and ticket.tasks[0].agent_id == people["agent02"]
-        assert ticket.history[-1].action == "hand_over" and "on leave" in ticket.history[-1].note
+        last = ticket.history[-1]
+        assert (last.action, last.agent_id, last.at, last.note) == (
+            "hand_over", people["agent01"], MONDAY, "agent01 -> agent02: on leave from tomorrow")
 
 
 def test_reopening_an_answered_ticket_drops_the_call_back_task(sessions, people):

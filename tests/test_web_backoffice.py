@@ -313,3 +313,18 @@ def test_the_api_customer_read_is_audited_too(app, sessions, people):
     with sessions() as db:
         entry = db.scalar(select(AuditLog).where(AuditLog.action == "customer_view"))
         assert (entry.actor_login, entry.object_id) == ("agent01", str(people["customer"]))
+
+
+def test_the_desk_form_offers_the_rules_details_and_the_api_checks_them(app, sessions, people):
+    agent = as_user(app, "agent01")
+    desk = agent.get("/desk/").get_data(as_text=True)
+    assert '<option value="billing" data-category="complaint">' in desk
+    number = create(agent, people["customer"], detail="billing")
+    with sessions() as db:
+        assert service.find(db, number).backoffice_group == "billing_adjustments"
+    reply = agent.post("/api/v1/tickets", json={"category": "fault", "customer_id": people["customer"],
+                                                "description": "no signal", "detail": "roaming"},
+                       headers={"X-CSRF-Token": csrf_of(agent)})
+    assert reply.status_code == 400
+    assert reply.json == {"field": "detail",
+                          "error": "unknown detail 'roaming' for fault (known: none)"}

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from callcenter.db import transaction
 from callcenter.models import Role, Ticket, TicketOutbox, TicketStatus, TicketTask
 from callcenter.tickets import outbox, service
-from callcenter.tickets.states import OPEN_STATUSES, WITH_BACK_OFFICE
+from callcenter.tickets.states import WITH_BACK_OFFICE
 from web.auth import audit, current_user, requires, sessions
 from web.tickets import act, due_class, now, rules, sweep
 
@@ -39,8 +39,7 @@ def queue():
             Ticket.worker_agent_id == current_user().id, Ticket.status.in_(WITH_BACK_OFFICE))))
         escalated, unowned = [], []
         if current_user().role is Role.SUPERVISOR:
-            escalated = service.by_due_date(db.scalars(select(Ticket).where(
-                Ticket.escalated_at.is_not(None), Ticket.status.in_(OPEN_STATUSES))))
+            escalated = service.escalated(db)
             unowned = db.scalars(select(TicketTask).where(
                 TicketTask.kind == service.INFORM, TicketTask.agent_id.is_(None),
                 TicketTask.done_at.is_(None)).order_by(TicketTask.created_at)).all()

@@ -137,6 +137,7 @@ def status_label(status: str) -> str:
             "cancelled": _("cancelled")}.get(status, status)
 
 
+@bp.app_template_global("ticket_due_class")
 def due_class(ticket: Ticket) -> str:
     state = service.ticket_due_state(ticket, rules(), now()).value
     return {"overdue": "overdue", "warning": "warning"}.get(state, "")
@@ -215,14 +216,30 @@ def finish_call(uuid: str):
 @requires(*DESK_ROLES, *FLOOR_ROLES)
 def search():
     query = request.args.get("q", "").strip()
+    only_escalated = bool(request.args.get("escalated"))
     found: list[Ticket] = []
     with sessions()() as db:
-        if query:
+        if only_escalated:
+            found = service.escalated(db)
+        elif query:
             found = search_tickets(db, query)
             if len(found) == 1 and found[0].number == query:
                 return redirect(url_for("tickets.detail", number=query))
         return render_template("tickets_search.html", query=query, tickets=found,
-                               due_class=due_class)
+                               due_class=due_class, only_escalated=only_escalated)
+
+
+@bp.app_template_global("ticket_details")
+def ticket_details() -> dict[str, tuple[str, ...]]:
+    """Per category, the details the dispatch rules tell apart (the desk's detail field)."""
+    return {rule.category: rules().details(rule.category) for rule in rules().rules}
+
+
+@bp.app_template_global("escalated_tickets")
+def escalated_tickets() -> list[Ticket]:
+    """For the supervisor's floor (its template includes tickets_floor.html)."""
+    with sessions()() as db:
+        return service.escalated(db)  # columns only: readable once the session is closed
 
 
 def search_tickets(db: Session, query: str) -> list[Ticket]:

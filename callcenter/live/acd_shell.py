@@ -43,6 +43,7 @@ class AcdShell:
         self._full_saved_at = 0.0
         self._dirty_calls: set[str] = set()  # waiting calls to save with the next input
         self._touched_later: set[str] = set()  # agents to save with the next input
+        self.repeat_callers = None  # callcenter.live.repeat_callers (rule 7), set by the engine
         runner.submit = self.submit_nowait
         runner.core = core
 
@@ -71,12 +72,22 @@ class AcdShell:
         self._inbox.put((step, None) if at is None else (step, None, at))
 
     def enqueue(self, request: QueueRequest) -> None:
+        if self.repeat_callers is not None:
+            request = self.repeat_callers.with_open_tickets(request)
         self.runner.remember(request)
         self._dirty_calls.add(request.uuid)
-        self.submit_nowait(lambda now: self.core.call_enqueued(
+        self.submit_nowait(lambda now: self._enqueued(request, now))
+
+    def _enqueued(self, request: QueueRequest, now: float) -> list:
+        owner, context = (self.repeat_callers.preferred_agent(request, self.core)
+                          if self.repeat_callers else (None, request.context))
+        if owner and request.uuid in self.runner.calls:
+            self.runner.calls[request.uuid].extras["owner_ticket"] = context["owner_ticket"]
+        return self.core.call_enqueued(
             request.uuid, request.need, now, tier=request.tier,
-            transferred=bool(request.context.get("transferred")), caller=request.caller,
-            context=request.context))
+            transferred=bool(context.get("transferred")), caller=request.caller,
+            context=context, for_agent=owner,
+            for_agent_seconds=self.repeat_callers.wait if owner else 60.0)
 
     def channel_bridged(self, uuid: str, other: str, at: float | None = None) -> None:
         self.submit_nowait(lambda now: self.runner.on_bridged(self.core, uuid, other, now), at)

@@ -82,6 +82,7 @@ RULE_WORDS = {
     "overflow_lower_level": "lower level allowed after the wait",
     "unidentified_need_to_general": "need not identified: general agent",
     "transferred_to_agent": "transferred to this agent",
+    "ticket_owner": "calls again about this agent's open ticket",
 }
 CLASS_WORDS = {"transferred": "transferred call first", "vip3": "VIP 3 first",
                "vip2": "VIP 2 first", "vip1": "VIP 1 first"}

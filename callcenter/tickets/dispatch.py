@@ -64,6 +64,19 @@ class DispatchRules:
         """The first rule that matches; the validator made sure every category has one."""
         return next(r for r in self.rules if r.matches(category, detail))
 
+    def details(self, category: str) -> tuple[str, ...]:
+        """The details the rules tell apart for a category (the desk's choices)."""
+        return tuple(dict.fromkeys(r.detail for r in self.rules
+                                   if r.category == category and r.detail))
+
+    def check_detail(self, category: str, detail: str | None) -> str | None:
+        """The detail as stored (None: none given); ValueError naming the known ones."""
+        detail = (detail or "").strip() or None
+        if detail is not None and detail not in self.details(category):
+            known = ", ".join(self.details(category)) or "none"
+            raise ValueError(f"unknown detail {detail!r} for {category} (known: {known})")
+        return detail
+
     def limit(self, category: str, priority: int) -> Limit:
         return next(d.limit for d in self.deadlines
                     if d.category == category and d.priority in (None, priority))

@@ -17,7 +17,8 @@ from callcenter.models import Agent, Role, Ticket, TicketHistory, TicketStatus, 
 from callcenter.tickets import outbox
 from callcenter.tickets.deadlines import DueState, deadline, due_state
 from callcenter.tickets.dispatch import DispatchRules
-from callcenter.tickets.states import AWAITING_ANSWER, FINISHED, Action, next_status
+from callcenter.tickets.states import (AWAITING_ANSWER, FINISHED, OPEN_STATUSES, Action,
+                                       next_status)
 
 INFORM = "inform_customer"  # the owner calls the customer back with the result
 AGENTLESS = "agentless_call"  # an automated call says the result (for categories so configured)
@@ -101,11 +102,12 @@ def hand_over(db: Session, ticket: Ticket, actor_id: int, to_login: str, note: s
         raise TicketFormError("agent", "no active agent", to_login)
     if agent.id == ticket.owner_agent_id:
         raise TicketFormError("agent", "the ticket is already theirs")
+    before = ticket.owner.login if ticket.owner is not None else "-"
     ticket.owner_agent_id = agent.id
     for task in open_tasks(ticket):
         if task.kind == INFORM:
             task.agent_id = agent.id
-    _record(db, ticket, "hand_over", actor_id, now, f"-> {agent.login}: {note}")
+    _record(db, ticket, "hand_over", actor_id, now, f"{before} -> {agent.login}: {note}")
 
 
 def reopen(db: Session, ticket: Ticket, actor_id: int, note: str, rules: DispatchRules,
@@ -227,6 +229,12 @@ def sweep_deadlines(db: Session, rules: DispatchRules, now: datetime) -> list[tu
                     f"answer due {ticket.answer_back_deadline:%Y-%m-%d %H:%M} UTC")
             flagged.append((ticket.number, "warning"))
     return flagged
+
+
+def escalated(db: Session) -> list[Ticket]:
+    """Open tickets whose answer-back deadline passed: the supervisor's floor list."""
+    return by_due_date(db.scalars(select(Ticket).where(Ticket.escalated_at.is_not(None),
+                                                       Ticket.status.in_(OPEN_STATUSES))))
 
 
 def ticket_due_state(ticket: Ticket, rules: DispatchRules, now: datetime) -> DueState:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from callcenter.db import transaction
 from callcenter.models import Customer, Ticket
-from callcenter.tickets.service import dispatch_by_rule
+from callcenter.tickets.service import TicketFormError, dispatch_by_rule
 from web import data
 from web.api import body, bp
 from web.auth import DESK_ROLES, FLOOR_ROLES, audit, current_user, requires, sessions
@@ -39,7 +39,11 @@ def ticket_create():
                                         owner_id=user.id, customer_id=customer_id,
                                         call_uuid=payload.get("call_uuid") or None,
                                         now=tickets_now())
-            ticket.detail = str(payload.get("detail") or "").strip()[:40] or None
+            try:
+                ticket.detail = ticket_rules().check_detail(ticket.category.value,
+                                                            str(payload.get("detail") or ""))
+            except ValueError as exc:
+                raise TicketFormError("detail", str(exc)) from None
             dispatch_by_rule(db, ticket, ticket_rules(), tickets_now())
             audit(db, "ticket_create", "ticket", ticket.number)
             result = data.ticket_dict(ticket)

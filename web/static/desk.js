@@ -115,7 +115,7 @@
   $("ticket-form").onsubmit = e => { e.preventDefault(); const f = e.target;
     act(async () => {
       const ticket = await CC.call("POST", "/api/v1/tickets", {category: f.category.value,
-        description: f.description.value, customer_id: pop && pop.customer ? pop.customer.id : null,
+        detail: f.detail ? f.detail.value : null, description: f.description.value, customer_id: pop && pop.customer ? pop.customer.id : null,
         call_uuid: pop ? pop.call.uuid : null});
       CC.say(t.created + " " + ticket.number); f.description.value = "";
       $("note-ticket").value = ticket.number;
