@@ -308,4 +308,5 @@ def campaign_columns(spec: Any, source: str) -> dict[str, Any]:
                          "abandon_window_hours": spec.abandon_window / 3600,
                          "abandon_quiet_seconds": spec.abandon_quiet_period,
                          "skills": dict(spec.skills), "max_ratio": spec.max_ratio,
+                         "preview_timeout": int(spec.preview_timeout),
                          "description": spec.description}}
