@@ -181,6 +181,7 @@ def due_contacts(session: Session, campaign_id: int, now: datetime, limit: int) 
         select(CampaignContact)
         .where(CampaignContact.campaign_id == campaign_id,
                CampaignContact.status == ContactStatus.PENDING,
+               CampaignContact.offered_to.is_(None),  # on a preview card: the agent's
                or_(CampaignContact.next_attempt_at.is_(None), CampaignContact.next_attempt_at <= now))
         .order_by(CampaignContact.next_attempt_at.is_not(None), CampaignContact.next_attempt_at,
                   CampaignContact.id)
