@@ -31,8 +31,10 @@ def offer(contact, agent, seconds=60):
      OfferPlan((Offer(11, 1, LATER),), (offer(10, 1, seconds=0),))),
     # a withdrawn card of an agent no longer free: withdrawn, nothing new for them
     ([], [offer(10, 1, seconds=-5)], [10], OfferPlan((), (offer(10, 1, seconds=-5),))),
-    # an agent not free but still holding a live card keeps it
-    ([2], [offer(10, 1)], [10, 11], OfferPlan((Offer(11, 2, LATER),), ())),
+    # an agent no longer free (an inbound call, a break) loses the card; another gets the next contact
+    ([2], [offer(10, 1)], [10, 11], OfferPlan((Offer(11, 2, LATER),), (offer(10, 1),))),
+    # a free agent keeps a live card
+    ([1], [offer(10, 1)], [10, 11], OfferPlan((), ())),
 ])
 def test_cards_go_to_free_agents_once_and_are_withdrawn_on_time(free, current, due, expected):
     assert plan_offers(free, current, due, NOW, 120) == expected

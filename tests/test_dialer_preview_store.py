@@ -51,8 +51,8 @@ def test_a_card_reserves_its_contact_for_one_agent_until_withdrawn(sessions, set
         assert preview_store.card_of(db, second) is None
     _, made = offer_tick(sessions, campaign_id, [first, second], NOW + timedelta(seconds=10))
     assert made == [Offer(wang, second, NOW + timedelta(seconds=70))]  # first keeps Li
-    plan, made = offer_tick(sessions, campaign_id, [], NOW + timedelta(seconds=60))
-    assert [o.contact_id for o in plan.withdrawn] == [li] and made == []
+    plan, made = offer_tick(sessions, campaign_id, [first, second], NOW + timedelta(seconds=60))
+    assert [o.contact_id for o in plan.withdrawn] == [li] and made == []  # Li is not due again yet
     with sessions() as db:
         li_row = db.get(CampaignContact, li)
         assert (li_row.status, li_row.offered_to, li_row.offered_until) == (ContactStatus.PENDING, None, None)

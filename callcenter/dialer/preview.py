@@ -69,13 +69,15 @@ def preview_timeout(settings: dict | None) -> int:
 
 def plan_offers(free_agents: Sequence[int], current: Sequence[Offer], due_contacts: Sequence[int],
                 now: datetime, timeout_seconds: int) -> OfferPlan:
-    """Withdraw the cards past their time; give each free agent without a card the next
+    """Withdraw the cards past their time or of agents no longer free (an inbound call
+    reached them, they went not ready); give each free agent without a card the next
     due contact not on a card. ``free_agents`` in the order they should be served (the
     longest idle first); ``due_contacts`` the longest due first. A withdrawn contact is
     not offered again in the same tick (another agent gets it on the next one), so an
     agent who ignores cards does not keep the same contact from everyone."""
-    withdrawn = tuple(offer for offer in current if offer.until <= now)
-    kept = [offer for offer in current if offer.until > now]
+    free = set(free_agents)
+    withdrawn = tuple(offer for offer in current if offer.until <= now or offer.agent_id not in free)
+    kept = [offer for offer in current if offer not in withdrawn]
     busy_agents = {offer.agent_id for offer in kept}
     taken = {offer.contact_id for offer in current}
     contacts = iter(contact for contact in due_contacts if contact not in taken)
