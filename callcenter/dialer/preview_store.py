@@ -100,3 +100,32 @@ def skip_card(session: Session, agent_id: int, contact_id: int, reason: str, now
     contact = session.get(CampaignContact, contact_id)
     session.refresh(contact)
     return contact
+
+
+def take_card(session: Session, agent_id: int, contact_id: int, uuid: str, now: datetime
+              ) -> store.Claim | str:
+    """The agent's Call: the do-not-call check once more, then the contact claimed for one
+    attempt with the leg ``uuid`` (it stays on the agent's card: the dialer hands it to
+    that agent). Returns the claim, or why not: the contact skipped as blocked. CardGone
+    when the card is not theirs any more."""
+    contact = session.scalar(select(CampaignContact).where(
+        CampaignContact.id == contact_id, CampaignContact.offered_to == agent_id,
+        CampaignContact.status == ContactStatus.PENDING))
+    if contact is None:
+        raise CardGone(f"contact {contact_id} is no longer on your card")
+    why = store.blocked(session, contact.phone, contact.customer_id)
+    if why:
+        store.skip(session, contact.id, why)
+        _release(session, contact.id, agent_id)
+        return why
+    claim = store.claim(session, contact, uuid, now)
+    if claim is None:
+        raise CardGone(f"contact {contact_id} is no longer on your card")
+    return claim
+
+
+def release_called(session: Session, contact_id: int) -> None:
+    """The called contact's attempt is settled: off the agent's card."""
+    session.execute(update(CampaignContact).where(CampaignContact.id == contact_id)
+                    .values(offered_to=None, offered_until=None)
+                    .execution_options(synchronize_session=False))

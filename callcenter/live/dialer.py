@@ -36,6 +36,7 @@ from callcenter.dialer.windows import (WEEKDAYS, WeeklyWindows, may_call, next_w
                                        parse_weekly)
 from callcenter.esl import CallHungUp, SwitchError, new_uuid
 from callcenter.live.campaign_call import CallResult, CampaignCall
+from callcenter.live.preview import PreviewRunner
 from callcenter.models import Campaign, CampaignContact, ContactStatus
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class CampaignPlan:
     abandon_limit: float = DEFAULT_ABANDON_LIMIT
     abandon_window: float = 24 * 3600.0  # seconds
     max_ratio: float = 3.0
+    settings: dict = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
     def of(cls, campaign: Campaign, center_timezone: str) -> "CampaignPlan":
@@ -86,7 +88,7 @@ class CampaignPlan:
                    campaign.pacing or "progressive",
                    float(settings.get("abandon_limit", DEFAULT_ABANDON_LIMIT)),
                    float(settings.get("abandon_window_hours", 24)) * 3600,
-                   float(settings.get("max_ratio", 3.0)))
+                   float(settings.get("max_ratio", 3.0)), settings)
 
     def may_call(self, zone: str, at: datetime) -> bool:
         """Inside a calling window at ``at`` and still at the end of the guard."""
@@ -117,6 +119,7 @@ class Dialer:
         self._calls: set[gevent.Greenlet] = set()
         self.callbacks: Any = None  # callcenter.live.callbacks.CallbackDialer, run alongside
         self._flowless: set[int] = set()  # campaigns whose flow is missing (logged once)
+        self.preview = PreviewRunner(self)
 
     # --- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -164,11 +167,14 @@ class Dialer:
                 self._flowless.add(plan.id)
             return
         self._flowless.discard(plan.id)
+        if plan.pacing == "preview" and not plan.flow:  # the agents start the calls
+            self.preview.tick(plan, now, plan.settings)
+            return
         if plan.flow:
             state = PacingState(mode="agentless", dials_in_progress=busy, max_lines=plan.max_lines)
         elif plan.pacing == "predictive":
             state = self._predictive_state(plan, now, busy)
-        else:  # progressive (and preview, until the agent's preview card exists)
+        else:  # progressive
             state = PacingState(mode="progressive", agents_free_for_outbound=self._free_agents(plan),
                                 dials_in_progress=busy, max_lines=plan.max_lines)
         decision = decide(state)
