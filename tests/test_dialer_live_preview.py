@@ -35,6 +35,16 @@ def card(out, agent_id):
         return (contact.id, contact.phone) if contact else None
 
 
+def carded(outbound_at, row):
+    """A running preview campaign of one contact, on agent11's card."""
+    out = outbound_at(MONDAY_MORNING)
+    agent = out.line.agent_ready("agent11")
+    campaign = preview_campaign(out, [row])
+    out.start(campaign)
+    out.line.wait(lambda: card(out, agent.id), 10, "no card for agent11")
+    return out, agent, campaign
+
+
 def bridged_to(out, phone):
     """The agent whose leg the customer's leg to ``phone`` is bridged with."""
     for channel in out.line.sim.channels():
@@ -73,11 +83,7 @@ def test_an_agent_previews_calls_and_the_customer_is_bridged_to_them(outbound_at
 
 
 def test_a_card_nobody_acts_on_is_withdrawn_and_offered_again(outbound_at):
-    out = outbound_at(MONDAY_MORNING)
-    agent = out.line.agent_ready("agent11")
-    campaign = preview_campaign(out, [Row(number(2), "Wang Wu")])
-    out.start(campaign)
-    out.line.wait(lambda: card(out, agent.id), 10, "no card for agent11")
+    out, agent, campaign = carded(outbound_at, Row(number(2), "Wang Wu"))
     out.clock.advance(61)
     out.line.wait(lambda: out.contacts(campaign)[0].offered_to is None, 10, "the card was never withdrawn")
     assert out.contacts(campaign)[0].status == ContactStatus.PENDING
@@ -86,11 +92,7 @@ def test_a_card_nobody_acts_on_is_withdrawn_and_offered_again(outbound_at):
 
 
 def test_a_number_listed_while_on_the_card_is_not_dialled_at_call(outbound_at):
-    out = outbound_at(MONDAY_MORNING)
-    agent = out.line.agent_ready("agent11")
-    campaign = preview_campaign(out, [Row(number(3), "Zhao Liu")])
-    out.start(campaign)
-    out.line.wait(lambda: card(out, agent.id), 10, "no card for agent11")
+    out, agent, campaign = carded(outbound_at, Row(number(3), "Zhao Liu"))
     contact_id, _ = card(out, agent.id)
     with transaction(out.sessions) as session:  # listed without the pending-contact sweep
         from callcenter.models import DoNotCall

@@ -8,10 +8,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from gevent.pywsgi import WSGIServer
 
-from dialer_fixtures import CONSOLE_PASSWORD, outbound_at  # noqa: F401  (fixture)
-from web import create_app
+from dialer_fixtures import CONSOLE_PASSWORD, outbound_at, served_console  # noqa: F401  (fixture)
 from web_live_fixtures import browser, log_in, shots  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -23,11 +21,8 @@ ROWS = [f"139000000{n:02d},Customer {n},{100 + n}.50,2026-11-{10 + n % 10}" for 
 @pytest.fixture
 def console(outbound_at):
     out = outbound_at(MONDAY_MORNING)
-    app = create_app(out.line.services, {"LOGIN_FAILURE_DELAY": 0.0})
-    wsgi = WSGIServer(("127.0.0.1", 0), app, log=None)
-    wsgi.start()
-    yield out, f"http://127.0.0.1:{wsgi.server_port}"
-    wsgi.stop(timeout=1)
+    with served_console(out) as url:
+        yield out, url
 
 
 def test_a_supervisor_uploads_a_list_starts_a_campaign_and_watches_it(console, browser, shots,

@@ -4,7 +4,6 @@ Call claims the contact after the do-not-call check; a late click on a withdrawn
 changes nothing."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -15,18 +14,11 @@ from callcenter.dialer import preview_store, store
 from callcenter.dialer.preview import Offer, OfferPlan
 from callcenter.models import (AuditLog, Campaign, CampaignAttempt, CampaignContact, CampaignKind,
                                ContactStatus, Role)
+from dialer_fixtures import Row
 from web_fixtures import *  # noqa: F401,F403
 from web_fixtures import add_agent, add_customer, csrf_of, login
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
-
-
-@dataclass
-class Row:
-    phone: str
-    name: str = ""
-    amount_cents: int | None = None
-    customer_id: int | None = None
 
 
 def post(client, url, body=None):
@@ -47,7 +39,7 @@ def carded(sessions, web_services):
                                                         "call_later_minutes": 30})
         db.add(campaign)
         db.flush()
-        store.add_contacts(db, campaign.id, [Row("13800000001", "Zhang San", 9650, customer_id),
+        store.add_contacts(db, campaign.id, [Row("13800000001", "Zhang San", 9650, customer_id=customer_id),
                                              Row("13900000009", "No Customer")])
         first = db.scalar(select(CampaignContact.id).order_by(CampaignContact.id))
         preview_store.apply(db, OfferPlan((Offer(first, holder, NOW + timedelta(seconds=120)),), ()))

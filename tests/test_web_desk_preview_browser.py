@@ -8,12 +8,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from gevent.pywsgi import WSGIServer
 from sqlalchemy import select
 
 from callcenter.models import Call, CampaignKind, ContactStatus
-from dialer_fixtures import CONSOLE_PASSWORD, Row, outbound_at  # noqa: F401  (fixture)
-from web import create_app
+from dialer_fixtures import CONSOLE_PASSWORD, Row, outbound_at, served_console  # noqa: F401  (fixture)
 from web_live_fixtures import browser, fits, log_in, shots  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -25,11 +23,8 @@ SETTINGS = {"windows": {day: ["09:00-20:00"] for day in ("mon", "tue", "wed", "t
 @pytest.fixture
 def console(outbound_at):
     out = outbound_at(MONDAY_MORNING)
-    app = create_app(out.line.services, {"LOGIN_FAILURE_DELAY": 0.0})
-    wsgi = WSGIServer(("127.0.0.1", 0), app, log=None)
-    wsgi.start()
-    yield out, f"http://127.0.0.1:{wsgi.server_port}"
-    wsgi.stop(timeout=1)
+    with served_console(out) as url:
+        yield out, url
 
 
 def test_an_agent_previews_calls_talks_dispositions_and_skips_the_next(console, browser, shots):

@@ -206,18 +206,23 @@ class Dialer:
                            window_abandoned=window["abandoned"], abandon_limit=plan.abandon_limit,
                            max_ratio=plan.max_ratio, max_lines=plan.max_lines)
 
-    def _free_agents(self, plan: CampaignPlan) -> int:
-        """Agents ready, with a registered phone, qualified for the campaign's queue, less
-        the inbound callers waiting for that queue (inbound has priority)."""
+    def ready_agents(self, plan: CampaignPlan) -> list:
+        """Agents ready, with a registered phone, qualified for the campaign's queue."""
         from acd.agent_state import AgentState
         core = self.acd.core if self.acd is not None else None
         queue = core.config.queues.get(plan.queue_name or "") if core is not None else None
         if queue is None:
+            return []
+        return [agent for agent in core.agents()
+                if agent.state is AgentState.READY and agent.phone_registered
+                and all(agent.skills.get(skill, 0) >= level for skill, level in queue.skills.items())]
+
+    def _free_agents(self, plan: CampaignPlan) -> int:
+        """The ready agents less the inbound callers waiting for that queue (inbound has priority)."""
+        free = len(self.ready_agents(plan))
+        if not free:
             return 0
-        free = sum(1 for agent in core.agents()
-                   if agent.state is AgentState.READY and agent.phone_registered
-                   and all(agent.skills.get(skill, 0) >= level for skill, level in queue.skills.items()))
-        waiting = sum(1 for call in core.waiting() if call.queue == plan.queue_name
+        waiting = sum(1 for call in self.acd.core.waiting() if call.queue == plan.queue_name
                       and call.call_id not in self._lines.get(plan.id, ()))
         return max(0, free - waiting)
 

@@ -30,8 +30,10 @@ from callcenter.dialer import preview_store, store
 from callcenter.dialer.preview import plan_offers, preview_timeout
 from callcenter.dialer.retry import HANGUP_CAUSES, outcome_from_hangup_cause
 from callcenter.live.campaign_call import CallResult
+from callcenter.live.callbacks import enqueue_as_callback
 from callcenter.live.inbound import QueueRequest
-from callcenter.models import Call, CallDirection, CallEvent, CampaignAttempt, CampaignContact
+from callcenter.models import (Call, CallDirection, CallEvent, CampaignAttempt, CampaignContact,
+                               ContactStatus)
 
 log = logging.getLogger(__name__)
 
@@ -73,17 +75,9 @@ class PreviewRunner:
 
     def free_agent_ids(self, plan: Any) -> list[int]:
         """Ready agents with a registered phone, qualified for the queue, the longest idle first."""
-        from acd.agent_state import AgentState
         shell = self.dialer.acd
-        core = shell.core if shell is not None else None
-        queue = core.config.queues.get(plan.queue_name or "") if core is not None else None
-        if queue is None:
-            return []
-        ready = sorted((agent for agent in core.agents()
-                        if agent.state is AgentState.READY and agent.phone_registered
-                        and all(agent.skills.get(s, 0) >= level for s, level in queue.skills.items())),
-                       key=lambda agent: agent.idle_since)
-        cards = (shell.agents.by_login(agent.login) for agent in ready)
+        cards = (shell.agents.by_login(agent.login) for agent in
+                 sorted(self.dialer.ready_agents(plan), key=lambda agent: agent.idle_since))
         return [card.id for card in cards if card is not None]
 
     # --- the agent pressed Call -----------------------------------------------------------
@@ -103,7 +97,13 @@ class PreviewRunner:
     def _call(self, claim: store.Claim, plan: Any, agent_id: int) -> None:
         try:
             card = self.dialer.acd.agents.by_id(agent_id)
-            if card is None or not self.dialer._still_allowed(claim, plan):
+            if card is None:  # the agent was removed meanwhile: back to pending, not an attempt
+                with transaction(self.dialer.sessions) as session:
+                    store.settle(session, claim.uuid, store.Settled(
+                        store.NOT_DIALLED, ContactStatus.PENDING, result="agent_gone"),
+                        self.dialer.clock(), uncount=True)
+                return
+            if not self.dialer._still_allowed(claim, plan):
                 return
             try:
                 result = self._agent_first(claim, plan, card.login)
@@ -111,9 +111,9 @@ class PreviewRunner:
                 log.exception("[%s] preview call failed", claim.uuid)
                 result = CallResult("interrupted", "ENGINE_ERROR")
             self.dialer._settle(claim, plan, result)
-            with transaction(self.dialer.sessions) as session:
-                preview_store.release_called(session, claim.contact_id)
         finally:
+            with transaction(self.dialer.sessions) as session:  # off the agent's card, whatever happened
+                preview_store.release_called(session, claim.contact_id)
             self.dialer._lines[plan.id].discard(claim.uuid)
 
     def _agent_first(self, claim: store.Claim, plan: Any, login: str) -> CallResult:
@@ -121,7 +121,8 @@ class PreviewRunner:
         with transaction(dialer.sessions) as session:
             session.add(Call(uuid=claim.uuid, direction=CallDirection.OUTBOUND,
                              dialled_number=claim.number, customer_id=claim.customer_id,
-                             need=plan.queue_name, created_at=dialer.clock()))
+                             need=plan.queue_name, campaign_contact_id=claim.contact_id,
+                             created_at=dialer.clock()))
         context = {"campaign": {"id": plan.id, "name": claim.name, "script": plan.script,
                                 "amount_cents": claim.amount_cents, "preview": True},
                    "callback": {"note": plan.script, "promised_by": login}}
@@ -129,16 +130,8 @@ class PreviewRunner:
                                claim.customer_id, context)
         shell.runner.remember(request)
         shell.runner.calls[claim.uuid].callback = True
-        core = shell.core
-
-        def enqueue_for_agent(now: float) -> list:
-            entered = core.call_enqueued(claim.uuid, plan.queue_name, now, tier="regular",
-                                         caller=claim.number, context=context, for_agent=login)
-            entered = [a for a in entered if not (getattr(a, "call_id", None) == claim.uuid and type(
-                a).__name__ in ("OfferCall", "PlayMusicOnHold"))]
-            return entered + core.callback_requested(claim.uuid, now, claim.number)
-
-        shell.submit_nowait(enqueue_for_agent)
+        shell.submit_nowait(lambda now: enqueue_as_callback(
+            shell.core, now, claim.uuid, plan.queue_name, "regular", claim.number, context, login))
         log.info("[%s] preview call to %s: agent %s first", claim.uuid, claim.number, login)
         return self._outcome(claim.uuid)
 
