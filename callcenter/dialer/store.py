@@ -323,6 +323,24 @@ def attempt_figures(session: Session, campaign_id: int, since: datetime | None =
     return {"dials": row[0], "answered": row[1], "abandoned": int(row[2] or 0)}
 
 
+def recent_dials(session: Session, campaign_id: int, limit: int = 500
+                 ) -> tuple[list[tuple[float, bool]], list[float]]:
+    """The campaign's latest finished dials as (seconds rung, answered?) and the talk times
+    of the answered ones (seconds), for RingHistory and TalkTimeDistribution."""
+    rows = session.execute(select(CampaignAttempt.claimed_at, CampaignAttempt.answered_at,
+                                  CampaignAttempt.ended_at)
+                           .where(CampaignAttempt.campaign_id == campaign_id,
+                                  CampaignAttempt.outcome.is_not(None),
+                                  CampaignAttempt.outcome != NOT_DIALLED,
+                                  CampaignAttempt.ended_at.is_not(None))
+                           .order_by(CampaignAttempt.id.desc()).limit(limit)).all()
+    dials = [((answered or ended) - claimed).total_seconds() for claimed, answered, ended in rows]
+    rung = [(max(0.0, seconds), answered is not None)
+            for seconds, (_, answered, _) in zip(dials, rows)]
+    talks = [(ended - answered).total_seconds() for _, answered, ended in rows if answered is not None]
+    return rung, talks
+
+
 def attempts_by_hour(session: Session, campaign_id: int, since: datetime) -> list[dict[str, Any]]:
     """Dials, answers and abandons per hour since ``since`` (UTC hours), oldest first."""
     rows = session.execute(select(CampaignAttempt.claimed_at, CampaignAttempt.answered_at,

@@ -28,8 +28,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.db import transaction
 from callcenter.dialer import store
-from callcenter.dialer.pacing import (DEFAULT_ABANDON_LIMIT, PacingState, decide,
-                                      estimate_answer_rate)
+from callcenter.dialer.pacing import (DEFAULT_ABANDON_LIMIT, PacingState, RingHistory, SoonFree,
+                                      TalkTimeDistribution, busy_agents, decide,
+                                      estimate_answer_rate, soon_free)
 from callcenter.dialer.retry import (DEFAULT_ABANDON_QUIET_PERIOD, DEFAULT_DELAYS, RetryPolicy,
                                      next_step as retry_step)
 from callcenter.dialer.windows import (WEEKDAYS, WeeklyWindows, may_call, next_window_start,
@@ -192,19 +193,38 @@ class Dialer:
                     log.info("campaign %s (%s) finished: every contact is final", plan.id, plan.name)
 
     def _predictive_state(self, plan: CampaignPlan, now: datetime, busy: int) -> PacingState:
-        """The campaign's own answer rate and the abandon window's figures from its attempts.
-        Agents about to be free are not counted (no handle-time feed here yet): cautious."""
+        """The campaign's own answer rate and the abandon window's figures from its attempts;
+        agents about to be free (in wrap-up, or on a call near its usual length) from the
+        ACD, weighed by the campaign's ring and talk times (pacing.soon_free)."""
         with self.sessions() as session:
             every = store.attempt_figures(session, plan.id)
             window = store.attempt_figures(session, plan.id,
                                            since=now - timedelta(seconds=plan.abandon_window))
+            rung, talks = store.recent_dials(session, plan.id)
         finished = max(0, every["dials"] - busy)
         answered = min(every["answered"], finished)
+        soon = self._soon_free(plan, rung, talks)
         return PacingState(mode="predictive", agents_free_for_outbound=self._free_agents(plan),
+                           agents_soon_free=soon.expected, agents_soon_free_variance=soon.variance,
                            dials_in_progress=busy, answer_rate=estimate_answer_rate(answered, finished),
                            answer_samples=finished, window_answered=window["answered"],
                            window_abandoned=window["abandoned"], abandon_limit=plan.abandon_limit,
                            max_ratio=plan.max_ratio, max_lines=plan.max_lines)
+
+    def _soon_free(self, plan: CampaignPlan, rung: list, talks: list) -> SoonFree:
+        core = self.acd.core if self.acd is not None else None
+        queue = core.config.queues.get(plan.queue_name or "") if core is not None else None
+        if queue is None:
+            return SoonFree(0.0, 0.0)
+        qualified = [agent for agent in core.agents()
+                     if all(agent.skills.get(skill, 0) >= level for skill, level in queue.skills.items())]
+        busy = busy_agents([(agent.state.value, agent.state_since, agent.wrap_up_until)
+                            for agent in qualified], self.acd.clock())
+        history = RingHistory(rung)
+        answered = [seconds for seconds, took in rung if took]
+        horizon = sum(answered) / len(answered) if answered else 8.0
+        return soon_free(busy, horizon, TalkTimeDistribution(talks), float(queue.wrap_up),
+                         lambda seconds: history.answer_late_enough(seconds - 2))
 
     def ready_agents(self, plan: CampaignPlan) -> list:
         """Agents ready, with a registered phone, qualified for the campaign's queue."""
