@@ -341,6 +341,27 @@ def recent_dials(session: Session, campaign_id: int, limit: int = 500
     return rung, talks
 
 
+def timeline_inputs(session: Session, campaign_id: int, since: datetime, now: datetime
+                    ) -> tuple[list[tuple[datetime, datetime | None, bool]], list[tuple[int, datetime, datetime]]]:
+    """For callcenter.dialer.timeline.quarters: the dials since ``since`` (claimed, answered,
+    abandoned) and the agents' talks on the campaign's calls (agent, connected, ended; a
+    call still up ends ``now``)."""
+    from callcenter.models import Call
+    attempts = session.execute(select(CampaignAttempt.claimed_at, CampaignAttempt.answered_at,
+                                      CampaignAttempt.abandoned)
+                               .where(CampaignAttempt.campaign_id == campaign_id,
+                                      CampaignAttempt.claimed_at >= since,
+                                      or_(CampaignAttempt.outcome.is_(None),
+                                          CampaignAttempt.outcome != NOT_DIALLED))).all()
+    talks = session.execute(select(Call.agent_id, Call.agent_answered_at, Call.ended_at)
+                            .join(CampaignContact, CampaignContact.id == Call.campaign_contact_id)
+                            .where(CampaignContact.campaign_id == campaign_id,
+                                   Call.agent_id.is_not(None), Call.agent_answered_at.is_not(None),
+                                   or_(Call.ended_at.is_(None), Call.ended_at >= since))).all()
+    return ([(claimed, answered, bool(abandoned)) for claimed, answered, abandoned in attempts],
+            [(agent, start, ended or now) for agent, start, ended in talks])
+
+
 def attempts_by_hour(session: Session, campaign_id: int, since: datetime) -> list[dict[str, Any]]:
     """Dials, answers and abandons per hour since ``since`` (UTC hours), oldest first."""
     rows = session.execute(select(CampaignAttempt.claimed_at, CampaignAttempt.answered_at,
