@@ -70,6 +70,12 @@ def test_a_supervisor_uploads_a_list_starts_a_campaign_and_watches_it(console, b
     until(page, lambda: shown("#dials") >= 12, "the dials never reached 12 on the page")
     until(page, lambda: shown("#contacts-done") >= 8, "fewer than 8 contacts shown done")
     assert page.inner_text("#abandon").startswith("0.0% / 3.0%")
+    page.reload()  # the chart (polled every 30 s) drawn from the attempts of this quarter hour
+    page.wait_for_selector("#timeline svg")
+    assert page.locator("#timeline rect.bar-dials").count() == 25  # 6 h of quarters, both ends
+    heights = [float(h) for h in page.eval_on_selector_all(
+        "#timeline rect.bar-dials", "bars => bars.map(b => b.getAttribute('height'))")]
+    assert sum(1 for h in heights if h > 0) == 1  # every dial in the current quarter hour
     page.screenshot(path=shots / "campaign-live.png", full_page=True)
 
 
