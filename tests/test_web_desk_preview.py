@@ -58,6 +58,7 @@ def test_the_holder_sees_the_card_with_the_customers_bills_and_others_do_not(cli
     assert (card["contact_id"], card["name"], card["phone"], card["amount_cents"]) == (
         contact_id, "Zhang San", "8613800000001", 9650)
     assert card["campaign"]["script"] == "Remind of the overdue bill."
+    assert card["seconds_left"] == 120  # on the dialer's (pinned) clock
     assert [b["period"] for b in card["bills"]] == ["2026-10", "2026-09", "2026-08"]
     assert card["customer"]["name"] == "Zhang San" and card["attempts"] == []
     assert {r["code"] for r in card["skip_reasons"]} >= {"call_later", "already_paid"}

@@ -43,6 +43,7 @@ def test_an_agent_previews_calls_talks_dispositions_and_skips_the_next(console, 
     desk.wait_for_selector("#preview:not([hidden])")
     assert desk.text_content("#preview-name") == "Li Si"
     assert desk.text_content("#preview-amount") == "120.00"
+    assert desk.text_content("#preview-left") in ("10:00", "9:59", "9:58")  # 600 s on the dialer's clock
     assert "overdue bill" in desk.text_content("#preview-script")
     assert out.customers.dials == []
     assert fits(desk)

@@ -49,6 +49,9 @@ def card_json(db: Any, contact: CampaignContact) -> dict[str, Any]:
         "due_date": contact.due_date.isoformat() if contact.due_date else None,
         "data": dict(contact.data or {}), "attempts": attempts,
         "offered_until": contact.offered_until.isoformat() if contact.offered_until else None,
+        # on the dialer's clock, so the desk counts down without trusting the browser's clock
+        "seconds_left": max(0, int((contact.offered_until - now()).total_seconds()))
+        if contact.offered_until else None,
         "campaign": {"id": campaign.id, "name": campaign.name,
                      "script": str(settings.get("script") or settings.get("description") or "")},
         "customer": data.customer_summary(db, customer) if customer else None,

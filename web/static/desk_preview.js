@@ -3,11 +3,12 @@
 (() => {
   const $ = id => document.getElementById(id);
   const t = Object.assign({}, CC.t, JSON.parse($("i18n-preview").textContent));
-  let card = null, busy = false;
+  let card = null, busy = false, until = null;
 
   function show(next) {
     const same = card && next && card.contact_id === next.contact_id;
     card = next;
+    until = card && card.seconds_left != null ? Date.now() + card.seconds_left * 1000 : null;
     $("preview").hidden = !card;
     if (!card || same) return;
     $("preview-campaign").textContent = card.campaign.name;
@@ -27,8 +28,8 @@
   }
 
   function tick() {
-    if (!card || !card.offered_until) return;
-    $("preview-left").textContent = CC.duration((Date.parse(card.offered_until) - Date.now()) / 1000);
+    if (!card || until === null) return;
+    $("preview-left").textContent = CC.duration((until - Date.now()) / 1000);
   }
 
   async function poll() {
