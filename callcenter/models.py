@@ -745,6 +745,9 @@ class CampaignContact(Base):
     reason: Mapped[str | None] = mapped_column(String(200))  # why skipped / failed
     data: Mapped[Json | None]  # the list's other columns (screen pop, script)
     source_line: Mapped[int | None] = mapped_column(Integer)  # line in the imported file
+    # preview campaigns: the agent whose card shows this contact, until when (callcenter.dialer.preview)
+    offered_to: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    offered_until: Mapped[Timestamp | None]
 
 
 class CampaignAttempt(Base):

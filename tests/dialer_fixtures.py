@@ -1,9 +1,10 @@
 """A hotline whose dialer runs on a clock the test moves, with simulated customers."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Iterator
 
 import gevent
 import pytest
@@ -161,3 +162,17 @@ def outbound_at(sessions, db_engine, write_config, tmp_path, monkeypatch):
     yield start
     for out in started:
         stop_hotline(out.line)
+
+
+@contextmanager
+def served_console(out: Outbound) -> Iterator[str]:
+    """The console on ``out``'s services, served on a free port; yields its base URL."""
+    from gevent.pywsgi import WSGIServer
+    from web import create_app
+    app = create_app(out.line.services, {"LOGIN_FAILURE_DELAY": 0.0})
+    wsgi = WSGIServer(("127.0.0.1", 0), app, log=None)
+    wsgi.start()
+    try:
+        yield f"http://127.0.0.1:{wsgi.server_port}"
+    finally:
+        wsgi.stop(timeout=1)

@@ -79,7 +79,8 @@ def test_broken_file_lists_every_problem_with_its_position(tmp_path):
     assert caught.value.problems == [
         f"{f}:16:1: unknown key 'colour' (known: abandon_limit, abandon_quiet_period, "
         f"abandon_window, caller_id, calling_windows, description, flow, holidays, kind, "
-        f"max_attempts, max_lines, max_ratio, name, pacing, queue, record, retry_delays, ring_timeout, "
+        f"max_attempts, max_lines, max_ratio, name, pacing, preview_timeout, queue, record, "
+        f"retry_delays, ring_timeout, "
         f"skills, timezone)",
         f"{f}:1:1: 'name' must be lower-case letters, digits and _, starting with a letter, "
         f"got 'Collections-1'",
@@ -130,6 +131,8 @@ def test_broken_file_lists_every_problem_with_its_position(tmp_path):
     (("kind: marketing\n", "kind: marketing\npacing: turbo\n"),
      "<campaign>:3:1: 'pacing' must be one of preview, progressive, predictive, agentless, "
      "got 'turbo'"),
+    (("kind: marketing\n", "kind: marketing\npreview_timeout: 3s\n"),
+     "<campaign>:3:1: 'preview_timeout' must be at least 10 s and at most 1800 s, got 3 s"),
     (("kind: marketing\n", "kind: marketing\nmax_lines: 0\n"),
      "<campaign>:3:1: 'max_lines' must be at least 1, got 0"),
     (("kind: marketing\n", "kind: marketing\nabandon_window: 10m\n"),

@@ -188,3 +188,17 @@ def test_expected_overflow(mean, variance, expected):
 def test_decision_is_plain_data():
     assert decide(PacingState("preview")) == PacingDecision(0, "preview",
                                                             "preview: the agent starts each call")
+
+
+@pytest.mark.parametrize("agents, expected", [
+    ([], []),
+    ([("on_call", 70.0, None)], [BusyAgent(call_age=30.0)]),
+    ([("on_hold", 90.0, None)], [BusyAgent(call_age=10.0)]),
+    ([("wrap_up", 95.0, 112.0)], [BusyAgent(wrap_up_left=12.0)]),
+    ([("wrap_up", 95.0, 99.0)], [BusyAgent(wrap_up_left=0.0)]),  # overdue: free any moment
+    ([("wrap_up", 95.0, None)], []),  # no timer: nobody knows when
+    ([("ready", 10.0, None), ("not_ready", 10.0, None), ("ringing", 99.0, None)], []),
+])
+def test_busy_agents_from_the_acds_states(agents, expected):
+    from callcenter.dialer.pacing import busy_agents
+    assert busy_agents(agents, 100.0) == expected

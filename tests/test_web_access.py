@@ -62,11 +62,13 @@ RULES.update({f"backoffice.{name}": BACKOFFICE for name in (
 SAMPLE.update({"message_id": 1, "attachment_id": 1})
 # issue 12: the campaigns desk (supervisors)
 RULES.update({f"campaigns.{name}": {"supervisor"} for name in (
-    "index", "new", "show", "live_figures", "change", "upload")})
+    "index", "new", "show", "live_figures", "live_timeline", "change", "upload")})
 RULES.update({"campaigns.my_callbacks": DESK})
 # issue 13: the agent pauses their own call's recording
 RULES.update({"api.desk_pause": DESK, "api.desk_pause_state": DESK})
 SAMPLE.update({"campaign_id": 1, "action": "start"})
+RULES.update({f"api.{name}": DESK for name in ("desk_preview", "desk_preview_call", "desk_preview_skip")})
+SAMPLE.update({"contact_id": 1})
 
 
 @pytest.fixture

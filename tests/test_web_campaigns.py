@@ -247,3 +247,37 @@ def test_an_agent_sees_the_callbacks_they_promised_the_most_overdue_first(client
     assert page.index("overdue") < page.index("later") and "not mine" not in page
     assert "2026-11-23 13:00" in page  # 05:00 UTC in Shanghai, marked overdue
     assert 'href="/campaigns/my-callbacks"' in page
+
+
+def test_the_timeline_gives_quarter_hours_with_abandon_rate_and_agent_occupancy(client, sessions,
+                                                                               web_services):
+    from callcenter.models import Call, CallDirection
+    pinned = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)
+    web_services.extras["dialer_clock"] = lambda: pinned
+    token = supervisor(client, sessions)
+    agent_id = add_agent(sessions, "agent01")
+    client.post("/campaigns/new", data={**FORM, "csrf_token": token})
+    quarter = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)  # the 06:00-06:15 quarter
+    with transaction(sessions) as db:
+        campaign_id = db.scalar(select(Campaign.id))
+        store.add_contacts(db, campaign_id, [Contact(f"1390000{n:04d}") for n in range(4)])
+        for n, contact in enumerate(store.contacts(db, campaign_id)):
+            at = quarter + timedelta(minutes=n)
+            answered = at + timedelta(seconds=5) if n < 3 else None
+            db.add(CampaignAttempt(campaign_id=campaign_id, contact_id=contact.id, uuid=f"u{n}",
+                                   number=contact.phone, claimed_at=at, answered_at=answered,
+                                   outcome="answered" if answered else "no_answer", abandoned=n == 2))
+            if n == 0:  # agent01 talks 450 s of that quarter
+                db.add(Call(uuid=f"u{n}", direction=CallDirection.OUTBOUND, campaign_contact_id=contact.id,
+                            agent_id=agent_id, agent_answered_at=quarter,
+                            ended_at=quarter + timedelta(seconds=450), created_at=at))
+    timeline = client.get(f"/campaigns/{campaign_id}/timeline").get_json()
+    assert timeline["abandon_limit"] == 0.03 and len(timeline["quarters"]) == 25  # 6 h, both ends
+    by_start = {q["start"]: q for q in timeline["quarters"]}
+    assert by_start[quarter.isoformat()] == {
+        "start": quarter.isoformat(), "dials": 4, "answered": 3, "abandoned": 1,
+        "abandon_rate": round(1 / 3, 4), "over_limit": True, "occupancy": 0.5}
+    assert by_start[(quarter + timedelta(minutes=15)).isoformat()]["dials"] == 0
+    client.get("/logout")
+    login(client, "agent01")
+    assert client.get(f"/campaigns/{campaign_id}/timeline").status_code == 403

@@ -8,10 +8,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from gevent.pywsgi import WSGIServer
 
-from dialer_fixtures import CONSOLE_PASSWORD, outbound_at  # noqa: F401  (fixture)
-from web import create_app
+from dialer_fixtures import CONSOLE_PASSWORD, outbound_at, served_console  # noqa: F401  (fixture)
 from web_live_fixtures import browser, log_in, shots  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -23,11 +21,8 @@ ROWS = [f"139000000{n:02d},Customer {n},{100 + n}.50,2026-11-{10 + n % 10}" for 
 @pytest.fixture
 def console(outbound_at):
     out = outbound_at(MONDAY_MORNING)
-    app = create_app(out.line.services, {"LOGIN_FAILURE_DELAY": 0.0})
-    wsgi = WSGIServer(("127.0.0.1", 0), app, log=None)
-    wsgi.start()
-    yield out, f"http://127.0.0.1:{wsgi.server_port}"
-    wsgi.stop(timeout=1)
+    with served_console(out) as url:
+        yield out, url
 
 
 def test_a_supervisor_uploads_a_list_starts_a_campaign_and_watches_it(console, browser, shots,
@@ -75,6 +70,12 @@ def test_a_supervisor_uploads_a_list_starts_a_campaign_and_watches_it(console, b
     until(page, lambda: shown("#dials") >= 12, "the dials never reached 12 on the page")
     until(page, lambda: shown("#contacts-done") >= 8, "fewer than 8 contacts shown done")
     assert page.inner_text("#abandon").startswith("0.0% / 3.0%")
+    page.reload()  # the chart (polled every 30 s) drawn from the attempts of this quarter hour
+    page.wait_for_selector("#timeline svg")
+    assert page.locator("#timeline rect.bar-dials").count() == 25  # 6 h of quarters, both ends
+    heights = [float(h) for h in page.eval_on_selector_all(
+        "#timeline rect.bar-dials", "bars => bars.map(b => b.getAttribute('height'))")]
+    assert sum(1 for h in heights if h > 0) == 1  # every dial in the current quarter hour
     page.screenshot(path=shots / "campaign-live.png", full_page=True)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from callcenter.db import transaction
 from callcenter.dialer import store
+from callcenter.dialer.timeline import floor_quarter, quarters
 from callcenter.dialer.windows import WEEKDAYS
 from callcenter.models import (CallbackRequest, CallbackStatus, Campaign, CampaignKind,
                                CampaignStatus, ContactStatus, Customer, DoNotCall, Role)
@@ -27,6 +28,7 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 ABANDON_LIMIT = 0.03  # default, when the campaign file does not set one
 ABANDON_WINDOW_HOURS = 24
 HOURS_SHOWN = 12  # the live view's hour-by-hour table
+TIMELINE_HOURS = 6  # the live view's chart: 24 quarter hours
 # status -> what a supervisor may do next
 NEXT = {CampaignStatus.DRAFT: ("start",), CampaignStatus.RUNNING: ("pause", "stop"),
         CampaignStatus.PAUSED: ("start", "stop"), CampaignStatus.STOPPED: (),
@@ -183,6 +185,20 @@ def live_figures(campaign_id: int):
         return jsonify(figures(db, _campaign(db, campaign_id)))
 
 
+@bp.get("/<int:campaign_id>/timeline")
+@requires(*SUPERVISORS)
+def live_timeline(campaign_id: int):
+    """The chart's figures: the last TIMELINE_HOURS per quarter hour (callcenter.dialer.timeline)."""
+    end = now()
+    start = end - timedelta(hours=TIMELINE_HOURS)
+    with sessions()() as db:
+        campaign = _campaign(db, campaign_id)
+        limit = float(dict(campaign.settings or {}).get("abandon_limit", ABANDON_LIMIT))
+        attempts, talks = store.timeline_inputs(db, campaign_id, floor_quarter(start), end)
+    return jsonify(abandon_limit=limit, quarters=[q.as_dict() for q in
+                                                  quarters(attempts, talks, start, end, limit)])
+
+
 def figures(db, campaign: Campaign) -> dict[str, Any]:
     settings = dict(campaign.settings or {})
     limit = float(settings.get("abandon_limit", ABANDON_LIMIT))
@@ -308,4 +324,5 @@ def campaign_columns(spec: Any, source: str) -> dict[str, Any]:
                          "abandon_window_hours": spec.abandon_window / 3600,
                          "abandon_quiet_seconds": spec.abandon_quiet_period,
                          "skills": dict(spec.skills), "max_ratio": spec.max_ratio,
+                         "preview_timeout": int(spec.preview_timeout),
                          "description": spec.description, "record": spec.record}}

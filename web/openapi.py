@@ -74,6 +74,15 @@ def spec() -> dict[str, Any]:
                                                                "format": "date-time"}},
                 params=call)},
             "/api/v1/desk/wrapup/end": {"post": _op("End wrap-up early", DESK, {})},
+            "/api/v1/desk/preview": {"get": _op(
+                "My preview card (preview campaigns): the contact, bills, tickets, past attempts, "
+                "script, skip reasons, seconds left; card null when none", DESK)},
+            "/api/v1/desk/preview/{contact_id}/call": {"post": _op(
+                "Call the contact on my card (agent first); 409 when blocked or withdrawn", DESK, {},
+                params=("contact_id",))},
+            "/api/v1/desk/preview/{contact_id}/skip": {"post": _op(
+                "Skip the contact on my card with a reason from the card's list", DESK,
+                {"reason": S}, params=("contact_id",))},
             "/api/v1/desk/wrapup/extend": {"post": _op(
                 "Lengthen wrap-up once by the queue's wrap-up extension", DESK, {})},
             "/api/v1/customers/{customer_id}": {"get": _op(

@@ -17,6 +17,7 @@
     abandon_quiet_period: 72h    # an abandoned contact is not dialled again before this
     max_lines: 20                # lines the campaign may hold at once (agentless: required)
     record: "yes"                # agentless: record the answered calls (agent calls always are)
+    preview_timeout: 2m          # preview: a card unanswered this long is withdrawn
 
 Durations are seconds or a number with s, m, h or d.  Every problem is
 reported as ``file:line:column: message`` and all of them at once.
@@ -32,6 +33,7 @@ from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from callcenter.dialer.pacing import DEFAULT_ABANDON_LIMIT, MODES
+from callcenter.dialer.preview import DEFAULT_PREVIEW_TIMEOUT, MAX_PREVIEW_TIMEOUT, MIN_PREVIEW_TIMEOUT
 from callcenter.dialer.retry import DEFAULT_ABANDON_QUIET_PERIOD, DEFAULT_DELAYS, RETRYABLE, RetryPolicy
 from callcenter.dialer.windows import (
     DEFAULT_TIMEZONE, WEEKDAYS, CallingWindow, WeeklyWindows, WindowError, parse_window)
@@ -48,7 +50,8 @@ _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _CALLER_ID = re.compile(r"^\+?\d{3,15}$")
 _KEYS = {"name", "kind", "description", "pacing", "flow", "queue", "skills", "caller_id",
          "timezone", "calling_windows", "holidays", "max_attempts", "retry_delays", "ring_timeout",
-         "abandon_limit", "abandon_window", "abandon_quiet_period", "max_lines", "max_ratio", "record"}
+         "abandon_limit", "abandon_window", "abandon_quiet_period", "max_lines", "max_ratio", "record",
+         "preview_timeout"}
 
 
 class CampaignFileError(ValueError):
@@ -81,6 +84,7 @@ class CampaignSpec:
     max_lines: int | None = None
     max_ratio: float = 3.0
     record: bool = False  # agentless calls recorded (calls with an agent always are)
+    preview_timeout: float = float(DEFAULT_PREVIEW_TIMEOUT)
     source: str = "<memory>"
 
     @property
@@ -213,6 +217,8 @@ class _Checker:
             max_lines=self.max_lines(data, pacing),
             max_ratio=self.number(data, "max_ratio", 3.0, minimum=1, maximum=10),
             record=self.yes_no(data, "record"),
+            preview_timeout=self.duration(data, "preview_timeout", float(DEFAULT_PREVIEW_TIMEOUT),
+                                          minimum=MIN_PREVIEW_TIMEOUT, maximum=MAX_PREVIEW_TIMEOUT),
         )
         description = self.text(data, "description", default="")
         if self.problems:

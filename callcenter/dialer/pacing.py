@@ -352,6 +352,19 @@ def soon_free(busy: Sequence[BusyAgent], horizon: float, talk_times: TalkTimeDis
     return SoonFree(expected, variance)
 
 
+def busy_agents(agents: Iterable[tuple[str, float, float | None]], now: float) -> list[BusyAgent]:
+    """``BusyAgent``s from the ACD's agents as (state, state since, wrap-up until), times on
+    the ACD's clock: on a call (held too) with the call's age, in wrap-up with the time
+    left (an unbounded wrap-up, ``None``, is not counted); others are not busy."""
+    busy = []
+    for state, since, wrap_up_until in agents:
+        if state in ("on_call", "on_hold"):
+            busy.append(BusyAgent(call_age=max(0.0, now - since)))
+        elif state == "wrap_up" and wrap_up_until is not None:
+            busy.append(BusyAgent(wrap_up_left=max(0.0, wrap_up_until - now)))
+    return busy
+
+
 def agents_soon_free(busy: Sequence[BusyAgent], horizon: float, talk_times: TalkTimeDistribution,
                      wrap_up: float, answer_late_enough: Callable[[float], float] | None = None) -> float:
     """The expected number of ``busy`` agents free in time (see ``soon_free``)."""

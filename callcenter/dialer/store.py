@@ -181,6 +181,7 @@ def due_contacts(session: Session, campaign_id: int, now: datetime, limit: int) 
         select(CampaignContact)
         .where(CampaignContact.campaign_id == campaign_id,
                CampaignContact.status == ContactStatus.PENDING,
+               CampaignContact.offered_to.is_(None),  # on a preview card: the agent's
                or_(CampaignContact.next_attempt_at.is_(None), CampaignContact.next_attempt_at <= now))
         .order_by(CampaignContact.next_attempt_at.is_not(None), CampaignContact.next_attempt_at,
                   CampaignContact.id)
@@ -320,6 +321,45 @@ def attempt_figures(session: Session, campaign_id: int, since: datetime | None =
         func.coalesce(func.sum(CampaignAttempt.abandoned.cast(Integer)), 0))
         .where(and_(*conditions))).one()
     return {"dials": row[0], "answered": row[1], "abandoned": int(row[2] or 0)}
+
+
+def recent_dials(session: Session, campaign_id: int, limit: int = 500
+                 ) -> tuple[list[tuple[float, bool]], list[float]]:
+    """The campaign's latest finished dials as (seconds rung, answered?) and the talk times
+    of the answered ones (seconds), for RingHistory and TalkTimeDistribution."""
+    rows = session.execute(select(CampaignAttempt.claimed_at, CampaignAttempt.answered_at,
+                                  CampaignAttempt.ended_at)
+                           .where(CampaignAttempt.campaign_id == campaign_id,
+                                  CampaignAttempt.outcome.is_not(None),
+                                  CampaignAttempt.outcome != NOT_DIALLED,
+                                  CampaignAttempt.ended_at.is_not(None))
+                           .order_by(CampaignAttempt.id.desc()).limit(limit)).all()
+    dials = [((answered or ended) - claimed).total_seconds() for claimed, answered, ended in rows]
+    rung = [(max(0.0, seconds), answered is not None)
+            for seconds, (_, answered, _) in zip(dials, rows)]
+    talks = [(ended - answered).total_seconds() for _, answered, ended in rows if answered is not None]
+    return rung, talks
+
+
+def timeline_inputs(session: Session, campaign_id: int, since: datetime, now: datetime
+                    ) -> tuple[list[tuple[datetime, datetime | None, bool]], list[tuple[int, datetime, datetime]]]:
+    """For callcenter.dialer.timeline.quarters: the dials since ``since`` (claimed, answered,
+    abandoned) and the agents' talks on the campaign's calls (agent, connected, ended; a
+    call still up ends ``now``)."""
+    from callcenter.models import Call
+    attempts = session.execute(select(CampaignAttempt.claimed_at, CampaignAttempt.answered_at,
+                                      CampaignAttempt.abandoned)
+                               .where(CampaignAttempt.campaign_id == campaign_id,
+                                      CampaignAttempt.claimed_at >= since,
+                                      or_(CampaignAttempt.outcome.is_(None),
+                                          CampaignAttempt.outcome != NOT_DIALLED))).all()
+    talks = session.execute(select(Call.agent_id, Call.agent_answered_at, Call.ended_at)
+                            .join(CampaignContact, CampaignContact.id == Call.campaign_contact_id)
+                            .where(CampaignContact.campaign_id == campaign_id,
+                                   Call.agent_id.is_not(None), Call.agent_answered_at.is_not(None),
+                                   or_(Call.ended_at.is_(None), Call.ended_at >= since))).all()
+    return ([(claimed, answered, bool(abandoned)) for claimed, answered, abandoned in attempts],
+            [(agent, start, ended or now) for agent, start, ended in talks])
 
 
 def attempts_by_hour(session: Session, campaign_id: int, since: datetime) -> list[dict[str, Any]]:

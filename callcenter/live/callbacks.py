@@ -134,18 +134,21 @@ class CallbackDialer:
                                      context)
         self.runner.remember(queue_request)
         self.runner.calls[uuid].callback = True  # no caller leg: only the agent leg counts
-        core = self.shell.core
-
-        def enqueue_as_callback(now: float) -> list:
-            # the core has no 'enqueue a callback' input: enqueue and ask for the callback in
-            # one step, dropping what the first would do for a caller on the line (music, a
-            # regular offer, which the second withdraws anyway)
-            entered = core.call_enqueued(uuid, need, now, tier=request["tier"], caller=phone,
-                                         context=context, for_agent=request["agent"])
-            entered = [a for a in entered if not (getattr(a, "call_id", None) == uuid and type(
-                a).__name__ in ("OfferCall", "PlayMusicOnHold"))]
-            return entered + core.callback_requested(uuid, now, phone)
-
-        self.shell.submit_nowait(enqueue_as_callback)
+        self.shell.submit_nowait(lambda now: enqueue_as_callback(
+            self.shell.core, now, uuid, need, request["tier"], phone, context, request["agent"]))
         log.info("[%s] callback request %s for %s handed to the ACD (%s)", uuid, request["id"],
                  phone, f"promised by {request['agent']}" if request["agent"] else need)
+
+
+def enqueue_as_callback(core: Any, now: float, uuid: str, need: str, tier: str, phone: str,
+                        context: dict[str, Any], for_agent: str | None) -> list:
+    """A callback keeping a place in ``need`` (for ``for_agent`` first, when given): agent
+    first, the customer dialled once the agent answers. The core has no 'enqueue a
+    callback' input: enqueue and ask for the callback in one step, dropping what the first
+    would do for a caller on the line (music, a regular offer, which the second withdraws
+    anyway)."""
+    entered = core.call_enqueued(uuid, need, now, tier=tier, caller=phone, context=context,
+                                 for_agent=for_agent)
+    entered = [a for a in entered if not (getattr(a, "call_id", None) == uuid and type(
+        a).__name__ in ("OfferCall", "PlayMusicOnHold"))]
+    return entered + core.callback_requested(uuid, now, phone)

@@ -28,14 +28,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.db import transaction
 from callcenter.dialer import store
-from callcenter.dialer.pacing import (DEFAULT_ABANDON_LIMIT, PacingState, decide,
-                                      estimate_answer_rate)
+from callcenter.dialer.pacing import (DEFAULT_ABANDON_LIMIT, PacingState, RingHistory, SoonFree,
+                                      TalkTimeDistribution, busy_agents, decide,
+                                      estimate_answer_rate, soon_free)
 from callcenter.dialer.retry import (DEFAULT_ABANDON_QUIET_PERIOD, DEFAULT_DELAYS, RetryPolicy,
                                      next_step as retry_step)
 from callcenter.dialer.windows import (WEEKDAYS, WeeklyWindows, may_call, next_window_start,
                                        parse_weekly)
 from callcenter.esl import CallHungUp, SwitchError, new_uuid
 from callcenter.live.campaign_call import CallResult, CampaignCall
+from callcenter.live.preview import PreviewRunner
 from callcenter.models import Campaign, CampaignContact, ContactStatus
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,7 @@ class CampaignPlan:
     abandon_window: float = 24 * 3600.0  # seconds
     max_ratio: float = 3.0
     record: bool = False  # agentless calls recorded (issue 13); calls with an agent always are
+    settings: dict = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
     def of(cls, campaign: Campaign, center_timezone: str) -> "CampaignPlan":
@@ -87,7 +90,8 @@ class CampaignPlan:
                    campaign.pacing or "progressive",
                    float(settings.get("abandon_limit", DEFAULT_ABANDON_LIMIT)),
                    float(settings.get("abandon_window_hours", 24)) * 3600,
-                   float(settings.get("max_ratio", 3.0)), bool(settings.get("record", False)))
+                   float(settings.get("max_ratio", 3.0)), bool(settings.get("record", False)),
+                   settings)
 
     def may_call(self, zone: str, at: datetime) -> bool:
         """Inside a calling window at ``at`` and still at the end of the guard."""
@@ -118,6 +122,7 @@ class Dialer:
         self._calls: set[gevent.Greenlet] = set()
         self.callbacks: Any = None  # callcenter.live.callbacks.CallbackDialer, run alongside
         self._flowless: set[int] = set()  # campaigns whose flow is missing (logged once)
+        self.preview = PreviewRunner(self)
 
     # --- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -165,11 +170,14 @@ class Dialer:
                 self._flowless.add(plan.id)
             return
         self._flowless.discard(plan.id)
+        if plan.pacing == "preview" and not plan.flow:  # the agents start the calls
+            self.preview.tick(plan, now, plan.settings)
+            return
         if plan.flow:
             state = PacingState(mode="agentless", dials_in_progress=busy, max_lines=plan.max_lines)
         elif plan.pacing == "predictive":
             state = self._predictive_state(plan, now, busy)
-        else:  # progressive (and preview, until the agent's preview card exists)
+        else:  # progressive
             state = PacingState(mode="progressive", agents_free_for_outbound=self._free_agents(plan),
                                 dials_in_progress=busy, max_lines=plan.max_lines)
         decision = decide(state)
@@ -187,32 +195,56 @@ class Dialer:
                     log.info("campaign %s (%s) finished: every contact is final", plan.id, plan.name)
 
     def _predictive_state(self, plan: CampaignPlan, now: datetime, busy: int) -> PacingState:
-        """The campaign's own answer rate and the abandon window's figures from its attempts.
-        Agents about to be free are not counted (no handle-time feed here yet): cautious."""
+        """The campaign's own answer rate and the abandon window's figures from its attempts;
+        agents about to be free (in wrap-up, or on a call near its usual length) from the
+        ACD, weighed by the campaign's ring and talk times (pacing.soon_free)."""
         with self.sessions() as session:
             every = store.attempt_figures(session, plan.id)
             window = store.attempt_figures(session, plan.id,
                                            since=now - timedelta(seconds=plan.abandon_window))
+            rung, talks = store.recent_dials(session, plan.id)
         finished = max(0, every["dials"] - busy)
         answered = min(every["answered"], finished)
+        soon = self._soon_free(plan, rung, talks)
         return PacingState(mode="predictive", agents_free_for_outbound=self._free_agents(plan),
+                           agents_soon_free=soon.expected, agents_soon_free_variance=soon.variance,
                            dials_in_progress=busy, answer_rate=estimate_answer_rate(answered, finished),
                            answer_samples=finished, window_answered=window["answered"],
                            window_abandoned=window["abandoned"], abandon_limit=plan.abandon_limit,
                            max_ratio=plan.max_ratio, max_lines=plan.max_lines)
 
-    def _free_agents(self, plan: CampaignPlan) -> int:
-        """Agents ready, with a registered phone, qualified for the campaign's queue, less
-        the inbound callers waiting for that queue (inbound has priority)."""
+    def _soon_free(self, plan: CampaignPlan, rung: list, talks: list) -> SoonFree:
+        core = self.acd.core if self.acd is not None else None
+        queue = core.config.queues.get(plan.queue_name or "") if core is not None else None
+        if queue is None:
+            return SoonFree(0.0, 0.0)
+        qualified = [agent for agent in core.agents()
+                     if all(agent.skills.get(skill, 0) >= level for skill, level in queue.skills.items())]
+        busy = busy_agents([(agent.state.value, agent.state_since, agent.wrap_up_until)
+                            for agent in qualified], self.acd.clock())
+        history = RingHistory(rung)
+        answered = [seconds for seconds, took in rung if took]
+        horizon = sum(answered) / len(answered) if answered else 8.0
+        return soon_free(busy, horizon, TalkTimeDistribution(talks), float(queue.wrap_up),
+                         lambda seconds: history.answer_late_enough(seconds - 2))
+
+    def ready_agents(self, plan: CampaignPlan) -> list:
+        """Agents ready, with a registered phone, qualified for the campaign's queue."""
         from acd.agent_state import AgentState
         core = self.acd.core if self.acd is not None else None
         queue = core.config.queues.get(plan.queue_name or "") if core is not None else None
         if queue is None:
+            return []
+        return [agent for agent in core.agents()
+                if agent.state is AgentState.READY and agent.phone_registered
+                and all(agent.skills.get(skill, 0) >= level for skill, level in queue.skills.items())]
+
+    def _free_agents(self, plan: CampaignPlan) -> int:
+        """The ready agents less the inbound callers waiting for that queue (inbound has priority)."""
+        free = len(self.ready_agents(plan))
+        if not free:
             return 0
-        free = sum(1 for agent in core.agents()
-                   if agent.state is AgentState.READY and agent.phone_registered
-                   and all(agent.skills.get(skill, 0) >= level for skill, level in queue.skills.items()))
-        waiting = sum(1 for call in core.waiting() if call.queue == plan.queue_name
+        waiting = sum(1 for call in self.acd.core.waiting() if call.queue == plan.queue_name
                       and call.call_id not in self._lines.get(plan.id, ()))
         return max(0, free - waiting)
 

@@ -221,7 +221,10 @@ class LiveFloor:
         if consult is not None:
             self.runner.consults.cancel(consult, "cancelled_by_agent")
             return
-        self._switch(self.switch.hangup, call_uuid, "NORMAL_CLEARING")
+        # a callback (or preview call) has no caller leg under the call's id: end the agent's
+        # leg, the customer's bridged leg goes with it
+        self._switch(self.switch.hangup, state.leg.uuid if state.callback else call_uuid,
+                     "NORMAL_CLEARING")
 
     def eavesdrop(self, supervisor_id: int, agent_id: int, mode: str) -> None:
         supervisor = self._card(supervisor_id)
