@@ -96,7 +96,10 @@ class Engine:
         self.clock = clock or time.time
         self.simulator = simulator
         self._events: Queue = Queue()
+        from callcenter.live.availability import AvailabilityLog
+        self.availability = AvailabilityLog(sessions, self.clock)
         self.connection = SwitchConnection.from_config(config.switch, on_connected=self._on_connected,
+                                                       on_lost=self.availability.switch_lost,
                                                        on_event=self._events.put)
         self.switch = Switch(self.connection)
         self.bus = EventBus()
@@ -140,6 +143,7 @@ class Engine:
             self.simulator.start()
         self.agents.reload()
         self.flows.reload()
+        self.availability.started()
         self.connection.start()
         if not self.connection.wait_connected(connect_timeout or self.config.switch.connect_timeout):
             log.warning("switch not reachable yet (%s); carrying on, it will reconnect",
@@ -173,6 +177,7 @@ class Engine:
             self.shell.stop()
         self.calllog.close()
         self.connection.stop()
+        self.availability.stopped()
         log.info("engine stopped")
 
     # --- wiring ---------------------------------------------------------------------
@@ -193,6 +198,7 @@ class Engine:
         self.shell.enqueue(request)
 
     def _on_connected(self) -> None:
+        self.availability.switch_connected()
         if self.shell is not None:  # a reconnect: the switch may have changed meanwhile
             self.adopt_orphans()
             self._sync_registrations()

@@ -46,12 +46,14 @@ class SwitchConnection:
                  application_timeout: float = 30.0, connect_timeout: float = 5.0,
                  backoff_initial: float = 0.5, backoff_max: float = 10.0,
                  on_connected: Callable[[], None] | None = None,
+                 on_lost: Callable[[str], None] | None = None,
                  on_event: Callable[[Event], None] | None = None) -> None:
         self.host, self.port, self._password = host, port, password
         self.api_timeout, self.application_timeout = api_timeout, application_timeout
         self.connect_timeout = connect_timeout
         self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
         self.on_connected, self.on_event = on_connected, on_event
+        self.on_lost = on_lost  # called in the reader: must not block
         self._wire: HardenedInboundESL | None = None
         self._state = "stopped"
         self._stopping = Flag()
@@ -162,6 +164,8 @@ class SwitchConnection:
         if self._wire is not wire:  # an old session: nothing of today's waits on it
             return
         self._up.clear()
+        if self.on_lost is not None:
+            self.on_lost(reason)
         error = SwitchDisconnected(f"connection lost: {reason}")
         waiting = [result for _, result in self._exec.values()] + list(self._jobs.values())
         for result in waiting:

@@ -167,3 +167,15 @@ def calls_by_uuid(connection: Connection, uuids: Iterable[str]) -> dict[str, dic
         for uuid, caller, call_id, agent in connection.execute(query):
             out[uuid] = {"caller": caller, "id": call_id, "agent_name": agent}
     return out
+
+
+def load_availability(connection: Connection, start: datetime):
+    """The availability records from the last engine start at or before ``start`` on
+    (all of them when there is none): what the pure core needs for any period from ``start``."""
+    from callcenter.models import AvailabilityRecord as A
+    from callcenter.reports.availability import STARTED, Record
+    anchor = connection.scalar(select(func.max(A.at)).where(A.kind == STARTED, A.at <= start))
+    query = select(A.at, A.kind, A.run).order_by(A.at, A.id)
+    if anchor is not None:
+        query = query.where(A.at >= anchor)
+    return [Record(at, kind, run) for at, kind, run in connection.execute(query)]
