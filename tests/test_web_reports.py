@@ -192,3 +192,25 @@ def test_the_read_only_wallboard_link_needs_its_key_and_nothing_else(client, web
     assert page.status_code == 200 and 'id="alerts"' in page.get_data(as_text=True)
     assert 'id="logout"' not in page.get_data(as_text=True)  # nobody is logged in
     assert client.get("/wallboard/").status_code == 302  # the console's page still needs a login
+
+
+def test_the_report_shows_system_availability_per_day_from_the_engines_log(client, sessions):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from callcenter.models import AvailabilityRecord
+    midnight = datetime(2026, 11, 16, tzinfo=ZoneInfo("Asia/Shanghai"))
+    rows = [(0, "engine_started"), (0.5, "switch_connected"), (600, "switch_lost"),
+            (606, "switch_connected"), (1380, "engine_stopped")]
+    rows += [(m, "heartbeat") for m in range(1, 1380)]
+    with sessions() as db:
+        db.add_all(AvailabilityRecord(at=midnight + timedelta(minutes=m), kind=kind, run="run-1")
+                   for m, kind in rows)
+        db.commit()
+    add_agent(sessions, "lead1", role=Role.SUPERVISOR)
+    login(client, "lead1")
+    page = client.get(f"/reports/?{DAY}").get_data(as_text=True)
+    day = page.split('data-day="2026-11-16"')[1].split("</tr>")[0]
+    # down: 30 s before the first connection, 6 min switch lost, the last hour stopped
+    assert "95.4%" in day and "1:06:30" in day  # (86400 - 30 - 360 - 3600) / 86400
+    assert "10:00:00–10:06:00 switch lost" in day and "23:00:00–00:00:00 engine stopped" in day

@@ -64,8 +64,9 @@ def query_from_args(s: Settings) -> reporting.Query:
 
 def _build(s: Settings):
     query = query_from_args(s)
+    clock = current_app.config.get("CLOCK") or (lambda: datetime.now(timezone.utc))
     with services().db_engine.connect() as connection:
-        return reporting.build(connection, s, query)
+        return reporting.build(connection, s, query, now=clock())
 
 
 @bp.get("/")

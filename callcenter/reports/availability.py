@@ -14,6 +14,8 @@ from typing import Iterable
 STARTED, STOPPED = "engine_started", "engine_stopped"
 CONNECTED, LOST, HEARTBEAT = "switch_connected", "switch_lost", "heartbeat"
 KINDS = (STARTED, STOPPED, CONNECTED, LOST, HEARTBEAT)
+# A run whose last record is older than this has died (the engine writes a heartbeat a minute).
+STALE = timedelta(minutes=3)
 
 
 @dataclass(frozen=True)
