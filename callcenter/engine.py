@@ -235,7 +235,9 @@ class Engine:
         return {"event_lag_seconds": round(self._lag, 3), "events_waiting": self._events.qsize(),
                 **self.connection.backlog(), "calls_in_ivr": self.inbound.in_ivr,
                 "turned_away": self.inbound.turned_away, "overloaded": self.overloaded(),
-                "call_log": self.calllog.backlog()}
+                "call_log": self.calllog.backlog(),
+                "switch_reconnects": max(0, self.connection.connections - 1),
+                "command_round_trips": self.connection.round_trips.snapshot()}
 
     def overloaded(self) -> bool:
         """Past either limit the engine would break promises to calls in progress."""

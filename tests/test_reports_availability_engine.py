@@ -21,6 +21,16 @@ def _figures(hotline, since: datetime):
         return availability(load_availability(connection, since), since, now, now, STALE)
 
 
+def _scrape(hotline) -> dict:
+    from prometheus_client.parser import text_string_to_metric_families
+    from werkzeug.test import Client
+
+    from web.metrics import metrics_app
+    text = Client(metrics_app(hotline.services)).get("/metrics").get_data(as_text=True)
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
 def test_a_dropped_switch_connection_and_a_crash_show_as_down_spans(hotline):
     since = datetime.now(timezone.utc) - timedelta(minutes=1)
     hotline.wait(lambda: hotline.engine.connection.connected, 10, "the engine never connected")
@@ -36,6 +46,11 @@ def test_a_dropped_switch_connection_and_a_crash_show_as_down_spans(hotline):
     dropped = _figures(hotline, since)
     lost = [span for span in dropped.down if span.reason == "switch lost"]
     assert len(lost) == 1 and 0 < (lost[0].end - lost[0].start).total_seconds() < 10
+    samples = _scrape(hotline)  # the same drop as the NOC sees it
+    assert samples[("callcenter_switch_reconnects_total", ())] == 1
+    commands = samples[("callcenter_switch_command_seconds_count", ())]
+    assert commands > 0 and samples[("callcenter_switch_command_seconds_bucket", (("le", "+Inf"),))] \
+        == commands and 0 < samples[("callcenter_switch_command_seconds_sum", ())] < commands * 3
 
     hotline.restart_engine()
     hotline.wait(lambda: hotline.engine.connection.connected, 10, "the new engine never connected")

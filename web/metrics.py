@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from prometheus_client import CollectorRegistry, make_wsgi_app
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from callcenter.reports.current import limits_of, live_figures, per_queue, queue_configs
 
@@ -67,6 +67,15 @@ class CallCenterCollector:
         if "turned_away" in lag:
             yield CounterMetricFamily("callcenter_callers_turned_away",
                                       "Callers given the overload answer", value=lag["turned_away"])
+        if "switch_reconnects" in lag:
+            yield CounterMetricFamily("callcenter_switch_reconnects",
+                                      "Event socket sessions re-established after the first",
+                                      value=lag["switch_reconnects"])
+        if "command_round_trips" in lag:
+            trips = lag["command_round_trips"]
+            yield HistogramMetricFamily("callcenter_switch_command_seconds",
+                                        "Round trip of each command sent to the switch",
+                                        buckets=trips["buckets"], sum_value=trips["sum"])
         backlog = lag.get("call_log") or {}
         for key, (name, text) in CALL_LOG_GAUGES.items():
             if key in backlog:

@@ -29,6 +29,7 @@ from callcenter.esl.errors import (AuthenticationFailed, CallHungUp, CommandFail
 from callcenter.esl.events import (ApplicationCompleted, BackgroundJobDone, ChannelDestroyed,
                                    ChannelHungUp, Event, parse_event, subscription_command)
 from callcenter.esl.parse import Frame
+from callcenter.esl.timing import RoundTrips
 from callcenter.esl.wire import HardenedInboundESL, Reply
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class SwitchConnection:
         self._jobs: dict[str, AsyncResult] = {}
         self._job_sent: dict[str, float] = {}  # job uuid -> time.monotonic() it was sent
         self._early_jobs: collections.OrderedDict[str, BackgroundJobDone] = collections.OrderedDict()
+        self.round_trips = RoundTrips()
         self.connections = 0  # how many times a session was established (for tests and health)
 
     @classmethod
@@ -230,7 +232,11 @@ class SwitchConnection:
         return wire
 
     def command(self, text: str, timeout: float | None = None) -> Reply:
-        return self._live_wire().send(text, self.api_timeout if timeout is None else timeout)
+        wire, sent = self._live_wire(), time.monotonic()
+        try:
+            return wire.send(text, self.api_timeout if timeout is None else timeout)
+        finally:
+            self.round_trips.observe(time.monotonic() - sent)
 
     def api(self, command: str, timeout: float | None = None) -> str:
         """Run `api <command>`; returns the body stripped; -ERR raises CommandFailed."""
