@@ -214,3 +214,23 @@ def test_the_report_shows_system_availability_per_day_from_the_engines_log(clien
     # down: 30 s before the first connection, 6 min switch lost, the last hour stopped
     assert "95.4%" in day and "1:06:30" in day  # (86400 - 30 - 360 - 3600) / 86400
     assert "10:00:00–10:06:00 switch lost" in day and "23:00:00–00:00:00 engine stopped" in day
+
+
+def test_the_report_shows_each_campaigns_dials_answers_and_abandons(client, sessions, db_engine):
+    from callcenter.models import Campaign, CampaignKind
+    from test_reports_campaigns import ABANDONED, NO_ANSWER, T0, call, to_agent
+    with sessions() as db:
+        campaign = Campaign(name="November reminders", kind=CampaignKind.COLLECTIONS, flow="collections")
+        db.add(campaign)
+        db.commit()
+        campaign_id = campaign.id
+    assert T0.date().isoformat() == "2026-11-16"  # 10:00 in Shanghai, in the report's day
+    with db_engine.begin() as connection:
+        dayfile.store(connection, [call("o1", campaign_id, NO_ANSWER), call("o2", campaign_id, ABANDONED),
+                                   call("o3", campaign_id, *to_agent(90))], [])
+    add_agent(sessions, "lead1", role=Role.SUPERVISOR)
+    login(client, "lead1")
+    page = client.get(f"/reports/?{DAY}").get_data(as_text=True)
+    row = page.split(f'data-campaign="{campaign_id}"')[1].split("</tr>")[0]
+    cells = re.findall(r'<td[^>]*>([^<]*)</td>', row)
+    assert cells == ["November reminders", "3", "1", "1", "50.0%", "0:01"]  # talk 90 s is 0 h 01 min

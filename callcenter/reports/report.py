@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from callcenter.reports.agents import AgentSums, agent_sums, spans
 from callcenter.reports.availability import STALE, Availability, availability
+from callcenter.reports.campaigns import CampaignSums, campaign_sums
 from callcenter.reports.facts import CallRecord, Visit, visits_of_all
 from callcenter.reports.funnel import FlowFunnel, funnel
 from callcenter.reports.indicators import (Figures, Rules, Satisfaction, Sums, interval_sums,
@@ -70,6 +71,7 @@ class Report:
     satisfaction: Satisfaction = Satisfaction(0, 0)
     availability: list[tuple[date, Availability]] = field(default_factory=list)  # per day
     availability_total: Availability | None = None
+    campaigns: dict[int, CampaignSums] = field(default_factory=dict)  # dials started in the period
 
 
 def build(connection: Connection, settings: Settings, query: Query,
@@ -100,7 +102,7 @@ def build(connection: Connection, settings: Settings, query: Query,
                   funnel(in_period), visits,
                   satisfaction(c.survey_score for c in in_period
                                if query.queue is None or c.queue_name == query.queue),
-                  per_day, availability(records, start, end, now, STALE))
+                  per_day, availability(records, start, end, now, STALE), campaign_sums(in_period))
 
 
 def _started_in(call: CallRecord, start: datetime, end: datetime) -> bool:

@@ -179,3 +179,8 @@ def load_availability(connection: Connection, start: datetime):
     if anchor is not None:
         query = query.where(A.at >= anchor)
     return [Record(at, kind, run) for at, kind, run in connection.execute(query)]
+
+
+def campaign_names(connection: Connection) -> dict[int, str]:
+    from callcenter.models import Campaign
+    return dict(connection.execute(select(Campaign.id, Campaign.name)).all())
