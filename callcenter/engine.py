@@ -237,7 +237,8 @@ class Engine:
                 "turned_away": self.inbound.turned_away, "overloaded": self.overloaded(),
                 "call_log": self.calllog.backlog(),
                 "switch_reconnects": max(0, self.connection.connections - 1),
-                "command_round_trips": self.connection.round_trips.snapshot()}
+                "command_round_trips": self.connection.round_trips.snapshot(),
+                **({"routing_decisions": self.shell.decisions.snapshot()} if self.shell else {})}
 
     def overloaded(self) -> bool:
         """Past either limit the engine would break promises to calls in progress."""

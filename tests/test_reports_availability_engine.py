@@ -51,6 +51,9 @@ def test_a_dropped_switch_connection_and_a_crash_show_as_down_spans(hotline):
     commands = samples[("callcenter_switch_command_seconds_count", ())]
     assert commands > 0 and samples[("callcenter_switch_command_seconds_bucket", (("le", "+Inf"),))] \
         == commands and 0 < samples[("callcenter_switch_command_seconds_sum", ())] < commands * 3
+    decisions = samples[("callcenter_acd_decision_seconds_count", ())]  # agents' states loaded, at least
+    assert decisions > 0 and samples[("callcenter_acd_decision_seconds_bucket", (("le", "+Inf"),))] \
+        == decisions and samples[("callcenter_acd_decision_seconds_sum", ())] > 0
 
     hotline.restart_engine()
     hotline.wait(lambda: hotline.engine.connection.connected, 10, "the new engine never connected")

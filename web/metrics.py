@@ -28,6 +28,12 @@ ENGINE_GAUGES = {  # Engine.lag() key -> (metric, help)
     "calls_in_ivr": ("callcenter_calls_in_ivr", "Callers in the IVR"),
     "overloaded": ("callcenter_overloaded", "1 when the engine turns new callers away"),
 }
+HISTOGRAMS = (  # Engine.lag() key, metric, help
+    ("command_round_trips", "callcenter_switch_command_seconds",
+     "Round trip of each command sent to the switch"),
+    ("routing_decisions", "callcenter_acd_decision_seconds",
+     "Time the ACD core takes to decide on one input (routing, timers), not carrying it out"),
+)
 CALL_LOG_GAUGES = {
     "pending": ("callcenter_db_writes_pending", "Log writes queued, not in the database yet"),
     "spooled": ("callcenter_db_writes_spooled", "Log writes kept on disk while the database is away"),
@@ -71,11 +77,10 @@ class CallCenterCollector:
             yield CounterMetricFamily("callcenter_switch_reconnects",
                                       "Event socket sessions re-established after the first",
                                       value=lag["switch_reconnects"])
-        if "command_round_trips" in lag:
-            trips = lag["command_round_trips"]
-            yield HistogramMetricFamily("callcenter_switch_command_seconds",
-                                        "Round trip of each command sent to the switch",
-                                        buckets=trips["buckets"], sum_value=trips["sum"])
+        for key, name, text in HISTOGRAMS:
+            if key in lag:
+                yield HistogramMetricFamily(name, text, buckets=lag[key]["buckets"],
+                                            sum_value=lag[key]["sum"])
         backlog = lag.get("call_log") or {}
         for key, (name, text) in CALL_LOG_GAUGES.items():
             if key in backlog:

@@ -18,6 +18,7 @@ from gevent.queue import Empty, Queue
 from acd.actions import AgentStateChanged
 from acd.core import AcdCore
 from acd.errors import AcdError
+from callcenter.esl.timing import DECISION_BUCKETS, RoundTrips
 from callcenter.live.acd_actions import ActionRunner
 from callcenter.live.agents import AgentDirectory
 from callcenter.live.hold import on_hold_event
@@ -41,6 +42,7 @@ class AcdShell:
         self._saved_once = False  # the first save writes every agent
         self._full_saved_at = 0.0
         self._dirty_calls: set[str] = set()  # waiting calls to save with the next input
+        self.decisions = RoundTrips(DECISION_BUCKETS)  # how long the core takes per input
         runner.submit = self.submit_nowait
         runner.core = core
 
@@ -115,6 +117,7 @@ class AcdShell:
             if at is not None and at < now:
                 now = at
             self.runner.now = now
+            started = time.perf_counter()
             try:
                 actions = step(now) if step is not None else []
             except (AcdError, ValueError) as error:
@@ -132,6 +135,8 @@ class AcdShell:
             # next_timer() looks at every waiting call and agent (once per input is enough)
             if wake is not None and wake <= now:
                 actions = list(actions or []) + self.core.tick(now)
+            if step is not None:  # the core's decision alone, not carrying it out
+                self.decisions.observe(time.perf_counter() - started)
             self._carry_out(actions or [])
             if result is not None:
                 result.set(actions or [])
