@@ -234,3 +234,23 @@ def test_the_report_shows_each_campaigns_dials_answers_and_abandons(client, sess
     row = page.split(f'data-campaign="{campaign_id}"')[1].split("</tr>")[0]
     cells = re.findall(r'<td[^>]*>([^<]*)</td>', row)
     assert cells == ["November reminders", "3", "1", "1", "50.0%", "0:01"]  # talk 90 s is 0 h 01 min
+
+
+def test_the_report_shows_answer_back_in_time_from_the_tickets(client, sessions, the_day):
+    from datetime import datetime, timezone
+
+    from callcenter.models import Ticket, TicketCategory
+    noon = datetime(2026, 11, 16, 4, 0, tzinfo=timezone.utc)  # 12:00 in Shanghai
+    told = [("101", noon - timedelta(hours=1)), ("102", noon + timedelta(hours=2)), ("103", None),
+            ("104", noon)]
+    with sessions() as db:
+        db.add_all(Ticket(number=number, category=TicketCategory.FAULT, answer_back_deadline=noon,
+                          informed_at=informed) for number, informed in told)
+        db.add(Ticket(number="105", category=TicketCategory.FAULT,  # due the next day: left out
+                      answer_back_deadline=noon + timedelta(days=1)))
+        db.commit()
+    add_agent(sessions, "lead1", role=Role.SUPERVISOR)
+    login(client, "lead1")
+    page = client.get(f"/reports/?{DAY}").get_data(as_text=True)
+    line = page.split('id="answer-back"')[1].split("</p>")[0]
+    assert "50.0%" in line and "2 of 4 tickets" in line and "1 late, 1 not told" in line

@@ -10,13 +10,15 @@ from sqlalchemy.engine import Connection
 
 from callcenter.reports.agents import AgentSums, agent_sums, spans
 from callcenter.reports.availability import STALE, Availability, availability
+from callcenter.reports.answerback import AnswerBack, answer_back
 from callcenter.reports.campaigns import CampaignSums, campaign_sums
 from callcenter.reports.facts import CallRecord, Visit, visits_of_all
 from callcenter.reports.funnel import FlowFunnel, funnel
 from callcenter.reports.indicators import (Figures, Rules, Satisfaction, Sums, interval_sums,
                                            satisfaction, total)
 from callcenter.reports.intervals import DAY, bucket_start, check_minutes
-from callcenter.reports.store import Settings, load_availability, load_calls, load_changes
+from callcenter.reports.store import (Settings, load_answer_back, load_availability, load_calls,
+                                     load_changes)
 
 MAX_DAYS = 31
 
@@ -72,6 +74,7 @@ class Report:
     availability: list[tuple[date, Availability]] = field(default_factory=list)  # per day
     availability_total: Availability | None = None
     campaigns: dict[int, CampaignSums] = field(default_factory=dict)  # dials started in the period
+    answer_back: AnswerBack = field(default_factory=AnswerBack)
 
 
 def build(connection: Connection, settings: Settings, query: Query,
@@ -102,7 +105,8 @@ def build(connection: Connection, settings: Settings, query: Query,
                   funnel(in_period), visits,
                   satisfaction(c.survey_score for c in in_period
                                if query.queue is None or c.queue_name == query.queue),
-                  per_day, availability(records, start, end, now, STALE), campaign_sums(in_period))
+                  per_day, availability(records, start, end, now, STALE), campaign_sums(in_period),
+                  answer_back(load_answer_back(connection, start, end), start, end, now))
 
 
 def _started_in(call: CallRecord, start: datetime, end: datetime) -> bool:

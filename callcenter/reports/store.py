@@ -184,3 +184,13 @@ def load_availability(connection: Connection, start: datetime):
 def campaign_names(connection: Connection) -> dict[int, str]:
     from callcenter.models import Campaign
     return dict(connection.execute(select(Campaign.id, Campaign.name)).all())
+
+
+def load_answer_back(connection: Connection, start: datetime, end: datetime):
+    """Tickets whose answer-back deadline falls in [start, end)."""
+    from callcenter.models import Ticket as T
+    from callcenter.reports.answerback import TicketDeadline
+    rows = connection.execute(select(T.number, T.answer_back_deadline, T.informed_at, T.not_reached)
+                              .where(T.answer_back_deadline >= start, T.answer_back_deadline < end))
+    return [TicketDeadline(number, deadline, informed, bool(not_reached))
+            for number, deadline, informed, not_reached in rows]
