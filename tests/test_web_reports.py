@@ -254,3 +254,26 @@ def test_the_report_shows_answer_back_in_time_from_the_tickets(client, sessions,
     page = client.get(f"/reports/?{DAY}").get_data(as_text=True)
     line = page.split('id="answer-back"')[1].split("</p>")[0]
     assert "50.0%" in line and "2 of 4 tickets" in line and "1 late, 1 not told" in line
+
+
+def test_the_report_shows_inquiry_accuracy_from_qa_evaluations(client, sessions, the_day):
+    from datetime import datetime, timezone
+
+    from callcenter.models import Call, QaEvaluation, QaEvaluationItem
+    lead = add_agent(sessions, "lead1", role=Role.SUPERVISOR)
+    day = (datetime(2026, 11, 15, 16, tzinfo=timezone.utc), datetime(2026, 11, 16, 16, tzinfo=timezone.utc))
+    with sessions() as db:
+        calls = db.scalars(select(Call.id).where(Call.created_at >= day[0], Call.created_at < day[1])
+                           .order_by(Call.id).limit(4)).all()
+        scored = [("submitted", 25_000, 25), ("acknowledged", 15_000, 25),  # full marks, not
+                  ("calibration", 25_000, 25), ("submitted", 0, 0)]  # left out: practice, n/a
+        for call_id, (status, earned, possible) in zip(calls, scored):
+            db.add(QaEvaluation(call_id=call_id, form="hotline", scores={}, total=80,
+                                evaluator_id=lead, status=status, items=[QaEvaluationItem(
+                                    item="correct_answer", answer="5", earned_milli=earned,
+                                    possible=possible)]))
+        db.commit()
+    login(client, "lead1")
+    page = client.get(f"/reports/?{DAY}").get_data(as_text=True)
+    line = page.split('id="accuracy"')[1].split("</p>")[0]
+    assert "50.0%" in line and "1 of 2 QA evaluations" in line

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from callcenter.reports.agents import AgentSums, agent_sums, spans
 from callcenter.reports.availability import STALE, Availability, availability
+from callcenter.reports.accuracy import Accuracy, accuracy
 from callcenter.reports.answerback import AnswerBack, answer_back
 from callcenter.reports.campaigns import CampaignSums, campaign_sums
 from callcenter.reports.facts import CallRecord, Visit, visits_of_all
@@ -17,8 +18,8 @@ from callcenter.reports.funnel import FlowFunnel, funnel
 from callcenter.reports.indicators import (Figures, Rules, Satisfaction, Sums, interval_sums,
                                            satisfaction, total)
 from callcenter.reports.intervals import DAY, bucket_start, check_minutes
-from callcenter.reports.store import (Settings, load_answer_back, load_availability, load_calls,
-                                     load_changes)
+from callcenter.reports.store import (Settings, load_accuracy_scores, load_answer_back,
+                                     load_availability, load_calls, load_changes)
 
 MAX_DAYS = 31
 
@@ -75,6 +76,7 @@ class Report:
     availability_total: Availability | None = None
     campaigns: dict[int, CampaignSums] = field(default_factory=dict)  # dials started in the period
     answer_back: AnswerBack = field(default_factory=AnswerBack)
+    accuracy: Accuracy = field(default_factory=Accuracy)
 
 
 def build(connection: Connection, settings: Settings, query: Query,
@@ -106,7 +108,8 @@ def build(connection: Connection, settings: Settings, query: Query,
                   satisfaction(c.survey_score for c in in_period
                                if query.queue is None or c.queue_name == query.queue),
                   per_day, availability(records, start, end, now, STALE), campaign_sums(in_period),
-                  answer_back(load_answer_back(connection, start, end), start, end, now))
+                  answer_back(load_answer_back(connection, start, end), start, end, now),
+                  accuracy(load_accuracy_scores(connection, start, end)))
 
 
 def _started_in(call: CallRecord, start: datetime, end: datetime) -> bool:

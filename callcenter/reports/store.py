@@ -194,3 +194,16 @@ def load_answer_back(connection: Connection, start: datetime, end: datetime):
                               .where(T.answer_back_deadline >= start, T.answer_back_deadline < end))
     return [TicketDeadline(number, deadline, informed, bool(not_reached))
             for number, deadline, informed, not_reached in rows]
+
+
+def load_accuracy_scores(connection: Connection, start: datetime, end: datetime):
+    """The accuracy item's scores in the QA evaluations of the calls that started in
+    [start, end)."""
+    from callcenter.models import QaEvaluation as E, QaEvaluationItem as I
+    from callcenter.reports.accuracy import ACCURACY_ITEM, ItemScore
+    rows = connection.execute(
+        select(E.status, I.earned_milli, I.possible).join(I, I.evaluation_id == E.id)
+        .join(Call, Call.id == E.call_id)
+        .where(I.item == ACCURACY_ITEM, Call.created_at >= start, Call.created_at < end))
+    return [ItemScore(getattr(status, "value", status), earned, possible)
+            for status, earned, possible in rows]
