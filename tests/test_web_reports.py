@@ -192,6 +192,10 @@ def test_the_read_only_wallboard_link_needs_its_key_and_nothing_else(client, web
     assert page.status_code == 200 and 'id="alerts"' in page.get_data(as_text=True)
     assert 'id="logout"' not in page.get_data(as_text=True)  # nobody is logged in
     assert client.get("/wallboard/").status_code == 302  # the console's page still needs a login
+    assert client.get("/wallboard/screen/a-long-random-key-for-the-wall").status_code == 200
+    with web_services.sessions() as db:  # the screen's opening is audited, its refreshes are not
+        opened = db.scalars(select(AuditLog).where(AuditLog.action == "wallboard_screen_opened")).all()
+        assert [(a.actor_login, a.object_type) for a in opened] == [("-", "wallboard")]
 
 
 def test_the_report_shows_system_availability_per_day_from_the_engines_log(client, sessions):
