@@ -65,3 +65,26 @@ def test_a_dropped_switch_connection_and_a_crash_show_as_down_spans(hotline):
     down_seconds = sum((s.end - s.start).total_seconds() for s in restarted.down)
     assert restarted.up_seconds + down_seconds == pytest.approx(restarted.measured_seconds)
     assert restarted.rate < 1.0
+
+
+def test_records_written_while_the_database_is_away_are_kept_and_written_later(sessions):
+    from sqlalchemy import select
+
+    from callcenter.live.availability import AvailabilityLog
+    from callcenter.models import AvailabilityRecord
+
+    class Away:
+        def __call__(self):
+            raise OSError("database unreachable")
+
+    clock = iter([1_764_000_000.0, 1_764_000_060.0, 1_764_000_120.0]).__next__
+    writer = AvailabilityLog(Away(), clock)
+    writer.record("engine_started")
+    writer.record("heartbeat")
+    writer.sessions = sessions  # the database is back
+    writer.record("heartbeat")
+    with sessions() as db:
+        rows = db.execute(select(AvailabilityRecord.kind, AvailabilityRecord.at)
+                          .order_by(AvailabilityRecord.at)).all()
+    assert [kind for kind, _ in rows] == ["engine_started", "heartbeat", "heartbeat"]
+    assert [at.timestamp() for _, at in rows] == [1_764_000_000.0, 1_764_000_060.0, 1_764_000_120.0]

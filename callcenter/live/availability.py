@@ -38,12 +38,13 @@ class AvailabilityLog:
         self.record(STOPPED)
 
     def switch_connected(self) -> None:
-        self.record(CONNECTED)
+        """Stamps the time now, writes in a greenlet: a slow database must not hold up
+        the resync that follows a reconnection."""
+        gevent.spawn(self._write, self._new(CONNECTED, None))
 
     def switch_lost(self, reason: str) -> None:
-        """Called from the connection's reader: stamps the time now, writes in a greenlet."""
-        record = self._new(LOST, reason)
-        gevent.spawn(self._write, record)
+        """Called from the connection's reader (no waiting there): as switch_connected."""
+        gevent.spawn(self._write, self._new(LOST, reason))
 
     def record(self, kind: str, detail: str | None = None) -> None:
         self._write(self._new(kind, detail))
@@ -64,8 +65,9 @@ class AvailabilityLog:
         except Exception as error:  # the database is away: retried with the next record
             log.warning("availability record not written yet (%s): %s", record.kind,
                         str(error).splitlines()[0] if str(error) else type(error).__name__)
-            self._pending = [AvailabilityRecord(at=r.at, kind=r.kind, run=r.run, detail=r.detail)
-                             for r in batch][-MAX_PENDING:]
+            kept = [AvailabilityRecord(at=r.at, kind=r.kind, run=r.run, detail=r.detail)
+                    for r in batch]  # fresh objects: the failed session may have spoilt them
+            self._pending = (kept + self._pending)[-MAX_PENDING:]  # others may have come meanwhile
 
     def _heartbeat_forever(self) -> None:
         while True:
