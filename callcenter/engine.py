@@ -96,7 +96,10 @@ class Engine:
         self.clock = clock or time.time
         self.simulator = simulator
         self._events: Queue = Queue()
+        from callcenter.live.availability import AvailabilityLog
+        self.availability = AvailabilityLog(sessions, self.clock)
         self.connection = SwitchConnection.from_config(config.switch, on_connected=self._on_connected,
+                                                       on_lost=self.availability.switch_lost,
                                                        on_event=self._events.put)
         self.switch = Switch(self.connection)
         self.bus = EventBus()
@@ -142,6 +145,7 @@ class Engine:
             self.simulator.start()
         self.agents.reload()
         self.flows.reload()
+        self.availability.started()
         self.connection.start()
         if not self.connection.wait_connected(connect_timeout or self.config.switch.connect_timeout):
             log.warning("switch not reachable yet (%s); carrying on, it will reconnect",
@@ -180,6 +184,7 @@ class Engine:
             self.shell.stop()
         self.calllog.close()
         self.connection.stop()
+        self.availability.stopped()
         log.info("engine stopped")
 
     # --- wiring ---------------------------------------------------------------------
@@ -200,6 +205,7 @@ class Engine:
         self.shell.enqueue(request)
 
     def _on_connected(self) -> None:
+        self.availability.switch_connected()
         if self.shell is not None:  # a reconnect: the switch may have changed meanwhile
             self.adopt_orphans()
             self._sync_registrations()
@@ -236,7 +242,10 @@ class Engine:
         return {"event_lag_seconds": round(self._lag, 3), "events_waiting": self._events.qsize(),
                 **self.connection.backlog(), "calls_in_ivr": self.inbound.in_ivr,
                 "turned_away": self.inbound.turned_away, "overloaded": self.overloaded(),
-                "call_log": self.calllog.backlog()}
+                "call_log": self.calllog.backlog(),
+                "switch_reconnects": max(0, self.connection.connections - 1),
+                "command_round_trips": self.connection.round_trips.snapshot(),
+                **({"routing_decisions": self.shell.decisions.snapshot()} if self.shell else {})}
 
     def overloaded(self) -> bool:
         """Past either limit the engine would break promises to calls in progress."""

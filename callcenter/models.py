@@ -853,7 +853,23 @@ class ServiceInterval(Base):
     rebuilt_at: Mapped[Created]
 
 
-APPEND_ONLY = (CallEvent, AgentStateChange, TicketHistory, AuditLog, RecordingAccess)
+class AvailabilityRecord(Base):
+    """Append-only: the engine's own up/down record and its switch connection's
+    (engine_started, engine_stopped, switch_connected, switch_lost, heartbeat), for
+    系统可用率 (docs/indicators.md). A start without a stop before it was a crash,
+    dated by the last record of that run (heartbeats are written every minute)."""
+
+    __tablename__ = "availability_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    run: Mapped[str] = mapped_column(String(36))  # one engine run (start to stop or crash)
+    detail: Mapped[str | None] = mapped_column(String(200))
+
+
+APPEND_ONLY = (CallEvent, AgentStateChange, TicketHistory, AuditLog, RecordingAccess,
+               AvailabilityRecord)
 
 
 class AppendOnlyError(Exception):

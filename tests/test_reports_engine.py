@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from callcenter.reports.facts import visits_of_all
+from dataclasses import replace
+
+from callcenter.reports.facts import visits_of, visits_of_all
 from callcenter.reports.indicators import Rules
 from callcenter.reports.live import LiveFigures
 from callcenter.reports.store import Settings, compute, load_calls, same
@@ -45,3 +47,22 @@ def test_what_the_engine_logs_gives_the_visits_and_live_equals_rebuild(hotline):
     assert visits[gone].outcome == "abandoned" and visits[gone].queue == "general"
     assert len(visits) == 2
     assert same(live.interval_sums(), rebuilt)
+
+
+def test_the_queue_join_is_logged_so_the_log_alone_dates_the_visit(hotline):
+    uuid = hotline.sim.place_call("13800000003", "10000", TO_AN_AGENT + " wait:30 hangup")
+    hotline.wait(lambda: hotline.waiting() == [uuid], 15, "the caller never queued")
+    hotline.wait(lambda: hotline.event(uuid, "queued"), 5, "no queued event")
+    assert hotline.event(uuid, "queued")["queue"] == "general"
+    joined = hotline.event_time(uuid, "queued")
+    assert joined == hotline.call(uuid).queued_at
+    now = datetime.now(timezone.utc)
+    with hotline.services.db_engine.connect() as connection:
+        calls = load_calls(connection, now - timedelta(hours=1), now + timedelta(minutes=1))
+    record = next(c for c in calls if c.uuid == uuid)
+    # without the IVR's hand-over and the row's time, the queued event alone starts the visit
+    log_only = replace(record, queued_at=None,
+                       events=tuple(e for e in record.events if e.kind != "ivr_finished"))
+    assert [(v.queue, v.offered_at, v.outcome) for v in visits_of(log_only)] == \
+        [("general", joined, "waiting")]
+    assert len(visits_of(record)) == 1  # the IVR's hand-over and the queued event: one visit

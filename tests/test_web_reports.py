@@ -192,3 +192,92 @@ def test_the_read_only_wallboard_link_needs_its_key_and_nothing_else(client, web
     assert page.status_code == 200 and 'id="alerts"' in page.get_data(as_text=True)
     assert 'id="logout"' not in page.get_data(as_text=True)  # nobody is logged in
     assert client.get("/wallboard/").status_code == 302  # the console's page still needs a login
+    assert client.get("/wallboard/screen/a-long-random-key-for-the-wall").status_code == 200
+    with web_services.sessions() as db:  # the screen's opening is audited, its refreshes are not
+        opened = db.scalars(select(AuditLog).where(AuditLog.action == "wallboard_screen_opened")).all()
+        assert [(a.actor_login, a.object_type) for a in opened] == [("-", "wallboard")]
+
+
+def test_the_report_shows_system_availability_per_day_from_the_engines_log(client, sessions):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from callcenter.models import AvailabilityRecord
+    midnight = datetime(2026, 11, 16, tzinfo=ZoneInfo("Asia/Shanghai"))
+    rows = [(0, "engine_started"), (0.5, "switch_connected"), (600, "switch_lost"),
+            (606, "switch_connected"), (1380, "engine_stopped")]
+    rows += [(m, "heartbeat") for m in range(1, 1380)]
+    with sessions() as db:
+        db.add_all(AvailabilityRecord(at=midnight + timedelta(minutes=m), kind=kind, run="run-1")
+                   for m, kind in rows)
+        db.commit()
+    add_agent(sessions, "lead1", role=Role.SUPERVISOR)
+    login(client, "lead1")
+    page = client.get(f"/reports/?{DAY}").get_data(as_text=True)
+    day = page.split('data-day="2026-11-16"')[1].split("</tr>")[0]
+    # down: 30 s before the first connection, 6 min switch lost, the last hour stopped
+    assert "95.4%" in day and "1:06:30" in day  # (86400 - 30 - 360 - 3600) / 86400
+    assert "10:00:00–10:06:00 switch lost" in day and "23:00:00–00:00:00 engine stopped" in day
+
+
+def test_the_report_shows_each_campaigns_dials_answers_and_abandons(client, sessions, db_engine):
+    from callcenter.models import Campaign, CampaignKind
+    from test_reports_campaigns import ABANDONED, NO_ANSWER, T0, call, to_agent
+    with sessions() as db:
+        campaign = Campaign(name="November reminders", kind=CampaignKind.COLLECTIONS, flow="collections")
+        db.add(campaign)
+        db.commit()
+        campaign_id = campaign.id
+    assert T0.date().isoformat() == "2026-11-16"  # 10:00 in Shanghai, in the report's day
+    with db_engine.begin() as connection:
+        dayfile.store(connection, [call("o1", campaign_id, NO_ANSWER), call("o2", campaign_id, ABANDONED),
+                                   call("o3", campaign_id, *to_agent(90))], [])
+    add_agent(sessions, "lead1", role=Role.SUPERVISOR)
+    login(client, "lead1")
+    page = client.get(f"/reports/?{DAY}").get_data(as_text=True)
+    row = page.split(f'data-campaign="{campaign_id}"')[1].split("</tr>")[0]
+    cells = re.findall(r'<td[^>]*>([^<]*)</td>', row)
+    assert cells == ["November reminders", "3", "1", "1", "50.0%", "0:01"]  # talk 90 s is 0 h 01 min
+
+
+def test_the_report_shows_answer_back_in_time_from_the_tickets(client, sessions, the_day):
+    from datetime import datetime, timezone
+
+    from callcenter.models import Ticket, TicketCategory
+    noon = datetime(2026, 11, 16, 4, 0, tzinfo=timezone.utc)  # 12:00 in Shanghai
+    told = [("101", noon - timedelta(hours=1)), ("102", noon + timedelta(hours=2)), ("103", None),
+            ("104", noon)]
+    with sessions() as db:
+        db.add_all(Ticket(number=number, category=TicketCategory.FAULT, answer_back_deadline=noon,
+                          informed_at=informed) for number, informed in told)
+        db.add(Ticket(number="105", category=TicketCategory.FAULT,  # due the next day: left out
+                      answer_back_deadline=noon + timedelta(days=1)))
+        db.commit()
+    add_agent(sessions, "lead1", role=Role.SUPERVISOR)
+    login(client, "lead1")
+    page = client.get(f"/reports/?{DAY}").get_data(as_text=True)
+    line = page.split('id="answer-back"')[1].split("</p>")[0]
+    assert "50.0%" in line and "2 of 4 tickets" in line and "1 late, 1 not told" in line
+
+
+def test_the_report_shows_inquiry_accuracy_from_qa_evaluations(client, sessions, the_day):
+    from datetime import datetime, timezone
+
+    from callcenter.models import Call, QaEvaluation, QaEvaluationItem
+    lead = add_agent(sessions, "lead1", role=Role.SUPERVISOR)
+    day = (datetime(2026, 11, 15, 16, tzinfo=timezone.utc), datetime(2026, 11, 16, 16, tzinfo=timezone.utc))
+    with sessions() as db:
+        calls = db.scalars(select(Call.id).where(Call.created_at >= day[0], Call.created_at < day[1])
+                           .order_by(Call.id).limit(4)).all()
+        scored = [("submitted", 25_000, 25), ("acknowledged", 15_000, 25),  # full marks, not
+                  ("calibration", 25_000, 25), ("submitted", 0, 0)]  # left out: practice, n/a
+        for call_id, (status, earned, possible) in zip(calls, scored):
+            db.add(QaEvaluation(call_id=call_id, form="hotline", scores={}, total=80,
+                                evaluator_id=lead, status=status, items=[QaEvaluationItem(
+                                    item="correct_answer", answer="5", earned_milli=earned,
+                                    possible=possible)]))
+        db.commit()
+    login(client, "lead1")
+    page = client.get(f"/reports/?{DAY}").get_data(as_text=True)
+    line = page.split('id="accuracy"')[1].split("</p>")[0]
+    assert "50.0%" in line and "1 of 2 QA evaluations" in line

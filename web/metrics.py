@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from prometheus_client import CollectorRegistry, make_wsgi_app
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from callcenter.reports.current import limits_of, live_figures, per_queue, queue_configs
 
@@ -28,6 +28,12 @@ ENGINE_GAUGES = {  # Engine.lag() key -> (metric, help)
     "calls_in_ivr": ("callcenter_calls_in_ivr", "Callers in the IVR"),
     "overloaded": ("callcenter_overloaded", "1 when the engine turns new callers away"),
 }
+HISTOGRAMS = (  # Engine.lag() key, metric, help
+    ("command_round_trips", "callcenter_switch_command_seconds",
+     "Round trip of each command sent to the switch"),
+    ("routing_decisions", "callcenter_acd_decision_seconds",
+     "Time the ACD core takes to decide on one input (routing, timers), not carrying it out"),
+)
 CALL_LOG_GAUGES = {
     "pending": ("callcenter_db_writes_pending", "Log writes queued, not in the database yet"),
     "spooled": ("callcenter_db_writes_spooled", "Log writes kept on disk while the database is away"),
@@ -67,6 +73,14 @@ class CallCenterCollector:
         if "turned_away" in lag:
             yield CounterMetricFamily("callcenter_callers_turned_away",
                                       "Callers given the overload answer", value=lag["turned_away"])
+        if "switch_reconnects" in lag:
+            yield CounterMetricFamily("callcenter_switch_reconnects",
+                                      "Event socket sessions re-established after the first",
+                                      value=lag["switch_reconnects"])
+        for key, name, text in HISTOGRAMS:
+            if key in lag:
+                yield HistogramMetricFamily(name, text, buckets=lag[key]["buckets"],
+                                            sum_value=lag[key]["sum"])
         backlog = lag.get("call_log") or {}
         for key, (name, text) in CALL_LOG_GAUGES.items():
             if key in backlog:

@@ -16,7 +16,7 @@ from callcenter.db import transaction
 from callcenter.reports import report as reporting
 from callcenter.reports.current import limits_of, queue_configs, targets_of
 from callcenter.reports.intervals import DAY
-from callcenter.reports.store import Settings, calls_by_uuid
+from callcenter.reports.store import Settings, calls_by_uuid, campaign_names
 from web.auth import FLOOR_ROLES, audit, requires, services, sessions
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -64,8 +64,9 @@ def query_from_args(s: Settings) -> reporting.Query:
 
 def _build(s: Settings):
     query = query_from_args(s)
+    clock = current_app.config.get("CLOCK") or (lambda: datetime.now(timezone.utc))
     with services().db_engine.connect() as connection:
-        return reporting.build(connection, s, query)
+        return reporting.build(connection, s, query, now=clock())
 
 
 @bp.get("/")
@@ -77,9 +78,11 @@ def index():
     except reporting.BadPeriod as error:
         return render_template("reports.html", report=None, error=error, names=display_names(),
                                zone=s.zone, args=request.args, chart=None), 400
+    with services().db_engine.connect() as connection:
+        campaigns = campaign_names(connection)
     return render_template("reports.html", report=report, error=None, names=display_names(),
                            zone=s.zone, args=request.args, chart=chart(report, s),
-                           agent_names=_agent_names(), drill=_drill_args)
+                           agent_names=_agent_names(), drill=_drill_args, campaign_names=campaigns)
 
 
 def chart(report: reporting.Report, s: Settings) -> dict[str, Any]:

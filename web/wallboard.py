@@ -8,14 +8,14 @@ import hmac
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request, session
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from callcenter.models import Agent, AgentSkill, Skill
 from callcenter.reports.current import (Alert, AlertLimits, alerts, limits_of, live_figures, per_queue,
                                         queue_configs, targets_of)
-from web.auth import FLOOR_ROLES, requires, services, sessions
+from web.auth import FLOOR_ROLES, audit, requires, services, sessions
 from web.live import live
 
 bp = Blueprint("wallboard", __name__, url_prefix="/wallboard")
@@ -99,6 +99,12 @@ def screen(key: str):
     expected = services().config.reports.wallboard_key
     if not expected or not hmac.compare_digest(key.encode(), expected.encode()):
         abort(404)
+    if not session.get("wallboard_screen"):  # audited once per screen, not every refresh
+        with sessions()() as db:
+            audit(db, "wallboard_screen_opened", "wallboard", details={
+                "user_agent": (request.user_agent.string or "")[:200]})
+            db.commit()
+        session["wallboard_screen"] = True
     return _render()
 
 

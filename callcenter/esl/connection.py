@@ -30,6 +30,7 @@ from callcenter.esl.events import (ENGINE_APPLICATION_PREFIX, ApplicationComplet
                                    BackgroundJobDone, ChannelDestroyed, ChannelHungUp, Event,
                                    parse_event, subscription_command, subscription_filters)
 from callcenter.esl.parse import Frame
+from callcenter.esl.timing import RoundTrips
 from callcenter.esl.wire import HardenedInboundESL, Reply
 
 log = logging.getLogger(__name__)
@@ -47,12 +48,14 @@ class SwitchConnection:
                  application_timeout: float = 30.0, connect_timeout: float = 5.0,
                  backoff_initial: float = 0.5, backoff_max: float = 10.0,
                  on_connected: Callable[[], None] | None = None,
+                 on_lost: Callable[[str], None] | None = None,
                  on_event: Callable[[Event], None] | None = None) -> None:
         self.host, self.port, self._password = host, port, password
         self.api_timeout, self.application_timeout = api_timeout, application_timeout
         self.connect_timeout = connect_timeout
         self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
         self.on_connected, self.on_event = on_connected, on_event
+        self.on_lost = on_lost  # called in the reader: must not block
         self._wire: HardenedInboundESL | None = None
         self._state = "stopped"
         self._stopping = Flag()
@@ -63,6 +66,7 @@ class SwitchConnection:
         self._jobs: dict[str, AsyncResult] = {}
         self._job_sent: dict[str, float] = {}  # job uuid -> time.monotonic() it was sent
         self._early_jobs: collections.OrderedDict[str, BackgroundJobDone] = collections.OrderedDict()
+        self.round_trips = RoundTrips()
         self.connections = 0  # how many times a session was established (for tests and health)
 
     @classmethod
@@ -164,6 +168,8 @@ class SwitchConnection:
         if self._wire is not wire:  # an old session: nothing of today's waits on it
             return
         self._up.clear()
+        if self.on_lost is not None:
+            self.on_lost(reason)
         error = SwitchDisconnected(f"connection lost: {reason}")
         waiting = [result for _, result in self._exec.values()] + list(self._jobs.values())
         for result in waiting:
@@ -228,7 +234,11 @@ class SwitchConnection:
         return wire
 
     def command(self, text: str, timeout: float | None = None) -> Reply:
-        return self._live_wire().send(text, self.api_timeout if timeout is None else timeout)
+        wire, sent = self._live_wire(), time.monotonic()
+        try:
+            return wire.send(text, self.api_timeout if timeout is None else timeout)
+        finally:
+            self.round_trips.observe(time.monotonic() - sent)
 
     def api(self, command: str, timeout: float | None = None) -> str:
         """Run `api <command>`; returns the body stripped; -ERR raises CommandFailed."""

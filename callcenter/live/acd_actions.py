@@ -94,8 +94,13 @@ class ActionRunner(WaitingCallerActions):
                      "cc_priority": request.priority,
                      "cc_queued_at": int(datetime.now(timezone.utc).timestamp())}
         self._later(self.switch.set_variables, request.uuid, variables)
-        self.calllog.update(request.uuid, queued_at=utcnow(), queue_name=request.need or "general",
+        queued_at = utcnow()
+        self.calllog.update(request.uuid, queued_at=queued_at, queue_name=request.need or "general",
                             priority=request.priority)
+        # the log's own record of the join: the row's queued_at is overwritten when a call
+        # is taken up again (after a restart), the event keeps when the caller first queued
+        self.calllog.event(request.uuid, "queued", {"queue": request.need or "general",
+                                                    "priority": request.priority}, at=queued_at)
 
     def legs(self, call_ids: Any = None) -> dict[str, dict[str, Any]]:
         """What the engine must remember of each call beyond the core (for a restart);

@@ -18,6 +18,7 @@ from gevent.queue import Empty, Queue
 from acd.actions import AgentStateChanged
 from acd.core import AcdCore
 from acd.errors import AcdError
+from callcenter.esl.timing import DECISION_BUCKETS, RoundTrips
 from callcenter.live.acd_actions import ActionRunner
 from callcenter.live.agents import AgentDirectory
 from callcenter.live.hold import on_hold_event
@@ -44,6 +45,7 @@ class AcdShell:
         self._dirty_calls: set[str] = set()  # waiting calls to save with the next input
         self._touched_later: set[str] = set()  # agents to save with the next input
         self.repeat_callers = None  # callcenter.live.repeat_callers (rule 7), set by the engine
+        self.decisions = RoundTrips(DECISION_BUCKETS)  # how long the core takes per input
         runner.submit = self.submit_nowait
         runner.core = core
 
@@ -132,6 +134,7 @@ class AcdShell:
             if at is not None and at < now:
                 now = at
             self.runner.now = now
+            started = time.perf_counter()
             try:
                 actions = step(now) if step is not None else []
             except (AcdError, ValueError) as error:
@@ -150,6 +153,8 @@ class AcdShell:
             if wake is not None and wake <= now:
                 actions = list(actions or []) + self.core.tick(now)
                 looked = float("-inf")
+            if step is not None:  # the core's decision alone, not carrying it out
+                self.decisions.observe(time.perf_counter() - started)
             self._carry_out(actions or [])
             if result is not None:
                 result.set(actions or [])

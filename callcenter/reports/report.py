@@ -9,12 +9,17 @@ from typing import Any, Iterable, Mapping
 from sqlalchemy.engine import Connection
 
 from callcenter.reports.agents import AgentSums, agent_sums, spans
+from callcenter.reports.availability import STALE, Availability, availability
+from callcenter.reports.accuracy import Accuracy, accuracy
+from callcenter.reports.answerback import AnswerBack, answer_back
+from callcenter.reports.campaigns import CampaignSums, campaign_sums
 from callcenter.reports.facts import CallRecord, Visit, visits_of_all
 from callcenter.reports.funnel import FlowFunnel, funnel
 from callcenter.reports.indicators import (Figures, Rules, Satisfaction, Sums, interval_sums,
                                            satisfaction, total)
 from callcenter.reports.intervals import DAY, bucket_start, check_minutes
-from callcenter.reports.store import Settings, load_calls, load_changes
+from callcenter.reports.store import (Settings, load_accuracy_scores, load_answer_back,
+                                     load_availability, load_calls, load_changes)
 
 MAX_DAYS = 31
 
@@ -67,9 +72,15 @@ class Report:
     funnel: dict[str, FlowFunnel] = field(default_factory=dict)
     visits: list[Visit] = field(default_factory=list)
     satisfaction: Satisfaction = Satisfaction(0, 0)
+    availability: list[tuple[date, Availability]] = field(default_factory=list)  # per day
+    availability_total: Availability | None = None
+    campaigns: dict[int, CampaignSums] = field(default_factory=dict)  # dials started in the period
+    answer_back: AnswerBack = field(default_factory=AnswerBack)
+    accuracy: Accuracy = field(default_factory=Accuracy)
 
 
-def build(connection: Connection, settings: Settings, query: Query) -> Report:
+def build(connection: Connection, settings: Settings, query: Query,
+          now: datetime | None = None) -> Report:
     query.check()
     zone = settings.zone
     start, end = settings.period(query.first, query.last)
@@ -87,11 +98,18 @@ def build(connection: Connection, settings: Settings, query: Query) -> Report:
     changes, before = load_changes(connection, start, end)
     agent_spans = spans(changes, start, end, before)
     in_period = [c for c in calls if _started_in(c, start, end)]
+    records = load_availability(connection, start)
+    now = now or datetime.now(start.tzinfo)
+    days = [query.first + timedelta(days=i) for i in range((query.last - query.first).days + 1)]
+    per_day = [(day, availability(records, *settings.period(day, day), now, STALE)) for day in days]
     return Report(query, start, end, rows, chart, Figures(total(sums.values()), count_short),
                   sorted({v.queue for v in visits}), agent_sums(agent_spans, visits),
                   funnel(in_period), visits,
                   satisfaction(c.survey_score for c in in_period
-                               if query.queue is None or c.queue_name == query.queue))
+                               if query.queue is None or c.queue_name == query.queue),
+                  per_day, availability(records, start, end, now, STALE), campaign_sums(in_period),
+                  answer_back(load_answer_back(connection, start, end), start, end, now),
+                  accuracy(load_accuracy_scores(connection, start, end)))
 
 
 def _started_in(call: CallRecord, start: datetime, end: datetime) -> bool:

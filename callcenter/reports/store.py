@@ -167,3 +167,43 @@ def calls_by_uuid(connection: Connection, uuids: Iterable[str]) -> dict[str, dic
         for uuid, caller, call_id, agent in connection.execute(query):
             out[uuid] = {"caller": caller, "id": call_id, "agent_name": agent}
     return out
+
+
+def load_availability(connection: Connection, start: datetime):
+    """The availability records from the last engine start at or before ``start`` on
+    (all of them when there is none): what the pure core needs for any period from ``start``."""
+    from callcenter.models import AvailabilityRecord as A
+    from callcenter.reports.availability import STARTED, Record
+    anchor = connection.scalar(select(func.max(A.at)).where(A.kind == STARTED, A.at <= start))
+    query = select(A.at, A.kind, A.run).order_by(A.at, A.id)
+    if anchor is not None:
+        query = query.where(A.at >= anchor)
+    return [Record(at, kind, run) for at, kind, run in connection.execute(query)]
+
+
+def campaign_names(connection: Connection) -> dict[int, str]:
+    from callcenter.models import Campaign
+    return dict(connection.execute(select(Campaign.id, Campaign.name)).all())
+
+
+def load_answer_back(connection: Connection, start: datetime, end: datetime):
+    """Tickets whose answer-back deadline falls in [start, end)."""
+    from callcenter.models import Ticket as T
+    from callcenter.reports.answerback import TicketDeadline
+    rows = connection.execute(select(T.number, T.answer_back_deadline, T.informed_at, T.not_reached)
+                              .where(T.answer_back_deadline >= start, T.answer_back_deadline < end))
+    return [TicketDeadline(number, deadline, informed, bool(not_reached))
+            for number, deadline, informed, not_reached in rows]
+
+
+def load_accuracy_scores(connection: Connection, start: datetime, end: datetime):
+    """The accuracy item's scores in the QA evaluations of the calls that started in
+    [start, end)."""
+    from callcenter.models import QaEvaluation as E, QaEvaluationItem as I
+    from callcenter.reports.accuracy import ACCURACY_ITEM, ItemScore
+    rows = connection.execute(
+        select(E.status, I.earned_milli, I.possible).join(I, I.evaluation_id == E.id)
+        .join(Call, Call.id == E.call_id)
+        .where(I.item == ACCURACY_ITEM, Call.created_at >= start, Call.created_at < end))
+    return [ItemScore(getattr(status, "value", status), earned, possible)
+            for status, earned, possible in rows]

@@ -4,11 +4,11 @@ Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-01
 
-Reserved for issue 15: availability log, per-team and per-campaign figures; empty until that work lands (the chain stays linear while
-several areas change the schema side by side).
+The engine's append-only up/down record (availability_log) for 系统可用率.
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
+import callcenter.models
 
 
 revision = '0013'
@@ -18,8 +18,18 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        'availability_log',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('at', callcenter.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('kind', sa.String(length=20), nullable=False),
+        sa.Column('run', sa.String(length=36), nullable=False),
+        sa.Column('detail', sa.String(length=200), nullable=True),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_availability_log')),
+    )
+    op.create_index(op.f('ix_availability_log_at'), 'availability_log', ['at'], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index(op.f('ix_availability_log_at'), table_name='availability_log')
+    op.drop_table('availability_log')
