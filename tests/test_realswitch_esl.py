@@ -67,6 +67,9 @@ LAYER_EVENTS = "CHANNEL_CREATE CHANNEL_ANSWER CHANNEL_UNBRIDGE CHANNEL_EXECUTE R
 def subscribe_layer_events(engine) -> None:
     reply = engine.connection.command(f"event plain {LAYER_EVENTS}")
     assert reply.ok, reply.text
+    for name in LAYER_EVENTS.split():  # past the engine's filters (events.subscription_filters)
+        reply = engine.connection.command(f"filter Event-Name {name}")
+        assert reply.ok, reply.text
 
 
 def place_call(switch, engine, workdir, scenario, service="10000"):

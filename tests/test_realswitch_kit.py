@@ -57,6 +57,9 @@ def events(switch):
     # tests watch the switch's own behaviour, so they add them on this connection
     reply = connection.command("event plain CHANNEL_CREATE CHANNEL_EXECUTE")
     assert reply.ok, reply.text
+    for name in ("CHANNEL_CREATE", "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE"):  # past the
+        reply = connection.command(f"filter Event-Name {name}")  # engine's filters
+        assert reply.ok, reply.text
     yield queue
     connection.stop()
 
