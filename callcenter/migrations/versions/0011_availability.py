@@ -1,7 +1,7 @@
-"""issue 15: availability log, per-team and per-campaign figures
+"""issue 15: availability log
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-01
 
 The engine's append-only up/down record (availability_log) for 系统可用率.
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import callcenter.models
 
 
-revision = '0013'
-down_revision = '0012'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
