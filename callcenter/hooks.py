@@ -242,6 +242,26 @@ class HookRunner:
                 return hook_.function(session, dict(args))
 
 
+class KnownAnswers:
+    """A call's hooks, some answered from what the engine already read for that call: the
+    caller's customer is looked up when the call is taken, and the flow's own
+    ``customer_by_number`` of the same number gets that answer instead of a second query.
+    Only a stock hook is answered so (a deployment's own hook of that name is called)."""
+
+    def __init__(self, runner: HookRunner, answers: Mapping[tuple[str, str], HookResult]) -> None:
+        self.runner = runner
+        self.answers = {key: result for key, result in answers.items()
+                        if runner.hooks.get(key[0]) is HOOKS.get(key[0])}
+
+    def known(self, name: str, args: Mapping[str, str]) -> HookResult | None:
+        if len(args) != 1:
+            return None
+        return self.answers.get((name, next(iter(args.values()))))
+
+    def call(self, name: str, args: Mapping[str, str], timeout: float) -> HookResult:
+        return self.known(name, args) or self.runner.call(name, args, timeout)
+
+
 def run_with_timeout(function: Callable[[], Any], timeout: float) -> Any:
     """Run ``function`` in gevent's pool of real threads, so blocking database
     drivers cannot stall the other calls; TimeoutError after ``timeout``."""

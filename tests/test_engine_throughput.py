@@ -110,7 +110,8 @@ def test_an_agent_who_answered_while_the_engine_was_down_keeps_the_caller(hotlin
     hotline.agent_ready("agent08", phone="answer:2")
     caller = hotline.sim.place_call("13800000083", "10000", TO_AN_AGENT + " wait:8 hangup")
     hotline.wait(lambda: hotline.ringing_agents() == ["agent08"], 15, "agent08's phone never rang")
-    gevent.sleep(0.2)  # the saved picture (written behind) has the offer
+    hotline.wait(lambda: hotline.engine.calllog.backlog()["pending"] == 0, 5,
+                 "the saved picture with the offer was never written")
     hotline.crash_engine()
     # the phone answers while no engine runs: the switch bridges and records by itself
     hotline.wait(lambda: hotline.agent_on(caller) == "agent08", 10, "the switch did not bridge")
@@ -166,3 +167,33 @@ def test_a_burst_every_call_reaches_an_agent_is_recorded_and_timed_by_the_switch
     silent = [c for c in hotline.sim.channels() if c.variables.get("cc_leg") == "agent"
               and c.answered and not c.variables.get("bridge_uuid")]
     assert silent == []  # no agent leg answered without its caller
+
+
+def test_a_known_caller_is_looked_up_once_for_the_engine_and_the_flow(hotline, sessions):
+    from sqlalchemy import Engine, event
+
+    from callcenter.models import Account, Customer, CustomerPhone, CustomerTier
+    with sessions.begin() as session:
+        customer = Customer(name="王芳", tier=CustomerTier.VIP1, language="zh",
+                            service_password_hash="x", phones=[CustomerPhone(number="13800000084")],
+                            accounts=[Account(number="A7000084", plan="Mobile 58")])
+        session.add(customer)
+        session.flush()
+        customer_id = customer.id
+    lookups = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if "customer_phones" in statement:
+            lookups.append(statement)
+    event.listen(Engine, "before_cursor_execute", count)  # the engine's own pool too
+    try:
+        hotline.agent_ready("agent09", phone="answer:1")
+        caller = hotline.sim.place_call("13800000084", "10000", TO_AN_AGENT + " wait:2 hangup")
+        hotline.wait(lambda: hotline.agent_on(caller) == "agent09", 15, "the caller never reached agent09")
+        hotline.wait(lambda: hotline.event(caller, "ended") is not None, 15, "the call never ended")
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    call = hotline.call(caller)
+    assert call.customer_id == customer_id
+    assert "identified" in call.ivr_path  # the flow's own look-up found the customer ...
+    assert len(lookups) == 1  # ... from the engine's one query

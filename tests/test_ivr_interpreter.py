@@ -255,3 +255,30 @@ def test_a_long_wait_offers_a_callback_for_that_need(hotline_db, shipped_flows):
     # billing has nobody waiting: straight to the queue
     call = place_call(shipped_flows, HookRunner(hotline_db), f"1 {BILL} 111111# 2")
     assert "long_wait_offer" not in call.prompts and call.outcome.need == "billing"
+
+
+def test_the_engines_look_up_answers_the_flows_customer_by_number_exactly_as_the_hook(hotline_db):
+    from callcenter.hooks import FOUND, HookResult, KnownAnswers
+    from callcenter.live.calllog import CallLog
+
+    calllog = CallLog(hotline_db)
+    try:
+        for number in (REGULAR, VIP, UNKNOWN):
+            from_hook = HookRunner(hotline_db).call("customer_by_number", {"number": number}, 2.0)
+            found = calllog.find_customer(number)
+            assert found.answered
+            assert (found.customer.hook_values() if found.customer else None) == \
+                (dict(from_hook.values) if from_hook.status == FOUND else None), number
+    finally:
+        calllog.close()
+    stock = HookRunner(hotline_db)
+    answer = HookResult(FOUND, {"customer_id": "1"})
+    known = KnownAnswers(stock, {("customer_by_number", REGULAR): answer})
+    assert known.known("customer_by_number", {"number": REGULAR}) is answer
+    assert known.known("customer_by_number", {"number": VIP}) is None  # another number: asked
+    own = {**HOOKS, "customer_by_number": Hook("customer_by_number", ("number",), ("customer_id",),
+                                               lambda session, args: {"customer_id": "crm-7"})}
+    deployment = KnownAnswers(HookRunner(hotline_db, hooks=own),
+                              {("customer_by_number", REGULAR): answer})
+    assert deployment.known("customer_by_number", {"number": REGULAR}) is None  # its own hook runs
+    assert deployment.call("customer_by_number", {"number": REGULAR}, 2.0).values == {"customer_id": "crm-7"}

@@ -24,14 +24,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from callcenter.hooks import run_with_timeout
 from callcenter.live import writeops as ops
 from callcenter.live.writebehind import BATCH_DELAY, MAX_PENDING, WriteBehind
-from callcenter.models import (Call, CallbackStatus, CallDirection, Customer, CustomerPhone)
+from callcenter.models import (Account, Call, CallbackStatus, CallDirection, Customer, CustomerPhone)
 from callcenter.phone import InvalidPhoneNumber, normalize_phone
 
 log = logging.getLogger(__name__)
 SPOOL_FILE = "calllog-spool.jsonl"
 ENDED_REMEMBERED = 20_000  # calls whose end this process queued, for ended()
 
-__all__ = ["BATCH_DELAY", "CallLog", "KnownCustomer", "utcnow"]
+__all__ = ["BATCH_DELAY", "CallLog", "CustomerLookup", "KnownCustomer", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -44,9 +44,25 @@ class KnownCustomer:
     name: str
     tier: str
     language: str
+    account_number: str = ""
+
+    def hook_values(self) -> dict[str, Any]:
+        """What the stock customer_by_number hook answers for this customer."""
+        return {"customer_id": str(self.id), "customer_name": self.name,
+                "customer_tier": self.tier, "customer_language": self.language,
+                "account_number": self.account_number}
 
 
-_customer_by_phone = (select(Customer.id, Customer.name, Customer.tier, Customer.language)
+@dataclass(frozen=True)
+class CustomerLookup:
+    answered: bool  # False: the database did not answer (the caller is served unidentified)
+    customer: KnownCustomer | None = None
+
+
+_first_account = (select(Account.number).where(Account.customer_id == Customer.id)
+                  .order_by(Account.id).limit(1).correlate(Customer).scalar_subquery())
+_customer_by_phone = (select(Customer.id, Customer.name, Customer.tier, Customer.language,
+                             _first_account.label("account_number"))
                       .join(CustomerPhone, CustomerPhone.customer_id == Customer.id)
                       .where(CustomerPhone.number == bindparam("n")))
 
@@ -144,10 +160,15 @@ class CallLog:
     def customer_by_number(self, number: str) -> KnownCustomer | None:
         """The customer whose phone this is; None when unknown or the database is away
         (the call goes on as an unidentified caller)."""
+        return self.find_customer(number).customer
+
+    def find_customer(self, number: str) -> CustomerLookup:
+        """As customer_by_number, telling an unknown number from a database that did not
+        answer."""
         try:
             digits = normalize_phone(number)
         except InvalidPhoneNumber:
-            return None
+            return CustomerLookup(True)
         def read():
             with self.sessions.kw["bind"].connect() as connection:
                 return connection.execute(_customer_by_phone, {"n": digits}).first()
@@ -158,13 +179,14 @@ class CallLog:
                 log.warning("customer lookup failed, callers are served as unidentified until "
                             "the database answers: %s", str(error).splitlines()[0])
                 self._lookup_failing = True
-            return None
+            return CustomerLookup(False)
         if self._lookup_failing:
             log.info("customer lookups work again")
             self._lookup_failing = False
         if row is None:
-            return None
-        return KnownCustomer(row.id, row.name, row.tier.value, row.language)
+            return CustomerLookup(True)
+        return CustomerLookup(True, KnownCustomer(row.id, row.name, row.tier.value, row.language,
+                                                  row.account_number or ""))
 
 
 LOOKUP_TIMEOUT = 2.0  # seconds a caller's lookup may take before the call goes on without it

@@ -12,7 +12,8 @@ import gevent
 from callcenter.esl import CallHungUp, Switch, SwitchError
 from callcenter.esl.call_control import SwitchCallControl
 from callcenter.ivr import CallInfo, FlowEntry, FlowRegistry, Interpreter, IvrOutcome, PromptLibrary
-from callcenter.live.calllog import CallLog
+from callcenter.hooks import FOUND, NOT_FOUND, HookResult, HookRunner, KnownAnswers
+from callcenter.live.calllog import CallLog, CustomerLookup
 from callcenter.live.record_pause import secret_masked
 from callcenter.live.recordings import RecordingStore
 from callcenter.models import CallDirection
@@ -105,7 +106,7 @@ class InboundCalls:
             # the dialplan set cc_call_id, cc_leg and RECORD_STEREO; this one command is the
             # engine's take (a call nobody took keeps its scheduled fallback); the caller's
             # lookup runs meanwhile (both wait on others: the switch, a database thread)
-            lookup = gevent.spawn(self.calllog.customer_by_number, caller)
+            lookup = gevent.spawn(self.calllog.find_customer, caller)
             self.switch.cancel_scheduled(uuid)
             if service_line is None:
                 service_line = self.switch.get_variable(uuid, "cc_service_line")
@@ -116,7 +117,8 @@ class InboundCalls:
             log.warning("[%s] could not take the call: %s", uuid, error)
             return
         entry = self._entry(uuid, dialled, service_line)
-        customer = lookup.get()  # customer_by_number never raises: None when unknown or failing
+        found = lookup.get()  # find_customer never raises
+        customer = found.customer
         answered = datetime.fromtimestamp(answered_at, timezone.utc) if answered_at else \
             datetime.now(timezone.utc)
         self.calllog.start(uuid, CallDirection.INBOUND, caller, dialled, at=answered,
@@ -137,10 +139,18 @@ class InboundCalls:
             call=CallInfo(uuid, caller, dialled, need=entry.need,
                           language=customer.language if customer else None,
                           caller_tier=customer.tier if customer else "regular"),
-            hooks=self.hooks, prompts=self.prompts, sink=sink,
+            hooks=self._hooks_for(caller, found), prompts=self.prompts, sink=sink,
             calendar=self.flows.calendar, flows=self.flows.flow, clock=self.ivr_clock,
             recordings_dir=self.recordings.switch_view).run()
         self._finish(uuid, caller, customer, outcome, sink.steps)
+
+    def _hooks_for(self, caller: str, found: CustomerLookup) -> Any:
+        """The flow's own look-up of the caller is answered by the engine's (one query a call)."""
+        if self.hooks is None or not found.answered or not isinstance(self.hooks, HookRunner):
+            return self.hooks
+        answer = HookResult(FOUND, found.customer.hook_values()) if found.customer \
+            else HookResult(NOT_FOUND)
+        return KnownAnswers(self.hooks, {("customer_by_number", caller): answer})
 
     def _record_whole_call(self, control: SwitchCallControl, uuid: str) -> None:
         """A sensitive flow (e.g. password services): recorded from here to the hang-up,
