@@ -12,15 +12,12 @@ An engine restart forgets an open recording's spans: the QA timeline then rebuil
 them from the call's recording_paused / recording_resumed events."""
 from __future__ import annotations
 
-import hashlib
 import logging
-import wave
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import gevent
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,7 +26,6 @@ from callcenter.models import Call, CallEvent
 from callcenter.qa.storage import RecordingPaths
 
 log = logging.getLogger(__name__)
-HASH_CHUNK = 1 << 20
 
 
 @dataclass
@@ -121,14 +117,11 @@ class RecordingStore:
             current.paused_at = None
 
     def finished(self, path: str, duration_ms: int | None = None) -> None:
-        """The file is closed: record its size, duration and sha256 (measured in a worker
-        thread; only the calling greenlet waits)."""
+        """The file is closed: its size, duration and sha256 are measured by the write-behind
+        writer, in its worker thread, with the batch that records them (writeops)."""
         self._close_spans(path)
-        measured = gevent.get_hub().threadpool.apply(_measure, (self.paths.local(path), duration_ms))
-        if measured is None:
-            log.warning("recording %s is missing on disk", path)
-            return
-        self.writer.put({"op": ops.RECORDING_DONE, "path": path, **measured})
+        self.writer.put({"op": ops.RECORDING_DONE, "path": path, "local": str(self.paths.local(path)),
+                         "duration_ms": duration_ms})
 
     def _close_spans(self, path: str) -> None:
         """Forget the call's live recording and keep its masked spans (a span still
@@ -141,25 +134,3 @@ class RecordingStore:
         if current.spans:
             self.writer.put({"op": ops.RECORDING_MASKED, "path": path,
                              "masked_spans": [list(span) for span in current.spans]})
-
-
-def _measure(path: str | Path, duration_ms: int | None) -> dict[str, Any] | None:
-    file = Path(path)
-    digest = hashlib.sha256()
-    try:
-        with file.open("rb") as reader:
-            for chunk in iter(lambda: reader.read(HASH_CHUNK), b""):
-                digest.update(chunk)
-        size = file.stat().st_size
-    except FileNotFoundError:
-        return None
-    duration = duration_ms if duration_ms is not None else _wav_duration_ms(file)
-    return {"size_bytes": size, "sha256": digest.hexdigest(), "duration_ms": duration}
-
-
-def _wav_duration_ms(file: Path) -> int | None:
-    try:
-        with wave.open(str(file)) as reader:
-            return int(reader.getnframes() * 1000 / reader.getframerate())
-    except (wave.Error, EOFError, ZeroDivisionError):
-        return None

@@ -82,6 +82,7 @@ class WriteBehind:
         # agent id -> its presence op queued since the last batch was taken: a newer state
         # of the same agent replaces it (only the last state is kept in that table anyway)
         self._latest_presence: dict[Any, Op] = {}
+        self._unacknowledged = 0  # ops the worker thread wrote whose outcome the hub has not taken
         self._retry = 0.0  # current backoff; 0 while writes succeed
         self._closed = False
         self.written = self.dropped = 0
@@ -149,8 +150,9 @@ class WriteBehind:
         while self._inflight is not None:
             job = self._inflight
             job.wait()
-            if self._inflight is job:
+            if self._inflight is job:  # its writer was stopped before it took the outcome
                 self._inflight = None
+                self._unacknowledged = 0
 
     def _write_head(self) -> bool:
         self._await_inflight()
@@ -164,6 +166,7 @@ class WriteBehind:
         else:
             outcome = self._commit(batch)
         ok, notes, error = outcome
+        self._unacknowledged = 0
         for note in notes:
             log.warning("%s", note)
         spooled_to = max((op.get("_spool_end", 0) for op in batch), default=0)
@@ -227,6 +230,7 @@ class WriteBehind:
     def _done(self, count: int) -> None:
         for _ in range(count):
             self._queue.popleft()
+            self._unacknowledged += 1  # still pending until the hub has taken the outcome
         self.written += count
 
     # --- stopping ---------------------------------------------------------------------
@@ -253,7 +257,7 @@ class WriteBehind:
     # --- figures ----------------------------------------------------------------------
     @property
     def pending(self) -> int:
-        return len(self._queue) + (self.spool.count if self.spool is not None else 0)
+        return len(self._queue) + self._unacknowledged + (self.spool.count if self.spool is not None else 0)
 
     def backlog(self) -> dict[str, Any]:
         try:

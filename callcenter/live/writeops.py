@@ -9,7 +9,8 @@ statements (executemany; inserts as multi-row VALUES where the driver allows):
   3. call updates, merged per call in order, UPDATE ... WHERE uuid = :uuid;
   4. call events (a call's "created" event first), in the batch's order;
   5. agent state changes; callback requests, then their progress;
-     recordings started, then finished; queue members and agent presence
+     recordings started, then finished (the file hashed here, in the writer's
+     thread); queue members and agent presence
      (the last op per row wins).
 
 Doing kind by kind gives the same result as doing the ops one by one in order,
@@ -26,6 +27,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 
 from callcenter.models import (AgentPresence, AgentStateChange, Call, CallbackRequest,
                                CallbackStatus, CallDirection, CallEvent, QueueMember, Recording)
+from callcenter.qa.storage import measure
 
 CALL, UPDATE, EVENT, AGENT_STATE = "call", "update", "event", "agent_state"
 CALLBACK, CALLBACK_PROGRESS = "callback", "callback_progress"
@@ -53,6 +55,18 @@ def _insert(connection: Any, table: Any):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(table)
+
+
+def _measured(op: dict[str, Any], notes: list[str]) -> bool:
+    """A closed recording's figures, read from its file once (kept in the op, so a batch
+    retried after an outage does not hash it again); False, with a note, if it is missing."""
+    if "sha256" not in op:
+        figures = measure(op.get("local") or op["path"], op.get("duration_ms"))
+        if figures is None:
+            notes.append(f"recording {op['path']} is missing on disk")
+            return False
+        op.update(figures)
+    return True
 
 
 def _by_keys(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
@@ -103,10 +117,11 @@ class SqlApplier:
             self._callback_progress(connection, op, notes)
         if kinds[RECORDING]:
             self._insert_recordings(connection, kinds[RECORDING], notes)
-        if kinds[RECORDING_DONE]:
+        done = [op for op in kinds[RECORDING_DONE] if _measured(op, notes)]
+        if done:
             connection.execute(_update_recording, [
                 {"b_path": op["path"], "size_bytes": op["size_bytes"], "sha256": op["sha256"],
-                 "duration_ms": op["duration_ms"]} for op in kinds[RECORDING_DONE]])
+                 "duration_ms": op["duration_ms"]} for op in done])
         if kinds[RECORDING_MASKED]:
             connection.execute(_update_recording, [
                 {"b_path": op["path"], "masked_spans": op["masked_spans"]}

@@ -9,7 +9,9 @@ switch as ``recordings.switch_directory``, this machine as
 from __future__ import annotations
 
 import hashlib
+import wave
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 HASH_CHUNK = 1 << 20
 AUDIO_SUFFIXES = (".wav", ".mp3", ".ogg")
@@ -55,6 +57,27 @@ def sha256_of(path: str | Path) -> str:
         for chunk in iter(lambda: reader.read(HASH_CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def measure(path: str | Path, duration_ms: int | None = None) -> dict[str, Any] | None:
+    """A closed recording's size, sha256 and duration (the WAV header's when not given);
+    None when the file is not there."""
+    file = Path(path)
+    try:
+        digest = sha256_of(file)
+        size = file.stat().st_size
+    except FileNotFoundError:
+        return None
+    duration = duration_ms if duration_ms is not None else _wav_duration_ms(file)
+    return {"size_bytes": size, "sha256": digest, "duration_ms": duration}
+
+
+def _wav_duration_ms(file: Path) -> int | None:
+    try:
+        with wave.open(str(file)) as reader:
+            return int(reader.getnframes() * 1000 / reader.getframerate())
+    except (wave.Error, EOFError, ZeroDivisionError):
+        return None
 
 
 def sha256_off_loop(path: str | Path) -> str:
