@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import gevent
 
@@ -22,7 +22,7 @@ from callcenter.live.bus import EventBus
 from callcenter.live.calllog import CallLog
 from callcenter.live.inbound import QueueRequest
 from callcenter.live.phones import UNREACHABLE, PhoneBook
-from callcenter.live.presence import call_record
+from callcenter.live.presence import AnsweredRecords, call_record
 from callcenter.live.recordings import RecordingStore
 from callcenter.live.states import agent_event, live_call
 from callcenter.live.waiting import WaitingCallerActions
@@ -121,10 +121,10 @@ class ActionRunner(WaitingCallerActions):
         touched, self._touched = self._touched, set()
         return touched
 
-    def answered_records(self) -> dict[str, dict[str, Any]]:
-        """Call id -> the core's record of each answered call (for the saved picture)."""
-        return {call_id: s.acd_record for call_id, s in self.calls.items()
-                if s.acd_record is not None and s.leg is not None and s.leg.answered}
+    def answered_records(self) -> Mapping[str, dict[str, Any]]:
+        """Call id -> the core's record of each answered call (for the saved picture): a
+        view, so a save that names a few agents looks up their calls, not every call."""
+        return AnsweredRecords(self.calls)
 
     # --- the dispatch table ----------------------------------------------------------
     def execute(self, action: act.Action) -> None:

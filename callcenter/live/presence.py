@@ -13,7 +13,7 @@ import logging
 from dataclasses import fields
 from operator import attrgetter
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -203,3 +203,27 @@ def _presence_row(agent_id: int, details: dict[str, Any]) -> dict[str, Any]:
     return {"agent_id": agent_id, "state": details["state"], "reason": details.get("not_ready_reason"),
             "since": _at(details["state_since"]), "call_uuid": details.get("call_id"),
             "missed_in_a_row": details.get("missed_in_row", 0), "details": details}
+
+
+class AnsweredRecords(Mapping[str, dict[str, Any]]):
+    """The ACD record of each answered call among ``calls`` (call id -> state)."""
+
+    def __init__(self, calls: Mapping[str, Any]) -> None:
+        self.calls = calls
+
+    @staticmethod
+    def _record(state: Any) -> dict[str, Any] | None:
+        answered = state.acd_record is not None and state.leg is not None and state.leg.answered
+        return state.acd_record if answered else None
+
+    def __getitem__(self, call_id: str) -> dict[str, Any]:
+        record = self._record(self.calls[call_id])
+        if record is None:
+            raise KeyError(call_id)
+        return record
+
+    def __iter__(self) -> Iterator[str]:
+        return (call_id for call_id, state in list(self.calls.items()) if self._record(state) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
