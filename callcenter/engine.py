@@ -305,7 +305,7 @@ class Engine:
                     self.phones.offline(event.extension, at, "expired" if event.expired else "unregistered")
                     self.shell.phone(event.extension, False)
                 elif isinstance(event, RecordingStopped):
-                    gevent.spawn(self.recordings.finished, event.path)
+                    self.recordings.finished(event.path)  # queues its figures: never waits
             except Exception:
                 log.exception("handling %s failed", type(event).__name__)
 
