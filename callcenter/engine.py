@@ -88,6 +88,7 @@ class Engine:
         from callcenter.live.inbound import InboundCalls
         from callcenter.live.phones import PhoneBook
         from callcenter.live.presence import PresenceStore
+        from callcenter.live.registrations import Registrations
         from callcenter.live.recordings import RecordingStore
         from callcenter.models import Skill
 
@@ -115,7 +116,10 @@ class Engine:
         self.acd_config = load_queues(config.acd.queues_file, known_skills=skills or None)
         self.runner = ActionRunner(self.switch, self.calllog, self.recordings, self.agents, self.bus,
                                    Announcer(self.switch, self.flows, self.prompts))
-        self.runner.phones = self.phones = PhoneBook(on_change=self._phone_changed)
+        self.runner.phones = self.phones = PhoneBook(
+            on_change=lambda extension, status: self.registrations.phone_changed(extension, status))
+        self.registrations = Registrations(self.switch, self.agents, self.phones, self.bus,
+                                           lambda: self.shell)
         self.presence = PresenceStore(sessions, self.agents, writer=self.calllog)
         hooks = HookRunner(sessions, waiting_callers=lambda need: sum(
             call.queue == need for call in self.shell.core.waiting()))  # the live ACD, not the database
@@ -129,7 +133,6 @@ class Engine:
         self.ticket_timers = None
         self.live = None
         self.roster = None
-        self._absent: set[str] = set()  # extensions the last registration check did not find
         self._lag = 0.0  # seconds between the switch raising the last event and its handling
         self._greenlets: list[gevent.Greenlet] = []
         services.switch_state = lambda: self.connection.state
@@ -164,7 +167,7 @@ class Engine:
             self.shell.channel_hung_up(call_id, "ENGINE_RESTART_LOST")
         for channel in recovered.orphans:
             self._adopt(channel)
-        self._sync_registrations()
+        self.registrations.sync()
         self._greenlets = [gevent.spawn(self._dispatch), gevent.spawn(self._reload_flows),
                            gevent.spawn(self._reconcile_forever)]
         from callcenter.live.ticket_timers import build_ticket_timers
@@ -197,7 +200,7 @@ class Engine:
                                   gevent.get_hub().threadpool.apply) \
             if folder else None  # an absolute folder stays as it is under `/`
         self.roster = RosterWatch(self.agents, self.shell.submit_nowait, lambda: self.shell.core,
-                                  self._sync_registrations, directory)
+                                  self.registrations.sync, directory)
         self.services.extras["agents_changed"] = self.roster.poke
         self.roster.start()
 
@@ -208,7 +211,7 @@ class Engine:
         self.availability.switch_connected()
         if self.shell is not None:  # a reconnect: the switch may have changed meanwhile
             self.adopt_orphans()
-            self._sync_registrations()
+            self.registrations.sync()
             self.reconcile()
 
     def adopt_orphans(self) -> int:
@@ -326,62 +329,6 @@ class Engine:
             self.inbound.take(info.uuid, info.caller_number,
                               variables.get("cc_hotline") or info.destination)
 
-    def _sync_registrations(self) -> None:
-        from callcenter.esl import SwitchError
-        try:
-            listing = {r.extension: r for r in self.switch.registrations()}
-        except SwitchError as error:
-            log.warning("could not read registrations: %s", error)
-            return
-        registered = set(listing)
-        for card in self.agents.call_takers():
-            listed = listing.get(card.extension)
-            if listed is not None:
-                self.phones.registered(card.extension, None, contact=listed.contact, fresh=False)
-            else:
-                self.phones.offline(card.extension, None, "unregistered")
-            self.shell.phone(card.extension, listed is not None and not self.phones.unreachable(card.extension))
-        self._absent = {c.extension for c in self.agents.call_takers()} - registered
-
-    def _repair_registrations(self) -> None:
-        """Periodic: a phone the engine thinks registered but the switch has not listed
-        twice in a row is marked unregistered (once could be the switch's table lagging
-        its events); a listed phone the engine thinks absent is marked registered."""
-        from acd.errors import UnknownAgent
-        from callcenter.esl import SwitchError
-        try:
-            registered = {r.extension for r in self.switch.registrations()}
-        except SwitchError as error:
-            log.warning("registration check skipped: %s", error)
-            return
-        absent = set()
-        for card in self.agents.call_takers():
-            try:
-                known = self.shell.core.agent(card.login).phone_registered
-            except UnknownAgent:
-                known = None
-            listed = card.extension in registered
-            if not listed:
-                absent.add(card.extension)
-            if listed and known is not True and not self.phones.unreachable(card.extension):
-                log.info("reconciliation: %s's phone %s is registered", card.login, card.extension)
-                self.phones.registered(card.extension, None, fresh=False)
-                self.shell.phone(card.extension, True)
-            elif not listed and known and card.extension in self._absent:
-                log.warning("reconciliation: %s's phone %s is no longer registered",
-                            card.login, card.extension)
-                self.phones.offline(card.extension, None, "expired")
-                self.shell.phone(card.extension, False)
-        self._absent = absent
-
-    def _phone_changed(self, extension: str, status) -> None:
-        from callcenter.live.states import phone_event
-        from web.ports import LiveEvent
-        card = self.agents.by_extension(extension)
-        if card is not None:
-            self.bus.publish(phone_event(card.id, status))
-            self.bus.publish(LiveEvent("floor_changed"))
-
     def _reload_flows(self) -> None:
         while True:
             gevent.sleep(FLOW_RELOAD_SECONDS)
@@ -394,7 +341,7 @@ class Engine:
         while True:
             gevent.sleep(RECONCILE_SECONDS)
             self.reconcile()
-            self._repair_registrations()
+            self.registrations.repair()
 
     def _exists(self, uuid: str) -> bool:
         from callcenter.esl import SwitchError

@@ -14,13 +14,13 @@ def test_a_phone_the_engine_wrongly_thinks_unregistered_is_repaired(hotline):
     hotline.engine.shell.phone(agent.sip_extension, False)  # as if a stale event had arrived
     hotline.wait(lambda: _registered(hotline, "agent08") is False, 5, "the flag never dropped")
 
-    hotline.engine._repair_registrations()
+    hotline.engine.registrations.repair()
     hotline.wait(lambda: _registered(hotline, "agent08") is True, 5, "the phone was not repaired")
 
 
 def test_a_phone_gone_without_an_event_is_marked_unregistered_after_two_checks(hotline):
     agent = hotline.agent_ready("agent08")
-    hotline.engine._repair_registrations()
+    hotline.engine.registrations.repair()
     listen = hotline.engine.connection.on_event
     hotline.engine.connection.on_event = lambda event: None  # the unregistration event is lost
     try:
@@ -29,10 +29,10 @@ def test_a_phone_gone_without_an_event_is_marked_unregistered_after_two_checks(h
     finally:
         hotline.engine.connection.on_event = listen
 
-    hotline.engine._repair_registrations()
+    hotline.engine.registrations.repair()
     hotline.engine.shell.submit(lambda now: [])  # every input queued before this one is applied
     assert _registered(hotline, "agent08") is True, "one missing listing must not be trusted yet"
-    hotline.engine._repair_registrations()
+    hotline.engine.registrations.repair()
     hotline.wait(lambda: _registered(hotline, "agent08") is False, 5, "the phone is still believed up")
 
 
@@ -69,7 +69,7 @@ def test_a_phone_that_died_without_unregistering_does_not_cost_the_agent_missed_
     hotline.wait(lambda: (_phone(hotline, agent).reason == "unreachable"), 10, "the dead phone was not noticed")
     assert hotline.state_of("agent08") == "ready", "a dead phone made the agent not ready (missed calls)"
     assert uuid in hotline.waiting()
-    hotline.engine._repair_registrations()  # the switch still lists it: not believed
+    hotline.engine.registrations.repair()  # the switch still lists it: not believed
     hotline.engine.shell.submit(lambda now: [])
     assert not _registered(hotline, "agent08")
 
