@@ -74,8 +74,8 @@ def _team_arg() -> str | None:
     if team == NO_TEAM_ARG:
         return NO_TEAM
     with services().db_engine.connect() as connection:
-        _, names = load_teams(connection)
-    if team not in names:
+        team_names = load_teams(connection)[1]
+    if team not in team_names:
         raise reporting.BadPeriod("team", _("no such team"))
     return team
 
@@ -99,7 +99,7 @@ def index():
                                no_team_arg=NO_TEAM_ARG), 400
     with services().db_engine.connect() as connection:
         campaigns = campaign_names(connection)
-        _, teams = load_teams(connection)
+        teams = load_teams(connection)[1]
     return render_template("reports.html", report=report, error=None, names=display_names(),
                            zone=s.zone, args=request.args, chart=chart(report, s),
                            agent_names=_agent_names(), drill=_drill_args, campaign_names=campaigns,
