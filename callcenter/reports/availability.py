@@ -138,5 +138,25 @@ def timeline(records: Iterable[Record], start: datetime, end: datetime, now: dat
     return sorted(ups + figure.down, key=lambda span: span.start)
 
 
+def redundant_heartbeats(rows: Iterable[tuple[int, Record]]) -> list[int]:
+    """The ids of heartbeats no figure needs, from (id, record) rows in the log's order
+    (time, then id). A heartbeat only moves its run's "last seen" time, which counts when
+    the run's records end (a crash, or a silent run); so a heartbeat followed by another
+    record of the same run changes nothing and can go. The first record and each run's
+    last one stay. Removing every id returned at once is safe too: each removed heartbeat
+    is still followed by a record of its run (the kept record its chain leads to)."""
+    out: list[int] = []
+    previous: tuple[int, Record] | None = None
+    first = True
+    for row in rows:
+        if previous is not None:
+            prev_id, prev = previous
+            if not first and prev.kind == HEARTBEAT and prev.run == row[1].run:
+                out.append(prev_id)
+            first = False
+        previous = row
+    return out
+
+
 def _overlap(a: datetime, b: datetime, start: datetime, end: datetime) -> float:
     return max(0.0, (min(b, end) - max(a, start)).total_seconds())
