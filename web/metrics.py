@@ -83,7 +83,8 @@ class CallCenterCollector:
                                 value=today.rate)
         yield GaugeMetricFamily("callcenter_availability_today_down_seconds",
                                 "Time down in the center's day so far (engine stopped or crashed, "
-                                "switch not connected)", value=today.measured_seconds - today.up_seconds)
+                                "switch not connected)",
+                                value=sum((span.end - span.start).total_seconds() for span in today.down))
     def _switch(self) -> Iterator[Any]:
         state = self.services.switch_state()
         connected = GaugeMetricFamily("callcenter_switch_connected",
