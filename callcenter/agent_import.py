@@ -15,7 +15,8 @@ Columns (header row required; order free): ``login`` and ``name`` always;
 ``extension``, ``role`` (agent, supervisor, qa, admin), ``password``,
 ``sip_password`` (the phone's, never the console password: without it the phone has
 no SIP password until an admin sets or generates one in the console),
-``skills`` (``billing:9;general:5``), ``language``, ``active`` (yes / no).
+``skills`` (``billing:9;general:5``), ``language``, ``active`` (yes / no),
+``team`` (a team's key, created in the console).
 An empty cell keeps an existing agent's value, except ``skills``: when the
 column is there, the cell is the agent's whole skill set (empty: none).
 """
@@ -34,13 +35,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from callcenter.freeswitch.directory import EXTENSION
-from callcenter.models import Agent, AgentSkill, Role, Skill
+from callcenter.models import Agent, AgentSkill, Role, Skill, Team
 from callcenter.security import hash_password, sip_a1_hash
 from callcenter.seed import SIP_REALM
 from web.staff import LANGUAGES, LOGIN
 
 COLUMNS = ("login", "name", "extension", "role", "password", "sip_password", "skills",
-           "language", "active")
+           "language", "active", "team")
 REQUIRED_COLUMNS = ("login", "name")
 MIN_PASSWORD = 8  # callcenter.security.hash_password's rule
 SKILL_ITEM = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*:\s*(\S+)\s*$")
@@ -68,6 +69,7 @@ class Roster:
     """What the database holds, as far as the rules need it."""
     agents: Mapping[str, KnownAgent]      # by login
     skills: frozenset[str]
+    teams: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class AgentRow:
     skills: Mapping[str, int] | None = None
     language: str | None = None
     active: bool | None = None
+    team: str | None = None
     exists: bool = False
     invalid: frozenset[str] = frozenset()   # fields with a problem: left out of the checks across rows
 
@@ -184,11 +187,12 @@ def _row(line: int, cells: Mapping[str, str], roster: Roster) -> tuple[AgentRow,
     language = _choice(value["language"].lower(), {code: code for code in LANGUAGES}, "language",
                        fail)
     active = _flag(value["active"], fail)
+    team = _choice(value["team"].lower(), {key: key for key in sorted(roster.teams)}, "team", fail)
     skills = None if "skills" not in cells else _skills(value["skills"], roster.skills, fail)
     password = cells.get("password") or None
     sip_password = cells.get("sip_password") or None
     row = AgentRow(line, login, name, extension, role, password, sip_password, skills, language,
-                   active, exists=known is not None)
+                   active, team, exists=known is not None)
     problems += _password_problems(row, known)
     return replace(row, invalid=frozenset(problem.field for problem in problems)), problems
 
@@ -197,7 +201,7 @@ def _choice(text: str, allowed: Mapping[str, object], name: str, fail: Callable)
     if not text:
         return None
     if text not in allowed:
-        fail(name, f"{text!r} is not one of " + ", ".join(allowed))
+        fail(name, f"{text!r} is not one of " + (", ".join(allowed) or "(none yet)"))
         return None
     return allowed[text]
 
@@ -301,7 +305,8 @@ def _across_rows(rows: list[AgentRow], roster: Roster) -> list[Problem]:
 def load_roster(session: Session) -> Roster:
     agents = {login: KnownAgent(extension, bool(a1)) for login, extension, a1 in
               session.execute(select(Agent.login, Agent.sip_extension, Agent.sip_a1_hash))}
-    return Roster(agents, frozenset(session.scalars(select(Skill.name))))
+    return Roster(agents, frozenset(session.scalars(select(Skill.name))),
+                  frozenset(session.scalars(select(Team.key))))
 
 
 # --- stage 2: hashing ------------------------------------------------------------------
@@ -348,6 +353,7 @@ def apply_rows(session: Session, rows: list[AgentRow], credentials: Mapping[str,
     agents = {agent.login: agent for agent in session.scalars(
         select(Agent).where(Agent.login.in_(logins)).options(selectinload(Agent.skills)))}
     skills = {skill.name: skill for skill in session.scalars(select(Skill))}
+    teams = {team.key: team for team in session.scalars(select(Team))}
     _free_moving_extensions(session, rows, agents)
     for row in rows:
         agent = agents.get(row.login)
@@ -355,6 +361,8 @@ def apply_rows(session: Session, rows: list[AgentRow], credentials: Mapping[str,
             agent = Agent(login=row.login, display_name=row.name, role=Role.AGENT, active=True)
             session.add(agent)
         _update(agent, row, credentials[row.login], skills)
+        if row.team is not None:
+            agent.team = teams[row.team]
 
 
 def _free_moving_extensions(session: Session, rows: list[AgentRow], agents: dict[str, Agent]) -> None:

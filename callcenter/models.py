@@ -110,6 +110,7 @@ class Role(str, enum.Enum):
     QA = "qa"
     ADMIN = "admin"
     BACKOFFICE = "backoffice"  # works dispatched tickets (业务处理后台)
+    WALLBOARD = "wallboard"  # a kiosk screen: the wallboard and nothing else
 
 
 class CallDirection(str, enum.Enum):
@@ -259,6 +260,15 @@ class Payment(Base):
 
 # --- agents, skills, queues --------------------------------------------
 
+class Team(Base):
+    """A team of agents (班组) under one lead: reports add up its agents' figures."""
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[Name]
+
+
 class Agent(Base):
     __tablename__ = "agents"
 
@@ -278,7 +288,9 @@ class Agent(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[Timestamp | None]
     created_at: Mapped[Created]
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
 
+    team: Mapped[Team | None] = relationship()
     skills: Mapped[list[AgentSkill]] = relationship(back_populates="agent",
                                                     cascade="all, delete-orphan")
 

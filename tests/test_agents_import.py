@@ -245,3 +245,37 @@ def test_rows_must_be_checked_before_they_are_written():
     row = AgentRow(2, "ann", "Ann", "2001", password="longenough1", sip_password="phone-pass-1")
     credentials = hash_credentials([row], ROSTER, workers=1)
     assert credentials["ann"].a1_hash == sip_a1_hash("2001", "callcenter", "phone-pass-1")
+
+
+TEAMS = Roster(ROSTER.agents, ROSTER.skills, frozenset({"desk_a", "desk_b"}))
+
+
+@pytest.mark.parametrize("cell, problem", [
+    ("desk_a", None),
+    ("DESK_B", None),  # keys are lower case; the cell is read so
+    ("", None),  # empty: keep the agent's team
+    ("desk_z", (3, "team", "'desk_z' is not one of desk_a, desk_b")),
+])
+def test_the_team_column_names_a_known_team(cell, problem):
+    text = ("login,name,extension,password,team\n"
+            "ann,Ann,2001,longenough1,desk_a\n"
+            f"bob,Bob,2002,longenough1,{cell}\n")
+    found = [(p.line, p.field, p.reason) for p in parse_roster(text, TEAMS).problems]
+    assert found == ([] if problem is None else [problem])
+
+
+def test_a_team_column_without_teams_says_there_are_none():
+    text = "login,name,extension,password,team\nann,Ann,2001,longenough1,desk_a\n"
+    assert problems(text) == [(2, "team", "'desk_a' is not one of (none yet)")]
+
+
+def test_import_puts_agents_in_teams_and_an_empty_cell_keeps_it(staffed):
+    from callcenter.models import Team
+    with transaction(staffed) as session:
+        session.add_all([Team(key="desk_a", display_name="一组"), Team(key="desk_b", display_name="二组")])
+    _import(staffed, "login,name,extension,password,sip_password,team\n"
+                     "ann,Ann,2001,longenough1,phone-secret-1,desk_a\nagent01,Wang Fang,,,,desk_b\n")
+    _import(staffed, "login,name,team\nann,Ann Lee,\n")
+    with staffed() as session:
+        assert {a.login: a.team.key if a.team else None for a in session.scalars(select(Agent))} \
+            == {"ann": "desk_a", "agent01": "desk_b", "agent02": None}

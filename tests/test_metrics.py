@@ -84,3 +84,73 @@ def _serve_on_a_free_port(services):
     sections = {**config.sections, "metrics": Section("metrics", {"bind": "127.0.0.1", "port": 0})}
     services.config = replace(config, sections=sections)
     return serve_metrics(services)
+
+
+def _histogram(text: str, name: str) -> dict:
+    family = next(f for f in text_string_to_metric_families(text) if f.name == name)
+    assert family.type == "histogram"
+    return {(s.name, s.labels.get("le")): s.value for s in family.samples}
+
+
+def test_the_log_writes_batch_latency_histogram_counts_each_committed_batch(
+        web_services, sessions, tmp_path, fake_live):
+    from callcenter.live.calllog import CallLog
+    from callcenter.models import CallDirection
+    calllog = CallLog(sessions, tmp_path / "data")
+    try:
+        for n in range(3):  # three batches: each flush writes what is queued in one transaction
+            calllog.start(f"w{n}", CallDirection.INBOUND, "13800000001", "10000")
+            calllog.event(f"w{n}", "ivr_node", {"n": n})
+            assert calllog.flush()
+        web_services.switch_state = lambda: "connected"
+        web_services.lag = lambda: {"call_log": calllog.backlog()}
+        server = _serve_on_a_free_port(web_services)
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/metrics",
+                                        timeout=5) as reply:
+                text = reply.read().decode()
+        finally:
+            server.stop()
+    finally:
+        calllog.close()
+    samples = _histogram(text, "callcenter_db_write_seconds")
+    assert samples[("callcenter_db_write_seconds_count", None)] == 3
+    assert samples[("callcenter_db_write_seconds_bucket", "+Inf")] == 3
+    assert 0 < samples[("callcenter_db_write_seconds_sum", None)] < 10
+    buckets = sorted((float(le), v) for (name, le), v in samples.items()
+                     if name.endswith("_bucket") and le != "+Inf")
+    assert [v for _, v in buckets] == sorted(v for _, v in buckets)  # cumulative
+
+
+def test_a_scrape_gives_todays_system_availability_from_the_engines_log(
+        web_services, sessions, fake_live):
+    from callcenter.models import AvailabilityRecord
+    t = now()  # the fake engine's pinned clock (11:00 in Shanghai when the suite starts)
+    rows = [(-3600, "engine_started"), (-3590, "switch_connected"), (-1800, "switch_lost"),
+            (-1740, "switch_connected")] + [(s, "heartbeat") for s in range(-3540, 0, 60)]
+    with sessions() as db:
+        db.add_all(AvailabilityRecord(at=t + timedelta(seconds=s), kind=kind, run="run-1")
+                   for s, kind in rows)
+        db.commit()
+    web_services.switch_state = lambda: "connected"
+    web_services.lag = lambda: {}
+    server = _serve_on_a_free_port(web_services)
+    try:
+        samples = scrape(server)
+    finally:
+        server.stop()
+    # down: 10 s before the first connection, 60 s with the switch lost; measured from 10:00
+    assert samples[("callcenter_availability_today_down_seconds", ())] == 70.0
+    measured = 3600 + (now() - t).total_seconds()
+    assert abs(samples[("callcenter_availability_today_ratio", ())] - (1 - 70 / measured)) < 1e-3
+
+
+def test_no_availability_log_is_no_sample_not_zero(web_services, fake_live):
+    web_services.switch_state = lambda: "connected"
+    web_services.lag = lambda: {}
+    server = _serve_on_a_free_port(web_services)
+    try:
+        samples = scrape(server)
+    finally:
+        server.stop()
+    assert not [key for key in samples if key[0].startswith("callcenter_availability")]

@@ -139,3 +139,22 @@ def test_survey_score_is_1_to_5(sessions):
     with pytest.raises(IntegrityError):
         with transaction(sessions) as session:
             session.add(Call(uuid="u-4", direction=CallDirection.INBOUND, survey_score=6))
+
+
+def test_the_teams_migration_goes_down_and_up_again(db_engine, sessions):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from callcenter.models import Agent, Team
+    with sessions() as session:
+        session.add(Agent(login="a1", display_name="A", password_hash="x",
+                          team=Team(key="desk_a", display_name="一组")))
+        session.commit()
+    config = db.alembic_config(db_engine)
+    command.downgrade(config, "0011")
+    inspector = inspect(db_engine)
+    assert "teams" not in inspector.get_table_names()
+    assert "team_id" not in {c["name"] for c in inspector.get_columns("agents")}
+    db.upgrade(db_engine)
+    with sessions() as session:
+        assert session.scalar(select(Agent).where(Agent.login == "a1")).team is None

@@ -115,3 +115,40 @@ def test_the_wallboard_shows_an_alert_when_the_clock_passes_the_wait_limit(serve
     assert "waited 75 s" in alert.inner_text()
     assert page.locator('section[data-queue="billing"] b.longest.bad').inner_text() == "75 s"
     page.screenshot(path=shots / "wallboard.png", full_page=True)
+
+
+def test_a_lead_picks_a_team_and_follows_its_answered_calls(server, browser, shots, sessions,
+                                                             db_engine):
+    from sqlalchemy import select
+
+    from callcenter.db import transaction
+    from callcenter.models import Agent, Team
+    add_agent(sessions, "lead1", role=Role.SUPERVISOR, name="Ma Jun")
+    calls, changes = dayfile.read(DAY_FILE)
+    with db_engine.begin() as connection:
+        dayfile.store(connection, calls, changes)
+    with transaction(sessions) as db:
+        team = Team(key="desk_a", display_name="一组")
+        for hand in db.scalars(select(Agent).where(Agent.login.in_(["hand01", "hand02"]))):
+            hand.team = team
+    page = log_in(browser, server, "lead1")
+    page.click("#nav-reports")
+    page.fill("#from", "2026-11-16")
+    page.fill("#to", "2026-11-16")
+    page.select_option("#queue", "billing")
+    page.select_option("#team", "desk_a")
+    page.click("#show")
+    page.wait_for_selector("#team-table")
+    assert page.locator("#agent-table tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.agent)") == ["hand01", "hand02"]
+    row = page.locator('#team-table tr[data-team="desk_a"] td')
+    assert [row.nth(i).inner_text() for i in (0, 7, 8, 9, 10)] == \
+        ["一组", "5", "60.0%", "18.2 s", "156.0 s"]
+    page.screenshot(path=shots / "reports-team.png", full_page=True)
+    row.nth(7).locator("a").click()
+    page.wait_for_selector("#drill-table")
+    assert page.locator("#drill-table tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.call)") == ["A1", "A2", "A3", "A4", "A8"]
+    page.click("#back")
+    page.wait_for_selector("#team-table")
+    assert page.locator("#team").input_value() == "desk_a"

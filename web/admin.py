@@ -31,8 +31,9 @@ def _render(agent: dict[str, Any] | None, form: dict[str, Any] | None = None,
             error: FormError | None = None, status: int = 200):
     with sessions()() as db:
         skills = staff.skill_names(db)
+        teams = staff.teams(db)
     return render_template("agent_form.html", agent=agent, form=form or agent or {},
-                           skills=skills, roles=[r.value for r in Role],
+                           skills=skills, teams=teams, roles=[r.value for r in Role],
                            languages=staff.LANGUAGES, error=error), status
 
 
@@ -42,7 +43,8 @@ def agents():
     with sessions()() as db:
         rows = [staff.agent_dict(a) for a in db.scalars(select(Agent).order_by(Agent.login))]
         skills = staff.skill_names(db)
-    return render_template("agents.html", agents=rows, skills=skills)
+        teams = staff.teams(db)
+    return render_template("agents.html", agents=rows, skills=skills, teams=teams)
 
 
 @bp.post("/skills")
@@ -58,6 +60,22 @@ def skill_new():
                 message=exc.message), "error")
         return redirect(url_for("admin.agents", skill_name=request.form.get("name", "")))
     flash(_("Skill %(name)s created.", name=name), "ok")
+    return redirect(url_for("admin.agents"))
+
+
+@bp.post("/teams")
+@requires(*ADMIN_ROLES)
+def team_new():
+    try:
+        with transaction(sessions()) as db:
+            team = staff.create_team(db, request.form)
+            audit(db, "team_create", "team", team.id, {"key": team.key, "name": team.display_name})
+            key = team.key
+    except FormError as exc:
+        flash(_("Team not created: %(field)s — %(message)s", field=exc.field,
+                message=exc.message), "error")
+        return redirect(url_for("admin.agents"))
+    flash(_("Team %(key)s created.", key=key), "ok")
     return redirect(url_for("admin.agents"))
 
 

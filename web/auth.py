@@ -27,7 +27,9 @@ LOCK_MINUTES = 5
 DESK_ROLES = (Role.AGENT, Role.SUPERVISOR)
 FLOOR_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 ADMIN_ROLES = (Role.ADMIN,)
-ALL_ROLES = tuple(Role)
+KIOSK_ROLES = (Role.WALLBOARD,)  # a wall screen's login: the wallboard and nothing else
+ALL_ROLES = tuple(role for role in Role if role not in KIOSK_ROLES)  # every console user
+EVERY_ROLE = tuple(Role)  # the session itself: home, log out, language
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ def audit(db, action: str, object_type: str, object_id: Any = None,
 
 
 def home_for(user: User) -> str:
+    if user.role in KIOSK_ROLES:
+        return url_for("wallboard.wallboard")
     if user.role in FLOOR_ROLES:
         return url_for("floor.board")
     if user.role in DESK_ROLES:
@@ -104,7 +108,7 @@ def home_for(user: User) -> str:
 
 
 @bp.get("/")
-@requires(*ALL_ROLES)
+@requires(*EVERY_ROLE)
 def index():
     return redirect(home_for(current_user()))
 
@@ -171,14 +175,14 @@ def _dummy_hash() -> str:
 
 
 @bp.post("/logout")
-@requires(*ALL_ROLES)
+@requires(*EVERY_ROLE)
 def logout():
     session.clear()
     return redirect(url_for("auth.login"))
 
 
 @bp.post("/language")
-@requires(*ALL_ROLES)
+@requires(*EVERY_ROLE)
 def language():
     choice = request.form.get("language", "")
     if choice in current_app.config["LANGUAGES"]:

@@ -58,7 +58,33 @@ class CallCenterCollector:
         if snapshot is not None:
             yield from self._floor(snapshot)
         yield from self._interval(now)
+        yield from self._availability(now)
 
+    def _availability(self, now: datetime) -> Iterator[Any]:
+        """系统可用率 of the center's day so far, from the engine's own log."""
+        from zoneinfo import ZoneInfo
+
+        from callcenter.reports.availability import STALE, availability
+        from callcenter.reports.intervals import day_start
+        from callcenter.reports.store import load_availability
+        try:
+            zone = ZoneInfo(self.services.config.general.timezone)
+            start = day_start(now.astimezone(zone).date(), zone)
+            with self.services.db_engine.connect() as connection:
+                records = load_availability(connection, start)
+            today = availability(records, start, now, now, STALE)
+        except Exception as error:  # a scrape reports what it can; the log says why not
+            log.warning("availability for /metrics failed: %s", error)
+            return
+        if today.rate is None:  # no data is no sample, not 0
+            return
+        yield GaugeMetricFamily("callcenter_availability_today_ratio",
+                                "System availability (系统可用率) of the center's day so far: up / measured",
+                                value=today.rate)
+        yield GaugeMetricFamily("callcenter_availability_today_down_seconds",
+                                "Time down in the center's day so far (engine stopped or crashed, "
+                                "switch not connected)",
+                                value=sum((span.end - span.start).total_seconds() for span in today.down))
     def _switch(self) -> Iterator[Any]:
         state = self.services.switch_state()
         connected = GaugeMetricFamily("callcenter_switch_connected",
@@ -88,6 +114,11 @@ class CallCenterCollector:
         for key, (name, text) in CALL_LOG_COUNTERS.items():
             if key in backlog:
                 yield CounterMetricFamily(name, text, value=float(backlog[key]))
+        if "write_seconds" in backlog:
+            yield HistogramMetricFamily(
+                "callcenter_db_write_seconds",
+                "Time to write one batch of the log's write-behind queue to the database (committed)",
+                buckets=backlog["write_seconds"]["buckets"], sum_value=backlog["write_seconds"]["sum"])
 
     def _floor(self, snapshot: Any) -> Iterator[Any]:
         waiting = GaugeMetricFamily("callcenter_queue_waiting_calls", "Callers waiting",

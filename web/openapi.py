@@ -113,14 +113,15 @@ def spec() -> dict[str, Any]:
                             "as sip_password", ADMIN, {
                     "login": S, "password": S, "display_name": S, "role": S,
                     "sip_extension": S, "sip_password": S, "generate_sip_password": B,
-                    "language": S, "active": B,
+                    "language": S, "active": B, "team": S,
                     "skills": {"type": "object", "additionalProperties": I}}, ok="201")},
             "/api/v1/skills": {"post": _op("Create a skill (audited)", ADMIN,
                                            {"name": S, "description": S}, ok="201")},
             "/api/v1/agents/{agent_id}": {"patch": _op(
-                "Change an agent: name, role, levels (0 removes), deactivate (audited)", ADMIN,
+                "Change an agent: name, role, team (a team's key; empty: none), levels (0 "
+                "removes), deactivate (audited)", ADMIN,
                 {"display_name": S, "role": S, "sip_extension": S, "language": S,
-                 "active": B, "password": S, "sip_password": S, "generate_sip_password": B,
+                 "active": B, "team": S, "password": S, "sip_password": S, "generate_sip_password": B,
                  "skills": {"type": "object", "additionalProperties": I}},
                 params=("agent_id",))},
             "/api/v1/agents/{agent_id}/sip-password": {"post": _op(

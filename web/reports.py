@@ -4,8 +4,6 @@ Everything is computed from the log (callcenter.reports); definitions in
 docs/indicators.md."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -16,11 +14,18 @@ from callcenter.db import transaction
 from callcenter.reports import report as reporting
 from callcenter.reports.current import limits_of, queue_configs, targets_of
 from callcenter.reports.intervals import DAY
-from callcenter.reports.store import Settings, calls_by_uuid, campaign_names
+from callcenter.reports.store import Settings, calls_by_uuid, campaign_names, load_teams
+from callcenter.reports.teams import NO_TEAM, members
 from web.auth import FLOOR_ROLES, audit, requires, services, sessions
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+KEPT_ARGS = ("from", "to", "interval", "queue", "team")  # what a drill-down and its way back keep
+NO_TEAM_ARG = "_none"  # the team filter's value for agents without a team (no key starts with _)
+
+
+def kept_args() -> dict[str, str]:
+    return {k: v for k, v in request.args.items() if k in KEPT_ARGS}
 
 
 def settings() -> Settings:
@@ -59,7 +64,20 @@ def query_from_args(s: Settings) -> reporting.Query:
         minutes = str(DAY)
     if not minutes.isdigit():
         raise reporting.BadPeriod("interval", _("15, 30 or 60 minutes, or day"))
-    return reporting.Query(first, last, queue, int(minutes)).check()
+    return reporting.Query(first, last, queue, int(minutes), team=_team_arg()).check()
+
+
+def _team_arg() -> str | None:
+    team = request.args.get("team") or None
+    if team is None:
+        return None
+    if team == NO_TEAM_ARG:
+        return NO_TEAM
+    with services().db_engine.connect() as connection:
+        team_names = load_teams(connection)[1]
+    if team not in team_names:
+        raise reporting.BadPeriod("team", _("no such team"))
+    return team
 
 
 def _build(s: Settings):
@@ -77,12 +95,15 @@ def index():
         report = _build(s)
     except reporting.BadPeriod as error:
         return render_template("reports.html", report=None, error=error, names=display_names(),
-                               zone=s.zone, args=request.args, chart=None), 400
+                               zone=s.zone, args=request.args, chart=None, teams={},
+                               no_team_arg=NO_TEAM_ARG), 400
     with services().db_engine.connect() as connection:
         campaigns = campaign_names(connection)
+        teams = load_teams(connection)[1]
     return render_template("reports.html", report=report, error=None, names=display_names(),
                            zone=s.zone, args=request.args, chart=chart(report, s),
-                           agent_names=_agent_names(), drill=_drill_args, campaign_names=campaigns)
+                           agent_names=_agent_names(), drill=_drill_args, campaign_names=campaigns,
+                           teams=teams, no_team_arg=NO_TEAM_ARG, team_drill=_team_drill_args)
 
 
 def chart(report: reporting.Report, s: Settings) -> dict[str, Any]:
@@ -112,8 +133,14 @@ def chart(report: reporting.Report, s: Settings) -> dict[str, Any]:
             "target_y": top + usable - target * usable, "every": max(len(rows) // 12, 1)}
 
 
+def _team_drill_args(team: str, figure: str) -> dict[str, Any]:
+    """A team figure's calls: the visits the team's agents answered."""
+    args = {k: v for k, v in kept_args().items() if k != "team"}
+    return {**args, "team": NO_TEAM_ARG if team == NO_TEAM else team, "figure": figure}
+
+
 def _drill_args(start: datetime | None, queue: str | None, figure: str) -> dict[str, Any]:
-    args = {k: v for k, v in request.args.items() if k in ("from", "to", "interval", "queue")}
+    args = {k: v for k, v in kept_args().items() if k != "team"}
     if queue:
         args["queue"] = queue
     if start is not None:
@@ -138,8 +165,10 @@ def calls():
     try:
         report = _build(s)
         start = _interval_arg()
+        team = report.query.team
         visits = reporting.drill(report.visits, s.rules, report.query.minutes, s.zone, start,
-                                 report.query.queue, figure)
+                                 report.query.queue, figure,
+                                 None if team is None else members(report.team_of, team))
     except (reporting.BadPeriod, ValueError) as error:
         abort(400, description=str(error))
     with services().db_engine.connect() as connection:
@@ -148,12 +177,10 @@ def calls():
         audit(db, "report_drill_down", "report", figure,
               {"from": str(report.query.first), "to": str(report.query.last),
                "interval": start.isoformat() if start else None, "queue": report.query.queue,
-               "calls": len(visits)})
+               "team": report.query.team, "calls": len(visits)})
     return render_template("reports_calls.html", visits=visits, details=details, zone=s.zone,
                            names=display_names(), figure=figure, start=start, report=report,
-                           agent_names=_agent_names(),
-                           back=url_for("reports.index", **{k: v for k, v in request.args.items()
-                                                            if k in ("from", "to", "interval", "queue")}))
+                           agent_names=_agent_names(), back=url_for("reports.index", **kept_args()))
 
 
 @bp.get("/agent/<login>")
@@ -176,8 +203,7 @@ def agent_spans(login: str):
         abort(404, description=f"no agent {login}")
     return render_template("reports_agent.html", login=login, name=_agent_names().get(login, login),
                            spans=sorted(mine, key=lambda x: x.start), zone=s.zone, query=query,
-                           back=url_for("reports.index", **{k: v for k, v in request.args.items()
-                                                            if k in ("from", "to", "interval", "queue")}))
+                           back=url_for("reports.index", **kept_args()))
 
 
 def _interval_arg() -> datetime | None:
@@ -193,61 +219,36 @@ def _interval_arg() -> datetime | None:
     return when.astimezone(timezone.utc)
 
 
-def _headers() -> list[str]:
-    labels = {"interval": _("Interval"), "queue": _("Queue"), "offered": _("Offered"),
-              "answered": _("Answered"), "answered_in_limit": _("Answered within limit"),
-              "abandoned": _("Abandoned"), "short_abandoned": _("Short abandons"),
-              "no_answer_in_time": _("No answer in time (久叫不应)"), "callbacks": _("Callbacks"),
-              "transferred_in": _("Transferred in"), "service_level": _("Service level %"),
-              "over_limit_answer_rate": _("Over-limit answer rate % (应答逾限率)"),
-              "connection_rate": _("Connection rate % (接通率)"),
-              "abandon_rate": _("Abandon rate %"),
-              "abandon_rate_without_short": _("Abandon rate without short abandons %"),
-              "asa_seconds": _("ASA s"), "aht_seconds": _("AHT s")}
-    return [labels[key] for key, _label in reporting.EXPORT_COLUMNS]
-
-
 @bp.get("/export.<kind>")
 @requires(*FLOOR_ROLES)
 def export(kind: str):
+    """CSV: one table (``table``, default the service table), UTF-8 with BOM; XLSX: every
+    table, a sheet each."""
+    from web import reports_export
     if kind not in ("csv", "xlsx"):
         abort(404)
+    table = request.args.get("table", "service")
+    if table not in reports_export.TABLES:
+        abort(400, description="table: one of " + ", ".join(reports_export.TABLES))
     s = settings()
     try:
         report = _build(s)
     except reporting.BadPeriod as error:
         abort(400, description=str(error))
-    rows = reporting.export_rows(report, s.zone, display_names())
-    rows[-1][0] = _("Period total")
+    with services().db_engine.connect() as connection:
+        campaigns = campaign_names(connection)
+    tables = reports_export.tables_of(report, s.zone, display_names(), campaigns)
     name = f"service-{report.query.first}-{report.query.last}"
     with transaction(sessions()) as db:
         audit(db, "report_export", "report", kind, {"from": str(report.query.first),
-                                                   "to": str(report.query.last)})
+                                                   "to": str(report.query.last),
+                                                   "table": table if kind == "csv" else "all"})
     if kind == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(_headers())
-        writer.writerows([["" if v is None else v for v in row] for row in rows])
-        body = "\ufeff" + buffer.getvalue()  # the BOM: spreadsheet programs then read UTF-8
-        return Response(body, mimetype="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="{name}.csv"'})
-    return Response(_xlsx(rows, report), mimetype=XLSX, headers={
+        suffix = "" if table == "service" else f"-{table}"
+        return Response(reports_export.csv_text(table, tables[table]), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}{suffix}.csv"'})
+    return Response(reports_export.xlsx_bytes(tables), mimetype=XLSX, headers={
         "Content-Disposition": f'attachment; filename="{name}.xlsx"'})
 
 
-def _xlsx(rows: list[list[Any]], report: reporting.Report) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Service")[:31]
-    sheet.append(_headers())
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-    sheet.freeze_panes = "C2"
-    sheet.column_dimensions["A"].width = 18
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+from web import reports_lists  # noqa: E402,F401  (the newer figures' drill-downs, on this blueprint)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter import sip_credentials
-from callcenter.models import Agent, AgentSkill, Role, Skill, utcnow
+from callcenter.models import Agent, AgentSkill, Role, Skill, Team, utcnow
 from callcenter.security import WeakPassword, hash_password
 from web.data import FormError
 
@@ -21,6 +21,7 @@ def agent_dict(agent: Agent) -> dict[str, Any]:
     return {"id": agent.id, "login": agent.login, "display_name": agent.display_name,
             "role": agent.role.value, "sip_extension": agent.sip_extension,
             "language": agent.language, "active": agent.active,
+            "team": agent.team.key if agent.team else None,
             "skills": {s.skill.name: s.level for s in agent.skills},
             "sip_password_set": bool(agent.sip_a1_hash),
             "sip_password_set_at": agent.sip_password_set_at.isoformat() if agent.sip_password_set_at else None}
@@ -46,6 +47,29 @@ def create_skill(db: Session, form: Mapping[str, Any]) -> Skill:
     db.add(skill)
     db.flush()
     return skill
+
+
+TEAM_KEY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+def teams(db: Session) -> dict[str, str]:
+    """Team key -> display name, by key."""
+    return dict(db.execute(select(Team.key, Team.display_name).order_by(Team.key)).all())
+
+
+def create_team(db: Session, form: Mapping[str, Any]) -> Team:
+    key = str(form.get("key", "")).strip().lower()
+    if not TEAM_KEY.match(key):
+        raise FormError("key", "2-40 characters: lower-case letters, digits and _")
+    if db.scalar(select(Team.id).where(Team.key == key)):
+        raise FormError("key", f"team {key!r} exists")
+    name = str(form.get("display_name", "")).strip()
+    if not name or len(name) > 120:
+        raise FormError("display_name", "a name of 1-120 characters")
+    team = Team(key=key, display_name=name)
+    db.add(team)
+    db.flush()
+    return team
 
 
 def create_agent(db: Session, form: Mapping[str, Any]) -> tuple[Agent, str | None]:
@@ -136,11 +160,27 @@ def _apply(db: Session, agent: Agent, form: Mapping[str, Any]) -> str | None:
     except sip_credentials.SipCredentialError as exc:
         raise FormError(exc.field, exc.message) from None
     levels = _levels(db, form)
+    team = _team(db, form, agent)
     active = _ticked(form.get("active", agent.active))
     agent.display_name, agent.role, agent.language, agent.active = name, role, language, active
+    agent.team = team
     _store_sip(agent, sip)
     _set_levels(agent, levels)
     return sip.shown_once
+
+
+def _team(db: Session, form: Mapping[str, Any], agent: Agent) -> Team | None:
+    """The team by its key; an empty value: no team; absent: unchanged."""
+    if "team" not in form:
+        return agent.team
+    key = str(form.get("team") or "").strip().lower()
+    if not key:
+        return None
+    team = db.scalar(select(Team).where(Team.key == key))
+    if team is None:
+        known = ", ".join(teams(db)) or "(none yet: create one on the agents page)"
+        raise FormError("team", f"no team {key!r}; the teams are {known}")
+    return team
 
 
 def _ticked(value: Any) -> bool:

@@ -8,14 +8,14 @@ import hmac
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, render_template, request, session
+from flask import Blueprint, abort, jsonify, render_template, request, session
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from callcenter.models import Agent, AgentSkill, Skill
 from callcenter.reports.current import (Alert, AlertLimits, alerts, limits_of, live_figures, per_queue,
                                         queue_configs, targets_of)
-from web.auth import FLOOR_ROLES, audit, requires, services, sessions
+from web.auth import FLOOR_ROLES, KIOSK_ROLES, audit, requires, services, sessions
 from web.live import live
 
 bp = Blueprint("wallboard", __name__, url_prefix="/wallboard")
@@ -109,9 +109,28 @@ def screen(key: str):
 
 
 @bp.get("/")
-@requires(*FLOOR_ROLES)
+@requires(*FLOOR_ROLES, *KIOSK_ROLES)
 def wallboard():
     return _render()
+
+
+@bp.get("/data.json")
+@requires(*FLOOR_ROLES, *KIOSK_ROLES)
+def data():
+    """The wallboard's figures and alerts as JSON (for a screen that draws its own)."""
+    found = board()
+
+    def level(figures: Any) -> float | None:
+        return None if figures is None else figures.service_level
+    return jsonify(at=found["at"].isoformat(), alerts=found["alerts"], agents=found["by_state"],
+                   queues=[{"name": q["name"], "display_name": q["display_name"],
+                            "waiting": q["waiting"], "longest_wait_seconds": q["longest_wait"],
+                            "eligible_agents": q["eligible"], "target": q["target"],
+                            "service_level_interval": level(q["interval"]),
+                            "service_level_today": level(q["today"]),
+                            "offered_today": q["today"].sums.offered if q["today"] else 0,
+                            "abandoned_today": q["today"].sums.abandoned if q["today"] else 0}
+                           for q in found["queues"]])
 
 
 def _render():

@@ -1,10 +1,12 @@
 """Durations as a cumulative histogram (for the Prometheus /metrics endpoint;
-web/metrics.py): the switch commands' round trips, the ACD's routing decisions."""
+web/metrics.py): the switch commands' round trips, the ACD's routing decisions, the
+log's write-behind batches."""
 from __future__ import annotations
 
 from bisect import bisect_left
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+DB_WRITE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 DECISION_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5)  # in-memory
 
 

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 import gevent
 from sqlalchemy import Engine, exc
 
+from callcenter.esl.timing import DB_WRITE_BUCKETS, RoundTrips
 from callcenter.live.spool import Op, Spool
 from callcenter.live.writeops import PRESENCE_PUT
 
@@ -87,6 +88,7 @@ class WriteBehind:
         self._closed = False
         self.written = self.dropped = 0
         self.cpu_seconds = 0.0  # CPU spent writing (in the worker thread)
+        self.batch_seconds = RoundTrips(DB_WRITE_BUCKETS)  # wall time of each committed batch
         self.last_error: str | None = None
         self.last_error_at: float | None = None
         self.failing_since: float | None = None
@@ -197,6 +199,7 @@ class WriteBehind:
 
     def _commit_batch(self, batch: list[Op]) -> tuple[bool, list[str], str | None]:
         notes: list[str] = []
+        started = time.perf_counter()
         try:
             with self.db.begin() as connection:
                 notes += self.applier.apply(connection, batch)
@@ -206,6 +209,7 @@ class WriteBehind:
                 return False, [], _describe(error)
             return self._one_by_one(batch, [])
         self.applier.settle(True)
+        self.batch_seconds.observe(time.perf_counter() - started)
         self._done(len(batch))
         return True, notes, None
 
@@ -270,6 +274,7 @@ class WriteBehind:
                 "oldest_pending_seconds": round(now - oldest, 3) if oldest else 0.0,
                 "written": self.written, "dropped": self.dropped,
                 "write_cpu_seconds": round(self.cpu_seconds, 3),
+                "write_seconds": self.batch_seconds.snapshot(),
                 "failing_for_seconds": round(now - self.failing_since, 3) if self.failing_since else 0.0,
                 "last_error": self.last_error,
                 "last_error_seconds_ago": round(now - self.last_error_at, 3) if self.last_error_at else None}

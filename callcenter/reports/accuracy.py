@@ -15,6 +15,8 @@ class ItemScore:
     status: str  # the evaluation's status
     earned_milli: int
     possible: int
+    evaluation: int | None = None  # the evaluation's id (drill-down)
+    call: str | None = None  # the call's uuid (drill-down)
 
 
 @dataclass
@@ -27,11 +29,20 @@ class Accuracy:
         return self.accurate / self.scored if self.scored else None
 
 
+ACCURATE, NOT_ACCURATE = "accurate", "not_accurate"
+
+
+def judge(score: ItemScore) -> str | None:
+    """accurate | not_accurate; None: left out (calibration, or the item n/a)."""
+    if score.status == "calibration" or score.possible <= 0:
+        return None
+    return ACCURATE if score.earned_milli >= score.possible * 1000 else NOT_ACCURATE
+
+
 def accuracy(scores: Iterable[ItemScore]) -> Accuracy:
     out = Accuracy()
-    for score in scores:
-        if score.status == "calibration" or score.possible <= 0:
-            continue
-        out.scored += 1
-        out.accurate += score.earned_milli >= score.possible * 1000
+    for verdict in map(judge, scores):
+        if verdict is not None:
+            out.scored += 1
+            out.accurate += verdict == ACCURATE
     return out

@@ -28,21 +28,26 @@ class AnswerBack:
         return self.in_time / self.due if self.due else None
 
 
+IN_TIME, LATE, NOT_TOLD = "in_time", "late", "not_told"
+
+
+def classify(ticket: TicketDeadline, start: datetime, end: datetime, now: datetime) -> str | None:
+    """in_time | late | not_told; None: not counted (deadline outside the period, or
+    still ahead and not told yet)."""
+    if not start <= ticket.deadline < end:
+        return None
+    told = ticket.informed_at is not None and not ticket.not_reached
+    if told:
+        return IN_TIME if ticket.informed_at <= ticket.deadline else LATE
+    return NOT_TOLD if ticket.deadline <= now else None
+
+
 def answer_back(tickets: Iterable[TicketDeadline], start: datetime, end: datetime,
                 now: datetime) -> AnswerBack:
     out = AnswerBack()
     for ticket in tickets:
-        if not start <= ticket.deadline < end:
-            continue
-        told = ticket.informed_at is not None and not ticket.not_reached
-        if told and ticket.informed_at <= ticket.deadline:
+        status = classify(ticket, start, end, now)
+        if status is not None:
             out.due += 1
-            out.in_time += 1
-        elif told:
-            out.due += 1
-            out.late += 1
-        elif ticket.deadline <= now:
-            out.due += 1
-            out.not_told += 1
-        # not told and the deadline still ahead: not due yet, not counted
+            setattr(out, status, getattr(out, status) + 1)
     return out

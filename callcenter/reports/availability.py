@@ -14,6 +14,7 @@ from typing import Iterable
 STARTED, STOPPED = "engine_started", "engine_stopped"
 CONNECTED, LOST, HEARTBEAT = "switch_connected", "switch_lost", "heartbeat"
 KINDS = (STARTED, STOPPED, CONNECTED, LOST, HEARTBEAT)
+UP = "up"  # a timeline span's reason when the service was up
 # A run whose last record is older than this has died (the engine writes a heartbeat a minute).
 STALE = timedelta(minutes=3)
 
@@ -121,6 +122,40 @@ def availability(records: Iterable[Record], start: datetime, end: datetime, now:
     clipped = [Span(max(s.start, begin), min(s.end, stop), s.reason) for s in down
                if _overlap(s.start, s.end, begin, stop) > 0]
     return Availability(begin, stop, up_seconds, clipped)
+
+
+def timeline(records: Iterable[Record], start: datetime, end: datetime, now: datetime,
+             stale: timedelta) -> list[Span]:
+    """The spans behind a period's figure, in order: up spans (reason "up") and down spans
+    with why, clipped as ``availability`` clips them, so their up time is its up time."""
+    records = list(records)
+    figure = availability(records, start, end, now, stale)
+    if figure.measured_seconds <= 0:
+        return []
+    up, _ = up_spans(records, now, stale)
+    ups = [Span(max(a, figure.start), min(b, figure.end), UP) for a, b in up
+           if _overlap(a, b, figure.start, figure.end) > 0]
+    return sorted(ups + figure.down, key=lambda span: span.start)
+
+
+def redundant_heartbeats(rows: Iterable[tuple[int, Record]]) -> list[int]:
+    """The ids of heartbeats no figure needs, from (id, record) rows in the log's order
+    (time, then id). A heartbeat only moves its run's "last seen" time, which counts when
+    the run's records end (a crash, or a silent run); so a heartbeat followed by another
+    record of the same run changes nothing and can go. The first record and each run's
+    last one stay. Removing every id returned at once is safe too: each removed heartbeat
+    is still followed by a record of its run (the kept record its chain leads to)."""
+    out: list[int] = []
+    previous: tuple[int, Record] | None = None
+    first = True
+    for row in rows:
+        if previous is not None:
+            prev_id, prev = previous
+            if not first and prev.kind == HEARTBEAT and prev.run == row[1].run:
+                out.append(prev_id)
+            first = False
+        previous = row
+    return out
 
 
 def _overlap(a: datetime, b: datetime, start: datetime, end: datetime) -> float:

@@ -19,7 +19,8 @@ from callcenter.reports.indicators import (Figures, Rules, Satisfaction, Sums, i
                                            satisfaction, total)
 from callcenter.reports.intervals import DAY, bucket_start, check_minutes
 from callcenter.reports.store import (Settings, load_accuracy_scores, load_answer_back,
-                                     load_availability, load_calls, load_changes)
+                                     load_availability, load_calls, load_changes, load_teams)
+from callcenter.reports.teams import TeamFigures, members, team_figures
 
 MAX_DAYS = 31
 
@@ -37,6 +38,7 @@ class Query:
     queue: str | None = None  # None: every queue
     minutes: int = 30
     direction: str = "inbound"
+    team: str | None = None  # None: every team; teams.NO_TEAM: the agents without one
 
     def check(self) -> Query:
         if self.last < self.first:
@@ -77,6 +79,9 @@ class Report:
     campaigns: dict[int, CampaignSums] = field(default_factory=dict)  # dials started in the period
     answer_back: AnswerBack = field(default_factory=AnswerBack)
     accuracy: Accuracy = field(default_factory=Accuracy)
+    teams: dict[str, TeamFigures] = field(default_factory=dict)  # team key -> figures
+    team_names: dict[str, str] = field(default_factory=dict)  # team key -> display name
+    team_of: dict[str, str] = field(default_factory=dict)  # agent login -> team key
 
 
 def build(connection: Connection, settings: Settings, query: Query,
@@ -98,18 +103,26 @@ def build(connection: Connection, settings: Settings, query: Query,
     changes, before = load_changes(connection, start, end)
     agent_spans = spans(changes, start, end, before)
     in_period = [c for c in calls if _started_in(c, start, end)]
+    team_of, team_names = load_teams(connection)
+    agents = agent_sums(agent_spans, visits)
+    teams = team_figures(agents, visits, rules, team_of)
+    if query.team is not None:
+        chosen = members(team_of, query.team)
+        agents = {login: sums for login, sums in agents.items() if login in chosen}
+        teams = {key: figures for key, figures in teams.items() if key == query.team}
     records = load_availability(connection, start)
     now = now or datetime.now(start.tzinfo)
     days = [query.first + timedelta(days=i) for i in range((query.last - query.first).days + 1)]
     per_day = [(day, availability(records, *settings.period(day, day), now, STALE)) for day in days]
     return Report(query, start, end, rows, chart, Figures(total(sums.values()), count_short),
-                  sorted({v.queue for v in visits}), agent_sums(agent_spans, visits),
+                  sorted({v.queue for v in visits}), agents,
                   funnel(in_period), visits,
                   satisfaction(c.survey_score for c in in_period
                                if query.queue is None or c.queue_name == query.queue),
                   per_day, availability(records, start, end, now, STALE), campaign_sums(in_period),
                   answer_back(load_answer_back(connection, start, end), start, end, now),
-                  accuracy(load_accuracy_scores(connection, start, end)))
+                  accuracy(load_accuracy_scores(connection, start, end)),
+                  teams, team_names, team_of)
 
 
 def _started_in(call: CallRecord, start: datetime, end: datetime) -> bool:
@@ -117,11 +130,14 @@ def _started_in(call: CallRecord, start: datetime, end: datetime) -> bool:
 
 
 def drill(report_visits: Iterable[Visit], rules: Rules, minutes: int, zone: Any,
-          interval: datetime | None, queue: str | None, figure: str) -> list[Visit]:
+          interval: datetime | None, queue: str | None, figure: str,
+          agents: set[str] | None = None) -> list[Visit]:
+    """The visits behind a figure; ``agents``: only those these agents answered (a team's)."""
     from callcenter.reports.indicators import drill_down
     chosen = [v for v in report_visits
               if (interval is None or bucket_start(v.offered_at, minutes, zone) == interval)
-              and (queue is None or v.queue == queue)]
+              and (queue is None or v.queue == queue)
+              and (agents is None or (v.outcome == "answered" and v.agent in agents))]
     return drill_down(chosen, rules, figure)
 
 

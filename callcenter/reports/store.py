@@ -202,8 +202,18 @@ def load_accuracy_scores(connection: Connection, start: datetime, end: datetime)
     from callcenter.models import QaEvaluation as E, QaEvaluationItem as I
     from callcenter.reports.accuracy import ACCURACY_ITEM, ItemScore
     rows = connection.execute(
-        select(E.status, I.earned_milli, I.possible).join(I, I.evaluation_id == E.id)
+        select(E.status, I.earned_milli, I.possible, E.id, Call.uuid).join(I, I.evaluation_id == E.id)
         .join(Call, Call.id == E.call_id)
-        .where(I.item == ACCURACY_ITEM, Call.created_at >= start, Call.created_at < end))
-    return [ItemScore(getattr(status, "value", status), earned, possible)
-            for status, earned, possible in rows]
+        .where(I.item == ACCURACY_ITEM, Call.created_at >= start, Call.created_at < end)
+        .order_by(E.id))
+    return [ItemScore(getattr(status, "value", status), earned, possible, evaluation, uuid)
+            for status, earned, possible, evaluation, uuid in rows]
+
+
+def load_teams(connection: Connection) -> tuple[dict[str, str], dict[str, str]]:
+    """(agent login -> team key, "" for none; team key -> display name)."""
+    from callcenter.models import Team
+    team_of = {login: key or "" for login, key in connection.execute(
+        select(Agent.login, Team.key).outerjoin(Team, Team.id == Agent.team_id))}
+    names = dict(connection.execute(select(Team.key, Team.display_name)).all())
+    return team_of, names
