@@ -82,11 +82,11 @@ def start(number: str):
 @bp.post("/tickets/<number>/answer")
 @requires(*BACKOFFICE_ROLES)
 def answer(number: str):
-    result = request.form.get("result", "")
+    result, code = request.form.get("result", ""), request.form.get("result_code")
 
     def reply(db, ticket):
         _worker_only(ticket)
-        service.answer_back(db, ticket, current_user().id, result, rules(), now())
+        service.answer_back(db, ticket, current_user().id, result, rules(), now(), code)
     return act(number, reply, _("Answered back: the owner will tell the customer."),
                back=url_for("backoffice.queue"))
 

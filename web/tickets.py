@@ -106,7 +106,8 @@ def act(number: str, operation: Callable[[Session, Ticket], Any], done: str, bac
 
 def field_label(field: str) -> str:
     return {"note": _("Note"), "reason": _("Reason"), "result": _("Result"), "group": _("Group"),
-            "agent": _("Agent"), "task": _("Task"), "file": _("File")}.get(field, field)
+            "agent": _("Agent"), "task": _("Task"), "file": _("File"),
+            "result_code": _("Result the call will say")}.get(field, field)
 
 
 def service_message(text: str) -> str:
@@ -126,6 +127,7 @@ def service_message(text: str) -> str:
         "a file may be at most 10 MB": _("a file may be at most 10 MB"),
         "the ticket is finished": _("the ticket is finished"),
         "write the result the customer will be told": _("write the result the customer will be told"),
+        "choose the result the call will say": _("choose the result the call will say"),
     }.get(text, text)
 
 
@@ -266,7 +268,10 @@ def detail(number: str):
             abort(403)
         user = current_user()
         return render_template("tickets_detail.html", ticket=ticket, rules=rules(),
-                               due_class=due_class, tasks=service.open_tasks(ticket),
+                               due_class=due_class,
+                               tasks=[t for t in service.open_tasks(ticket) if t.kind == service.INFORM],
+                               calls=[t for t in service.open_tasks(ticket)
+                                      if t.kind == service.AGENTLESS],
                                owner=user.id == ticket.owner_agent_id,
                                supervisor=user.role in (Role.SUPERVISOR, Role.ADMIN),
                                backoffice=user.role is Role.BACKOFFICE,

@@ -14,14 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter.models import Agent, Role, Ticket, TicketHistory, TicketStatus, TicketTask
-from callcenter.tickets import outbox
+from callcenter.tickets import agentless, outbox
 from callcenter.tickets.deadlines import DueState, deadline, due_state
 from callcenter.tickets.dispatch import DispatchRules
 from callcenter.tickets.states import (AWAITING_ANSWER, FINISHED, OPEN_STATUSES, Action,
                                        next_status)
 
 INFORM = "inform_customer"  # the owner calls the customer back with the result
-AGENTLESS = "agentless_call"  # an automated call says the result (for categories so configured)
+AGENTLESS = agentless.AGENTLESS  # an answer-back call says the result (rules with tell: call)
 CENTER_ROLES = (Role.AGENT, Role.SUPERVISOR)
 
 
@@ -150,16 +150,29 @@ def start(db: Session, ticket: Ticket, actor_id: int, now: datetime) -> None:
 
 
 def answer_back(db: Session, ticket: Ticket, actor_id: int, result: str, rules: DispatchRules,
-                now: datetime) -> TicketTask:
-    """The result (电子回单): the owner gets a task to tell the customer (回告)."""
+                now: datetime, result_code: str | None = None) -> TicketTask:
+    """The result (电子回单): the owner gets a task to tell the customer (回告); for a rule
+    with ``tell: call`` an agentless answer-back call says the result code instead."""
     result = _required(result, "result", "write the result the customer will be told")
+    by_call = rules.tells_by_call(ticket.category.value, ticket.detail)
+    code = (result_code or "").strip() or None
+    if by_call and code not in rules.results:
+        raise TicketFormError("result_code", "choose the result the call will say", code)
     move(db, ticket, Action.ANSWER_BACK, actor_id, now, result)
-    ticket.answer, ticket.answered_at = result, now
-    agentless = ticket.category.value in rules.agentless
+    ticket.answer, ticket.answered_at, ticket.result_code = result, now, code
     # a ticket opened in the IVR has no owner: its task waits for a supervisor to hand it over
-    task = TicketTask(ticket_id=ticket.id, agent_id=None if agentless else ticket.owner_agent_id,
-                      kind=AGENTLESS if agentless else INFORM, created_at=now)
+    task = TicketTask(ticket_id=ticket.id, agent_id=ticket.owner_agent_id, kind=INFORM,
+                      created_at=now)
     db.add(task)
+    db.flush()
+    if by_call:
+        try:
+            agentless.queue_call(db, ticket, task, rules, now)
+            task.kind, task.agent_id = AGENTLESS, None
+            _record(db, ticket, "answer_back_call", None, now,
+                    f"{rules.inform_campaign}: {ticket.result_code}")
+        except agentless.NoCall as why:
+            _record(db, ticket, "answer_back_call", None, now, f"{why}: the owner tells the customer")
     return task
 
 
