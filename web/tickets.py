@@ -166,7 +166,8 @@ def mine():
                                                     TicketTask.done_at.is_(None))
                            .order_by(TicketTask.created_at)).all()
         unfinished = to_finish(db, user.id)
-        return render_template("tickets_mine.html", tickets=tickets, tasks=tasks,
+        unreached = service.not_reached(db, now(), user.id)
+        return render_template("tickets_mine.html", tickets=tickets, tasks=tasks, unreached=unreached,
                                unfinished=unfinished, due_class=due_class, now=now(),
                                dispositions=data.DISPOSITIONS)
 
@@ -242,6 +243,13 @@ def escalated_tickets() -> list[Ticket]:
     """For the supervisor's floor (its template includes tickets_floor.html)."""
     with sessions()() as db:
         return service.escalated(db)  # columns only: readable once the session is closed
+
+
+@bp.app_template_global("not_reached_tickets")
+def not_reached_tickets() -> list[Ticket]:
+    """For the floor: tickets closed lately without the customer being told."""
+    with sessions()() as db:
+        return service.not_reached(db, now())
 
 
 def search_tickets(db: Session, query: str) -> list[Ticket]:

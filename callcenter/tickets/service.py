@@ -250,6 +250,19 @@ def escalated(db: Session) -> list[Ticket]:
                                                        Ticket.status.in_(OPEN_STATUSES))))
 
 
+NOT_REACHED_SHOWN = timedelta(days=7)  # closed "customer not reached": on the desks this long
+
+
+def not_reached(db: Session, now: datetime, owner_id: int | None = None) -> list[Ticket]:
+    """Tickets closed lately because the customer was never told (the owner's and the
+    floor's list: someone may still call them)."""
+    query = select(Ticket).where(Ticket.not_reached.is_(True), Ticket.status == TicketStatus.CLOSED,
+                                 Ticket.closed_at >= now - NOT_REACHED_SHOWN)
+    if owner_id is not None:
+        query = query.where(Ticket.owner_agent_id == owner_id)
+    return list(db.scalars(query.order_by(Ticket.closed_at.desc(), Ticket.id.desc())))
+
+
 def ticket_due_state(ticket: Ticket, rules: DispatchRules, now: datetime) -> DueState:
     if ticket.status not in AWAITING_ANSWER:
         return DueState.ON_TIME
