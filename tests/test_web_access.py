@@ -69,6 +69,11 @@ RULES.update({"api.desk_pause": DESK, "api.desk_pause_state": DESK})
 SAMPLE.update({"campaign_id": 1, "action": "start"})
 RULES.update({f"api.{name}": DESK for name in ("desk_preview", "desk_preview_call", "desk_preview_skip")})
 SAMPLE.update({"contact_id": 1})
+# issue 14: ticket deadline messages (owner, group, supervisors)
+NOTICES = DESK | {"backoffice"}
+RULES.update({f"notifications.{name}": NOTICES for name in ("inbox", "read", "read_all")})
+RULES.update({"api.notifications_list": NOTICES, "api.notification_read": NOTICES})
+SAMPLE.update({"notification_id": 1})
 
 
 @pytest.fixture

@@ -97,6 +97,12 @@ def spec() -> dict[str, Any]:
             "/api/v1/tickets/{number}/notes": {"post": _op(
                 "Add a note to a ticket", f"{DESK}, admin", {"note": S}, ok="201",
                 params=("number",))},
+            "/api/v1/notifications": {"get": _op(
+                "My messages about tickets (deadline near, escalated), newest first, and the "
+                "unread count; ?unread=1 for the unread only", f"{DESK}, backoffice")},
+            "/api/v1/notifications/{notification_id}/read": {"post": _op(
+                "Mark one of my messages read (audited)", f"{DESK}, backoffice", {},
+                params=("notification_id",))},
             "/api/v1/floor": {"get": _op(
                 "Floor board: queues (waiting, longest wait, service level, abandoned), "
                 "agents, calls in progress with routing reason", FLOOR)},

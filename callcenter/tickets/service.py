@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter.models import Agent, Role, Ticket, TicketHistory, TicketStatus, TicketTask
-from callcenter.tickets import agentless, outbox
+from callcenter.tickets import agentless, notifications, outbox
 from callcenter.tickets.deadlines import DueState, deadline, due_state
 from callcenter.tickets.dispatch import DispatchRules
 from callcenter.tickets.states import (AWAITING_ANSWER, FINISHED, OPEN_STATUSES, Action,
@@ -221,7 +221,8 @@ def inform_attempt(db: Session, task: TicketTask, actor_id: int | None, told: bo
 
 def sweep_deadlines(db: Session, rules: DispatchRules, now: datetime) -> list[tuple[str, str]]:
     """Flag tickets still waiting for their answer: warned when the deadline nears,
-    escalated once it passed. Each flag once, in the history. Returns (number, flag)."""
+    escalated once it passed. Each flag once, in the history and as messages to the
+    people ``audience`` names. Returns (number, flag)."""
     flagged = []
     horizon = now + max((d.limit.warn_before for d in rules.deadlines), default=timedelta(0))
     waiting = db.scalars(select(Ticket).where(Ticket.status.in_(AWAITING_ANSWER),
@@ -235,11 +236,13 @@ def sweep_deadlines(db: Session, rules: DispatchRules, now: datetime) -> list[tu
             ticket.escalated_at = now
             _record(db, ticket, "escalated", None, now,
                     f"no answer by {ticket.answer_back_deadline:%Y-%m-%d %H:%M} UTC")
+            notifications.push(db, ticket, "escalated", rules, now)
             flagged.append((ticket.number, "escalated"))
         elif state is DueState.WARNING and ticket.warned_at is None:
             ticket.warned_at = now
             _record(db, ticket, "deadline_warning", None, now,
                     f"answer due {ticket.answer_back_deadline:%Y-%m-%d %H:%M} UTC")
+            notifications.push(db, ticket, "deadline_warning", rules, now)
             flagged.append((ticket.number, "warning"))
     return flagged
 
