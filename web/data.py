@@ -18,7 +18,7 @@ from callcenter.models import (Account, Agent, Bill, Call, CallbackRequest, Cust
 from callcenter.phone import normalize_phone
 from callcenter.tickets import answer_back_deadline, next_ticket_number
 from callcenter.tickets.states import OPEN_STATUSES
-from web import kpi
+from web import kpi, reasons
 from web.ports import LiveCall
 
 OPEN_TICKET_STATES = tuple(OPEN_STATUSES)  # every status of the closed loop but closed, cancelled
@@ -108,6 +108,7 @@ def call_dict(call: LiveCall) -> dict[str, Any]:
     out["offered_at"] = _iso(call.offered_at)
     out["answered_at"] = _iso(call.answered_at)
     out["ivr_path"] = [_safe_step(step) for step in out["ivr_path"]]
+    out["routing_reason"] = reasons.words(call.routing_reason_parts, call.routing_reason)
     return out
 
 
