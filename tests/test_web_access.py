@@ -74,6 +74,9 @@ NOTICES = DESK | {"backoffice"}
 RULES.update({f"notifications.{name}": NOTICES for name in ("inbox", "read", "read_all")})
 RULES.update({"api.notifications_list": NOTICES, "api.notification_read": NOTICES})
 SAMPLE.update({"notification_id": 1})
+# issue 14: hand-over to a team of agents, taken by one of them
+RULES.update({"tickets.hand_over_team": DESK, "tickets.take": DESK,
+              "api.ticket_hand_over": DESK, "api.ticket_take": DESK})
 
 
 @pytest.fixture

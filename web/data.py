@@ -61,6 +61,7 @@ def ticket_dict(ticket: Ticket, with_history: bool = False) -> dict[str, Any]:
     out = {"number": ticket.number, "category": ticket.category.value,
            "status": ticket.status.value, "subject": ticket.subject,
            "description": ticket.description, "owner": ticket.owner.login if ticket.owner else None,
+           "owner_team": ticket.owner_group,
            "answer_back_deadline": _iso(ticket.answer_back_deadline),
            "created_at": _iso(ticket.created_at)}
     if with_history:

@@ -107,7 +107,7 @@ def act(number: str, operation: Callable[[Session, Ticket], Any], done: str, bac
 def field_label(field: str) -> str:
     return {"note": _("Note"), "reason": _("Reason"), "result": _("Result"), "group": _("Group"),
             "agent": _("Agent"), "task": _("Task"), "file": _("File"),
-            "result_code": _("Result the call will say")}.get(field, field)
+            "result_code": _("Result the call will say"), "team": _("Team")}.get(field, field)
 
 
 def service_message(text: str) -> str:
@@ -128,6 +128,10 @@ def service_message(text: str) -> str:
         "the ticket is finished": _("the ticket is finished"),
         "write the result the customer will be told": _("write the result the customer will be told"),
         "choose the result the call will say": _("choose the result the call will say"),
+        "unknown team": _("unknown team"),
+        "no team is waiting for someone to take this ticket":
+            _("no team is waiting for someone to take this ticket"),
+        "only the team's agents take its tickets": _("only the team's agents take its tickets"),
     }.get(text, text)
 
 
@@ -167,7 +171,9 @@ def mine():
                            .order_by(TicketTask.created_at)).all()
         unfinished = to_finish(db, user.id)
         unreached = service.not_reached(db, now(), user.id)
+        from web.tickets_teams import team_tickets
         return render_template("tickets_mine.html", tickets=tickets, tasks=tasks, unreached=unreached,
+                               team=team_tickets(db, user.login),
                                unfinished=unfinished, due_class=due_class, now=now(),
                                dispositions=data.DISPOSITIONS)
 
@@ -438,3 +444,6 @@ def customer(customer_id: int):
                                bills=data.recent_bills(db, customer_id, limit=BILL_MONTHS),
                                contacts=data.last_contacts(db, customer_id), tickets=tickets,
                                due_class=due_class)
+
+
+from web import tickets_teams  # noqa: E402,F401  (hand-over to a team: routes on bp)

@@ -102,12 +102,52 @@ def hand_over(db: Session, ticket: Ticket, actor_id: int, to_login: str, note: s
         raise TicketFormError("agent", "no active agent", to_login)
     if agent.id == ticket.owner_agent_id:
         raise TicketFormError("agent", "the ticket is already theirs")
-    before = ticket.owner.login if ticket.owner is not None else "-"
-    ticket.owner_agent_id = agent.id
+    before = _owner_words(ticket)
+    _give_to(ticket, agent.id)
+    _record(db, ticket, "hand_over", actor_id, now, f"{before} -> {agent.login}: {note}")
+
+
+def hand_over_to_team(db: Session, ticket: Ticket, actor_id: int, team: str, note: str,
+                      rules: DispatchRules, now: datetime) -> None:
+    """First-contact ownership to a team of the center's agents (``teams`` in the rules
+    file), with a note: on the team's list, no owner, until one of them takes it."""
+    if ticket.status in FINISHED:
+        raise TicketFormError("team", "a finished ticket has no owner to hand over")
+    note = _required(note, "note", "a hand-over needs a note for the new owner")
+    team = (team or "").strip()
+    if team not in rules.teams:
+        raise TicketFormError("team", "unknown team", team)
+    if team == ticket.owner_group:
+        raise TicketFormError("team", "the ticket is already theirs")
+    before = _owner_words(ticket)
+    _give_to(ticket, None)
+    ticket.owner_group = team
+    _record(db, ticket, "hand_over", actor_id, now, f"{before} -> team {team}: {note}")
+
+
+def take(db: Session, ticket: Ticket, actor: Agent, rules: DispatchRules, now: datetime) -> None:
+    """An agent of the team (or a supervisor) takes a ticket handed over to the team."""
+    team = rules.teams.get(ticket.owner_group or "")
+    if team is None or ticket.status in FINISHED:
+        raise TicketFormError("team", "no team is waiting for someone to take this ticket")
+    if actor.login not in team.members and actor.role is not Role.SUPERVISOR:
+        raise TicketFormError("team", "only the team's agents take its tickets", team.name)
+    _give_to(ticket, actor.id)
+    _record(db, ticket, "take", actor.id, now, f"team {team.name} -> {actor.login}")
+
+
+def _owner_words(ticket: Ticket) -> str:
+    if ticket.owner is not None:
+        return ticket.owner.login
+    return f"team {ticket.owner_group}" if ticket.owner_group else "-"
+
+
+def _give_to(ticket: Ticket, agent_id: int | None) -> None:
+    """The owner and the owner's open call-back task (None: a team holds it, nobody yet)."""
+    ticket.owner_agent_id, ticket.owner_group = agent_id, None
     for task in open_tasks(ticket):
         if task.kind == INFORM:
-            task.agent_id = agent.id
-    _record(db, ticket, "hand_over", actor_id, now, f"{before} -> {agent.login}: {note}")
+            task.agent_id = agent_id
 
 
 def reopen(db: Session, ticket: Ticket, actor_id: int, note: str, rules: DispatchRules,
