@@ -207,3 +207,17 @@ def test_a_second_ticket_for_a_number_already_waiting_goes_to_the_owner(sessions
     with sessions() as db:
         assert service.find(db, first).status is S.CLOSED  # settled before the contact was reused
         assert contact_of(sessions, third).data["ticket_number"] == third
+
+
+def test_a_reopened_ticket_withdraws_the_call_not_yet_made(sessions, people, campaign):
+    number = fault_ticket(sessions, people)
+    answer(sessions, people, number)
+    with transaction(sessions) as db:
+        service.reopen(db, service.find(db, number), people["agent01"], "still no dial tone", RULES,
+                       MONDAY + timedelta(hours=3))
+    contact = contact_of(sessions, number)
+    assert (contact.status, contact.reason) == (C.SKIPPED, "ticket reopened")
+    with transaction(sessions) as db:  # the skipped contact does not move the reopened ticket
+        assert agentless.settle_calls(db, RULES, MONDAY + timedelta(hours=4)) == []
+    with sessions() as db:
+        assert service.find(db, number).status is S.DISPATCHED

@@ -55,9 +55,11 @@ def test_the_back_office_picks_the_result_the_call_says(app, sessions, people):
     shown = office.get(refused.headers["Location"]).get_data(as_text=True)
     assert "Result the call will say: choose the result the call will say" in shown
 
-    form(office, f"/backoffice/tickets/{number}/answer", result="Line card replaced.",
-         result_code="repaired")
+    reply = form(office, f"/backoffice/tickets/{number}/answer", result="Line card replaced.",
+                 result_code="repaired")
     assert status_of(sessions, number) is TicketStatus.ANSWERED_BACK
+    assert "an automated call will tell the customer" in \
+        office.get(reply.headers["Location"]).get_data(as_text=True)
     page = as_user(app, "agent01").get(f"/tickets/{number}").get_data(as_text=True)
     assert 'id="answer-back-call"' in page and 'id="result-code"' in page
     assert 'id="inform-form"' not in page  # the owner does not call: the automated call does

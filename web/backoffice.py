@@ -84,11 +84,18 @@ def start(number: str):
 def answer(number: str):
     result, code = request.form.get("result", ""), request.form.get("result_code")
 
+    told_by: list[str] = []
+
     def reply(db, ticket):
         _worker_only(ticket)
-        service.answer_back(db, ticket, current_user().id, result, rules(), now(), code)
-    return act(number, reply, _("Answered back: the owner will tell the customer."),
-               back=url_for("backoffice.queue"))
+        told_by.append(service.answer_back(db, ticket, current_user().id, result, rules(), now(),
+                                           code).kind)
+
+    def done() -> str:
+        if told_by == [service.AGENTLESS]:
+            return _("Answered back: an automated call will tell the customer.")
+        return _("Answered back: the owner will tell the customer.")
+    return act(number, reply, done, back=url_for("backoffice.queue"))
 
 
 @bp.post("/tickets/<number>/send-back")

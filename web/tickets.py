@@ -85,7 +85,8 @@ def may_view(ticket: Ticket) -> bool:
         ticket.worker_agent_id == user.id
 
 
-def act(number: str, operation: Callable[[Session, Ticket], Any], done: str, back: str = ""):
+def act(number: str, operation: Callable[[Session, Ticket], Any], done: str | Callable[[], str],
+        back: str = ""):
     """Run one ticket operation in a transaction; form and transition errors are flashed."""
     try:
         with transaction(sessions()) as db:
@@ -94,7 +95,7 @@ def act(number: str, operation: Callable[[Session, Ticket], Any], done: str, bac
                 abort(403)
             operation(db, ticket)
             audit(db, f"ticket_{request.endpoint.rsplit('.', 1)[-1]}", "ticket", number)
-        flash(done, "ok")
+        flash(done() if callable(done) else done, "ok")
     except service.TicketFormError as exc:
         value = f" {exc.value}" if exc.value is not None else ""
         flash(f"{field_label(exc.field)}: {service_message(exc.message)}{value}", "error")

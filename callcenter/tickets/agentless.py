@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from callcenter.models import (Call, Campaign, CampaignContact, CampaignKind, CampaignStatus,
@@ -85,6 +85,18 @@ def queue_call(db: Session, ticket: Ticket, task: TicketTask, rules: DispatchRul
     db.flush()
     task.campaign_contact_id = contact.id
     return contact
+
+
+def withdraw(db: Session, task: TicketTask) -> None:
+    """The ticket was reopened: its old result must not be told. A call not yet placed is
+    skipped; one ringing or in progress finishes (its outcome no longer moves the ticket)."""
+    if task.campaign_contact_id is None:
+        return
+    db.execute(update(CampaignContact)
+               .where(CampaignContact.id == task.campaign_contact_id,
+                      CampaignContact.status == ContactStatus.PENDING)
+               .values(status=ContactStatus.SKIPPED, reason="ticket reopened", next_attempt_at=None)
+               .execution_options(synchronize_session=False))
 
 
 def tasks_of(db: Session, contact_id: int) -> list[TicketTask]:

@@ -155,6 +155,9 @@ def reopen(db: Session, ticket: Ticket, actor_id: int, note: str, rules: Dispatc
     """The customer called again, unhappy: back to the group it was with, a new deadline."""
     note = _required(note, "note", "say what the customer is unhappy about")
     move(db, ticket, Action.REOPEN, actor_id, now, note)
+    for task in open_tasks(ticket):
+        if task.kind == AGENTLESS:
+            agentless.withdraw(db, task)
     _close_tasks(ticket, now, "reopened")  # the old result is not to be told any more
     ticket.closed_at = ticket.informed_at = ticket.answered_at = ticket.escalated_at = None
     ticket.warned_at = None
