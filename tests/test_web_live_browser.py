@@ -80,6 +80,16 @@ def test_a_real_call_pops_is_ticketed_wrapped_up_and_barged_into(live_console, b
     assert f"{latest_due / 100:.2f}" in desk.text_content("#bills")
     reason = console.engine.live.current_call(agent.id).routing_reason
     assert reason and desk.text_content("#routing-reason") == reason
+    # the Mandarin desk words the same reason in Mandarin (issue 14), then back to English
+    desk.select_option("#language-switch", "zh")
+    desk.click("form:has(#language-switch) button")
+    desk.wait_for_selector("html[lang='zh-CN']")
+    desk.wait_for_function("document.getElementById('routing-reason').textContent.length > 1")
+    mandarin = desk.text_content("#routing-reason")
+    assert mandarin != reason and any("\u4e00" <= ch <= "\u9fff" for ch in mandarin), mandarin
+    in_english(desk)
+    desk.wait_for_function("document.getElementById('routing-reason').textContent.length > 1")
+    assert desk.text_content("#routing-reason") == reason
     call = console.call(uuid)
     assert call.agent_id == agent.id and call.customer_id == customer_id
     assert fits(desk)
