@@ -221,3 +221,21 @@ def test_a_reopened_ticket_withdraws_the_call_not_yet_made(sessions, people, cam
         assert agentless.settle_calls(db, RULES, MONDAY + timedelta(hours=4)) == []
     with sessions() as db:
         assert service.find(db, number).status is S.DISPATCHED
+
+
+def test_the_shipped_flow_says_every_result_code_of_the_shipped_rules():
+    """Each code the back office can pick has its own recorded phrase in the flow (a code
+    the flow does not know would get the general 'dealt with' phrase)."""
+    from pathlib import Path
+
+    import yaml
+
+    from callcenter.tickets.dispatch import default_rules
+    flow = yaml.safe_load((Path(__file__).resolve().parent.parent / "ivr_flows" /
+                           "ticket_answer_back.yaml").read_text(encoding="utf-8"))
+    cases = {case["when"]["equals"]: case["next"] for case in flow["nodes"]["result"]["cases"]}
+    assert default_rules().inform_campaign == "ticket_answer_back"
+    for code in default_rules().results:
+        assert flow["nodes"][cases[code]]["prompts"] == [f"ticket_result_{code}"]
+        assert set(flow["prompts"][f"ticket_result_{code}"]) == {"zh", "en"}
+    assert flow["nodes"]["result"]["else"] == "result_other"

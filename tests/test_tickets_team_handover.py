@@ -140,3 +140,19 @@ def test_teams_in_the_rules_file_are_checked():
     problems = "\n".join(refused.value.problems)
     assert "rules.yaml:23:3: team 'repair' has the name of a back-office group" in problems
     assert "rules.yaml:24:" in problems and "unknown key 'leader' in team 'night'" in problems
+
+
+def test_the_call_back_task_waits_with_the_team_and_goes_to_whoever_takes_it(app, sessions, people,
+                                                                             team):
+    owner = as_user(app, "agent01")
+    number = create(owner, people["customer"])
+    form(owner, f"/tickets/{number}/hand-over-team", team="complaints_team", note="night shift")
+    office = as_user(app, "bo_complaints")
+    form(office, f"/backoffice/tickets/{number}/accept")
+    form(office, f"/backoffice/tickets/{number}/answer", result="Refund made.")
+    lead = as_user(app, "lead").get("/backoffice/").get_data(as_text=True)
+    assert number not in lead.split('id="unowned"')[1].split("</table>")[0]  # the team's to take
+    taker = as_user(app, "agent03")
+    form(taker, f"/tickets/{number}/take")
+    tasks = taker.get("/tickets/").get_data(as_text=True).split('id="tasks"')[1].split("</section>")[0]
+    assert number in tasks

@@ -40,9 +40,10 @@ def queue():
         escalated, unowned = [], []
         if current_user().role is Role.SUPERVISOR:
             escalated = service.escalated(db)
-            unowned = db.scalars(select(TicketTask).where(
+            unowned = db.scalars(select(TicketTask).join(Ticket).where(
                 TicketTask.kind == service.INFORM, TicketTask.agent_id.is_(None),
-                TicketTask.done_at.is_(None)).order_by(TicketTask.created_at)).all()
+                TicketTask.done_at.is_(None), Ticket.owner_group.is_(None))  # a team's: it takes it
+                .order_by(TicketTask.created_at)).all()
         messages = db.scalars(select(TicketOutbox).order_by(TicketOutbox.id.desc())
                               .limit(OUTBOX_SHOWN)).all()
         return render_template("backoffice.html", groups=[rules().groups[g] for g in groups],
