@@ -14,7 +14,7 @@ import heapq
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from acd.agent_state import AgentState
 from acd.model import AgentInfo, CallInfo
@@ -208,6 +208,7 @@ class Decision:
     tie_break: str
     callback: bool = False  # the call is a callback request: call the customer back
     candidates_total: int | None = None  # eligible free agents in all (None: len(candidates))
+    tie: Mapping[str, Any] | None = None  # tie_break as a code and its values (translated at display)
 
     def as_dict(self) -> dict:
         """The logged reason. With hundreds of agents, listing every one on every offer
@@ -228,7 +229,8 @@ class Decision:
                 "passed_over": dict(passed[:LOGGED_PASSED_OVER]),
                 "passed_over_counts": counts,
                 "others_lacking_skill": self.others_lacking_skill,
-                "tie_break": self.tie_break, "callback": self.callback}
+                "tie_break": self.tie_break, "tie": dict(self.tie or {}),
+                "callback": self.callback}
 
 
 class AgentIndex:
@@ -432,13 +434,14 @@ def _decide(call: CallInfo, position: int, step: int, matches: list[tuple[AgentI
     if call.need is None and call.queue == config.default_queue:
         rule = "unidentified_need_to_general"
     step_rule = queue.overflow[step - 1].describe() if step else "no overflow step yet"
+    tie = _tie(ranked, policy, now, len(fresh) < len(matches))
     return Decision(call_id=call.call_id, agent=winner.login, queue=call.queue, rule=rule,
                     group=group.label, step=step, step_rule=step_rule,
                     priority_class=call.priority_class,
                     priority=effective_priority(call, now, config), order=position,
                     waited=now - call.entered_at, policy=policy, candidates=candidates,
                     passed_over=passed, others_lacking_skill=len(index.agents) - considered,
-                    tie_break=_tie_break(ranked, policy, now, len(fresh) < len(matches)),
+                    tie_break=tie_text(tie), tie=tie,
                     callback=call.callback, candidates_total=len(usable))
 
 
@@ -451,6 +454,8 @@ def _decide_for_agent(call: CallInfo, position: int, pool: "_Pool", index: "Agen
         return None
     passed = {login: "transfer_named_another_agent" for login in pool.by_login if login != agent.login}
     owner = "owner_ticket" in call.context  # rule 7: a repeat caller to their ticket's owner
+    tie = ({"code": "ticket", "number": str(call.context["owner_ticket"])} if owner
+           else {"code": "named_by_transfer"})
     return Decision(call_id=call.call_id, agent=agent.login, queue=call.queue,
                     rule="ticket_owner" if owner else "transferred_to_agent",
                     group=f"agent {agent.login}", step=0,
@@ -459,8 +464,7 @@ def _decide_for_agent(call: CallInfo, position: int, pool: "_Pool", index: "Agen
                     waited=now - call.entered_at, policy="named_agent",
                     candidates=(Candidate(agent.login, 0, 0, max(0.0, now - agent.idle_since), False),),
                     passed_over=passed, others_lacking_skill=0,
-                    tie_break=f"ticket {call.context['owner_ticket']}" if owner
-                    else "the transferring agent named this agent", callback=call.callback)
+                    tie_break=tie_text(tie), tie=tie, callback=call.callback)
 
 
 def _passed_over(call: CallInfo, step: int, winner: AgentInfo, matches, usable, pool: _Pool,
@@ -528,20 +532,41 @@ def explain_waiting(call: CallInfo, agents: Iterable[AgentInfo], now: float, con
             "others_lacking_skill": len(index.agents) - eligibility.considered}
 
 
-def _tie_break(ranked, policy: str, now: float, declined_skipped: bool) -> str:
-    note = " (agents who declined this call skipped)" if declined_skipped else ""
+def _tie(ranked, policy: str, now: float, declined_skipped: bool) -> dict[str, Any]:
+    """Why the first ranked agent over the next, as a code and its values (TIE_WORDS)."""
+    extra = {"declined_skipped": True} if declined_skipped else {}
     if len(ranked) == 1:
-        return "only eligible free agent" + note
+        return {"code": "only", **extra}
     (first, g1, l1), (second, g2, l2) = ranked[0], ranked[1]
     if g1.index != g2.index:
-        text = f"own-skill group before overflow group ({first.login} over {second.login})"
+        tie = {"code": "own_group", "first": first.login, "next": second.login}
     elif policy != "longest_idle" and l1 != l2:
-        text = f"highest level {l1} (next: {second.login} level {l2})"
+        tie = {"code": "highest_level", "level": l1, "next": second.login, "next_level": l2}
     elif first.idle_since != second.idle_since:
-        text = (f"longest idle {now - first.idle_since:.0f} s "
-                f"(next: {second.login} idle {now - second.idle_since:.0f} s)")
+        tie = {"code": "longest_idle", "idle": round(now - first.idle_since),
+               "next": second.login, "next_idle": round(now - second.idle_since)}
     elif l1 != l2:
-        text = f"equal idle time; highest level {l1} (next: {second.login} level {l2})"
+        tie = {"code": "equal_idle_highest_level", "level": l1, "next": second.login,
+               "next_level": l2}
     else:
-        text = f"equal level and idle time; login order ({second.login} next)"
-    return text + note
+        tie = {"code": "login_order", "next": second.login}
+    return {**tie, **extra}
+
+
+# the tie-break codes in English (the log's words; the console translates the codes)
+TIE_WORDS = {
+    "only": "only eligible free agent",
+    "own_group": "own-skill group before overflow group ({first} over {next})",
+    "highest_level": "highest level {level} (next: {next} level {next_level})",
+    "longest_idle": "longest idle {idle} s (next: {next} idle {next_idle} s)",
+    "equal_idle_highest_level": "equal idle time; highest level {level} (next: {next} level {next_level})",
+    "login_order": "equal level and idle time; login order ({next} next)",
+    "ticket": "ticket {number}",
+    "named_by_transfer": "the transferring agent named this agent",
+}
+DECLINED_SKIPPED = " (agents who declined this call skipped)"
+
+
+def tie_text(tie: Mapping[str, Any]) -> str:
+    text = TIE_WORDS[tie["code"]].format(**tie)
+    return text + (DECLINED_SKIPPED if tie.get("declined_skipped") else "")

@@ -611,6 +611,10 @@ class Ticket(Base):
                                               server_default="0")  # closed: attempts ran out
     warned_at: Mapped[Timestamp | None]  # the deadline is near
     escalated_at: Mapped[Timestamp | None]  # the deadline passed before the answer
+    result_code: Mapped[str | None] = mapped_column(String(40))  # said by the answer-back call
+    # handed over to a group of the center's agents (an ACD queue's agents), no owner until
+    # one of them takes it (callcenter.tickets.service.hand_over_to_group / take)
+    owner_group: Mapped[str | None] = mapped_column(String(40), index=True)
 
     customer: Mapped[Customer | None] = relationship()
     owner: Mapped[Agent | None] = relationship(foreign_keys=[owner_agent_id])
@@ -662,8 +666,30 @@ class TicketTask(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     done_at: Mapped[Timestamp | None]
     outcome: Mapped[str | None] = mapped_column(String(24))  # told | not_reached | handed_over
+    # agentless_call: the answer-back campaign's contact that makes the call
+    campaign_contact_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_contacts.id"),
+                                                            index=True)
 
     ticket: Mapped[Ticket] = relationship(back_populates="tasks")
+
+
+class TicketNotification(Base):
+    """A message pushed to a person about a ticket: its answer-back deadline nears
+    (``deadline_warning``) or passed (``escalated``). The text is made at display time
+    in the reader's language; read once they mark it read."""
+
+    __tablename__ = "ticket_notifications"
+    __table_args__ = (Index("ix_ticket_notifications_unread", "agent_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # deadline_warning | escalated
+    why: Mapped[str] = mapped_column(String(24))  # owner | group | supervisor: why this reader
+    created_at: Mapped[Created]
+    read_at: Mapped[Timestamp | None]
+
+    ticket: Mapped[Ticket] = relationship()
 
 
 class TicketAttachment(Base):

@@ -77,6 +77,14 @@ RULES.update({"admin.team_new": {"admin"}, "wallboard.wallboard": FLOOR | KIOSK,
 RULES.update({f"reports.{name}": FLOOR for name in (
     "availability_day", "campaign_dials", "answer_back_tickets", "accuracy_evaluations")})
 SAMPLE.update({"day": "2026-11-16"})
+# issue 14: ticket deadline messages (owner, group, supervisors)
+NOTICES = DESK | {"backoffice"}
+RULES.update({f"notifications.{name}": NOTICES for name in ("inbox", "read", "read_all")})
+RULES.update({"api.notifications_list": NOTICES, "api.notification_read": NOTICES})
+SAMPLE.update({"notification_id": 1})
+# issue 14: hand-over to a team of agents, taken by one of them
+RULES.update({"tickets.hand_over_team": DESK, "tickets.take": DESK,
+              "api.ticket_hand_over": DESK, "api.ticket_take": DESK})
 
 
 @pytest.fixture

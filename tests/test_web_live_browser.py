@@ -48,6 +48,17 @@ def _barging(console):
     return [c for c in console.sim.channels() if c.eavesdrop_mode == "barge" and not c.gone]
 
 
+def reason_shown(desk, seconds: float = 10.0) -> str:
+    """The pop's routing reason once the reloaded desk has drawn it ('—' until then); polled
+    from here: the console's CSP refuses the string evaluation wait_for_function would use."""
+    for _ in range(int(seconds / 0.1)):
+        text = desk.text_content("#routing-reason") or ""
+        if len(text) > 1:
+            return text
+        desk.wait_for_timeout(100)
+    return desk.text_content("#routing-reason") or ""
+
+
 def test_a_real_call_pops_is_ticketed_wrapped_up_and_barged_into(live_console, browser, shots):
     console = live_console
     agent = console.agent("agent01")
@@ -80,6 +91,14 @@ def test_a_real_call_pops_is_ticketed_wrapped_up_and_barged_into(live_console, b
     assert f"{latest_due / 100:.2f}" in desk.text_content("#bills")
     reason = console.engine.live.current_call(agent.id).routing_reason
     assert reason and desk.text_content("#routing-reason") == reason
+    # the Mandarin desk words the same reason in Mandarin (issue 14), then back to English
+    desk.select_option("#language-switch", "zh")
+    desk.click("form:has(#language-switch) button")
+    desk.wait_for_selector("html[lang='zh-CN']")
+    mandarin = reason_shown(desk)
+    assert mandarin != reason and any("\u4e00" <= ch <= "\u9fff" for ch in mandarin), mandarin
+    in_english(desk)
+    assert reason_shown(desk) == reason
     call = console.call(uuid)
     assert call.agent_id == agent.id and call.customer_id == customer_id
     assert fits(desk)

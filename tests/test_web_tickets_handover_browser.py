@@ -4,12 +4,14 @@ finds it in "my tickets"; a hand-over to someone who cannot own it is refused
 with a clear message and changes nothing."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from callcenter.db import transaction
 from callcenter.models import Agent, Ticket, TicketCategory
-from callcenter.tickets import next_ticket_number, service
+from callcenter.tickets import next_ticket_number, notifications, service
 from callcenter.tickets.dispatch import load_rules
 from web_live_fixtures import *  # noqa: F401,F403
 from web_live_fixtures import CONSOLE_PASSWORD, log_in
@@ -85,3 +87,48 @@ def test_the_desk_ticket_form_offers_the_categorys_details(console, browser, ses
     with sessions() as db:
         ticket = service.find(db, number)
         assert (ticket.detail, ticket.backoffice_group) == ("billing", "billing_adjustments")
+
+
+def test_a_ticket_handed_over_to_a_team_is_taken_and_its_messages_read(console, browser, sessions):
+    number = ticket_of(sessions, "agent01")  # a fault: 24 hours, warned 4 hours before
+    owner = log_in(browser, console.url, "agent01", CONSOLE_PASSWORD)
+    owner.set_default_timeout(20_000)
+    owner.wait_for_url("**/desk/")
+    english(owner)
+    owner.goto(f"{console.url}/tickets/{number}")
+    owner.select_option("#hand-over-team-form select[name=team]", "complaints_team")
+    owner.fill("#hand-over-team-form input[name=note]", "the customer asked for Liu Yang")
+    owner.click("#hand-over-team-form button[type=submit]")
+    assert owner.wait_for_selector(".flash.ok").text_content() == "Ticket handed over to the team."
+    assert "until one of its agents takes it" in owner.text_content("#owner")
+
+    # the deadline nears while nobody has taken it: the whole team is told
+    with transaction(sessions) as db:  # what the engine's tickets timer does
+        service.sweep_deadlines(db, load_rules(), MONDAY_10 + timedelta(hours=21))
+    member = log_in(browser, console.url, "agent04", CONSOLE_PASSWORD)
+    member.set_default_timeout(20_000)
+    member.wait_for_url("**/desk/")
+    english(member)
+    member.goto(f"{console.url}/tickets/")
+    # (the engine's own timer runs on the real clock, days after this ticket's deadline:
+    # it may have escalated it too)
+    with sessions() as db:
+        unread = notifications.unread(db, console.agent("agent04").id)
+    assert unread >= 1 and member.text_content("#notice-count").strip() == str(unread)
+    member.click(f"#team-tickets tr[data-number='{number}'] button[type=submit]")
+    assert member.wait_for_selector(".flash.ok").text_content() == "The ticket is yours now."
+    assert member.text_content("#owner").strip() == console.agent("agent04").display_name
+    member.goto(f"{console.url}/tickets/")
+    member.wait_for_selector(f"#ticket-list tr[data-number='{number}']")
+    with sessions() as db:
+        assert service.find(db, number).owner.login == "agent04"
+
+    member.click("#nav-notifications")
+    row = member.wait_for_selector("#notifications tr.unread.deadline_warning")
+    assert f"Ticket {number} must be answered back by 2026-11-24 10:00." in row.text_content()
+    member.click("#notifications tr.unread.deadline_warning button[type=submit]")
+    member.wait_for_selector("#notifications tr.deadline_warning:not(.unread)")
+    assert member.text_content("#notice-count").strip() == str(unread - 1)
+    member.click("#read-all")
+    member.wait_for_selector(".flash.ok")
+    assert member.is_hidden("#notice-count") and member.locator("#notifications tr.unread").count() == 0

@@ -7,8 +7,8 @@ from typing import Any
 from flask import Flask, request, session
 from flask_babel import Babel, get_locale
 
-from web import (admin, api, auth, backoffice, campaigns, csrf, desk, events, floor, live, qa,
-                 reports, tickets, wallboard)
+from web import (admin, api, auth, backoffice, campaigns, csrf, desk, events, floor, live,
+                 notifications, qa, reports, tickets, wallboard)
 from web.health import bp as health_bp
 
 LANGUAGES = ("en", "zh")
@@ -43,7 +43,7 @@ def create_app(services: Any, test_config: dict[str, Any] | None = None) -> Flas
                                   services_config=lambda: services.config)
     app.register_blueprint(health_bp)
     for module in (auth, desk, floor, admin, api, events, qa, reports, wallboard, tickets, backoffice,
-                   campaigns):
+                   campaigns, notifications):
         app.register_blueprint(module.bp)
     return app
 

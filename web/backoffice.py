@@ -40,9 +40,10 @@ def queue():
         escalated, unowned = [], []
         if current_user().role is Role.SUPERVISOR:
             escalated = service.escalated(db)
-            unowned = db.scalars(select(TicketTask).where(
+            unowned = db.scalars(select(TicketTask).join(Ticket).where(
                 TicketTask.kind == service.INFORM, TicketTask.agent_id.is_(None),
-                TicketTask.done_at.is_(None)).order_by(TicketTask.created_at)).all()
+                TicketTask.done_at.is_(None), Ticket.owner_group.is_(None))  # a team's: it takes it
+                .order_by(TicketTask.created_at)).all()
         messages = db.scalars(select(TicketOutbox).order_by(TicketOutbox.id.desc())
                               .limit(OUTBOX_SHOWN)).all()
         return render_template("backoffice.html", groups=[rules().groups[g] for g in groups],
@@ -82,13 +83,20 @@ def start(number: str):
 @bp.post("/tickets/<number>/answer")
 @requires(*BACKOFFICE_ROLES)
 def answer(number: str):
-    result = request.form.get("result", "")
+    result, code = request.form.get("result", ""), request.form.get("result_code")
+
+    told_by: list[str] = []
 
     def reply(db, ticket):
         _worker_only(ticket)
-        service.answer_back(db, ticket, current_user().id, result, rules(), now())
-    return act(number, reply, _("Answered back: the owner will tell the customer."),
-               back=url_for("backoffice.queue"))
+        told_by.append(service.answer_back(db, ticket, current_user().id, result, rules(), now(),
+                                           code).kind)
+
+    def done() -> str:
+        if told_by == [service.AGENTLESS]:
+            return _("Answered back: an automated call will tell the customer.")
+        return _("Answered back: the owner will tell the customer.")
+    return act(number, reply, done, back=url_for("backoffice.queue"))
 
 
 @bp.post("/tickets/<number>/send-back")

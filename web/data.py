@@ -18,7 +18,7 @@ from callcenter.models import (Account, Agent, Bill, Call, CallbackRequest, Cust
 from callcenter.phone import normalize_phone
 from callcenter.tickets import answer_back_deadline, next_ticket_number
 from callcenter.tickets.states import OPEN_STATUSES
-from web import kpi
+from web import kpi, reasons
 from web.ports import LiveCall
 
 OPEN_TICKET_STATES = tuple(OPEN_STATUSES)  # every status of the closed loop but closed, cancelled
@@ -61,6 +61,7 @@ def ticket_dict(ticket: Ticket, with_history: bool = False) -> dict[str, Any]:
     out = {"number": ticket.number, "category": ticket.category.value,
            "status": ticket.status.value, "subject": ticket.subject,
            "description": ticket.description, "owner": ticket.owner.login if ticket.owner else None,
+           "owner_team": ticket.owner_group,
            "answer_back_deadline": _iso(ticket.answer_back_deadline),
            "created_at": _iso(ticket.created_at)}
     if with_history:
@@ -108,6 +109,7 @@ def call_dict(call: LiveCall) -> dict[str, Any]:
     out["offered_at"] = _iso(call.offered_at)
     out["answered_at"] = _iso(call.answered_at)
     out["ivr_path"] = [_safe_step(step) for step in out["ivr_path"]]
+    out["routing_reason"] = reasons.words(call.routing_reason_parts, call.routing_reason)
     return out
 
 

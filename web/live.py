@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, abort, current_app, jsonify, render_template, request
 
 from acd.queue_config import QueueConfigError, load_queues
-from web import data, kpi
+from web import data, kpi, reasons
 from web.auth import current_user, services, sessions
 from web.ports import (IllegalTransition, LiveCall, LiveError, LivePort, NoSuchCall,
                        SwitchUnavailable)
@@ -150,7 +150,8 @@ def floor_board() -> dict[str, Any]:
     in_progress = [{"uuid": c.uuid, "caller_number": c.caller_number, "queue": c.queue,
                     "state": c.state, "agent_id": c.agent_id,
                     "agent": names.get(c.agent_id, {}).get("name") if c.agent_id else None,
-                    "routing_reason": c.routing_reason} for c in snapshot.calls]
+                    "routing_reason": reasons.words(c.routing_reason_parts, c.routing_reason)}
+                   for c in snapshot.calls]
     return {"at": now.isoformat(), "queues": queues, "agents_by_state": by_state,
             "agents": agents, "calls": in_progress,
             "waiting": waiting_list(live(), queue_names_shown), "alerts": floor_alerts(snapshot)}

@@ -97,6 +97,18 @@ def spec() -> dict[str, Any]:
             "/api/v1/tickets/{number}/notes": {"post": _op(
                 "Add a note to a ticket", f"{DESK}, admin", {"note": S}, ok="201",
                 params=("number",))},
+            "/api/v1/notifications": {"get": _op(
+                "My messages about tickets (deadline near, escalated), newest first, and the "
+                "unread count; ?unread=1 for the unread only", f"{DESK}, backoffice")},
+            "/api/v1/notifications/{notification_id}/read": {"post": _op(
+                "Mark one of my messages read (audited)", f"{DESK}, backoffice", {},
+                params=("notification_id",))},
+            "/api/v1/tickets/{number}/hand-over": {"post": _op(
+                "Hand a ticket over to a named agent (agent: login) or a team (team), with a "
+                "note; the owner or a supervisor (audited)", DESK,
+                {"agent": S, "team": S, "note": S}, params=("number",))},
+            "/api/v1/tickets/{number}/take": {"post": _op(
+                "Take a ticket handed over to my team (audited)", DESK, {}, params=("number",))},
             "/api/v1/floor": {"get": _op(
                 "Floor board: queues (waiting, longest wait, service level, abandoned), "
                 "agents, calls in progress with routing reason", FLOOR)},

@@ -91,6 +91,7 @@ class LiveCall:
     customer_id: int | None = None  # identified by the engine (number / IVR), if any
     ivr_path: tuple[IvrStep, ...] = ()
     routing_reason: str = ""  # why this agent, in words: "billing specialist, level 9; VIP3 first"
+    routing_reason_parts: tuple[dict, ...] = ()  # the same as codes (web/reasons.py words them)
     offered_at: datetime | None = None
     answered_at: datetime | None = None
     transferred_note: str | None = None  # what the previous agent wrote, on a transfer

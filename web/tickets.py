@@ -85,7 +85,8 @@ def may_view(ticket: Ticket) -> bool:
         ticket.worker_agent_id == user.id
 
 
-def act(number: str, operation: Callable[[Session, Ticket], Any], done: str, back: str = ""):
+def act(number: str, operation: Callable[[Session, Ticket], Any], done: str | Callable[[], str],
+        back: str = ""):
     """Run one ticket operation in a transaction; form and transition errors are flashed."""
     try:
         with transaction(sessions()) as db:
@@ -94,7 +95,7 @@ def act(number: str, operation: Callable[[Session, Ticket], Any], done: str, bac
                 abort(403)
             operation(db, ticket)
             audit(db, f"ticket_{request.endpoint.rsplit('.', 1)[-1]}", "ticket", number)
-        flash(done, "ok")
+        flash(done() if callable(done) else done, "ok")
     except service.TicketFormError as exc:
         value = f" {exc.value}" if exc.value is not None else ""
         flash(f"{field_label(exc.field)}: {service_message(exc.message)}{value}", "error")
@@ -106,7 +107,8 @@ def act(number: str, operation: Callable[[Session, Ticket], Any], done: str, bac
 
 def field_label(field: str) -> str:
     return {"note": _("Note"), "reason": _("Reason"), "result": _("Result"), "group": _("Group"),
-            "agent": _("Agent"), "task": _("Task"), "file": _("File")}.get(field, field)
+            "agent": _("Agent"), "task": _("Task"), "file": _("File"),
+            "result_code": _("Result the call will say"), "team": _("Team")}.get(field, field)
 
 
 def service_message(text: str) -> str:
@@ -126,6 +128,11 @@ def service_message(text: str) -> str:
         "a file may be at most 10 MB": _("a file may be at most 10 MB"),
         "the ticket is finished": _("the ticket is finished"),
         "write the result the customer will be told": _("write the result the customer will be told"),
+        "choose the result the call will say": _("choose the result the call will say"),
+        "unknown team": _("unknown team"),
+        "no team is waiting for someone to take this ticket":
+            _("no team is waiting for someone to take this ticket"),
+        "only the team's agents take its tickets": _("only the team's agents take its tickets"),
     }.get(text, text)
 
 
@@ -164,7 +171,10 @@ def mine():
                                                     TicketTask.done_at.is_(None))
                            .order_by(TicketTask.created_at)).all()
         unfinished = to_finish(db, user.id)
-        return render_template("tickets_mine.html", tickets=tickets, tasks=tasks,
+        unreached = service.not_reached(db, now(), user.id)
+        from web.tickets_teams import team_tickets
+        return render_template("tickets_mine.html", tickets=tickets, tasks=tasks, unreached=unreached,
+                               team=team_tickets(db, user.login),
                                unfinished=unfinished, due_class=due_class, now=now(),
                                dispositions=data.DISPOSITIONS)
 
@@ -242,6 +252,13 @@ def escalated_tickets() -> list[Ticket]:
         return service.escalated(db)  # columns only: readable once the session is closed
 
 
+@bp.app_template_global("not_reached_tickets")
+def not_reached_tickets() -> list[Ticket]:
+    """For the floor: tickets closed lately without the customer being told."""
+    with sessions()() as db:
+        return service.not_reached(db, now())
+
+
 def search_tickets(db: Session, query: str) -> list[Ticket]:
     """By ticket number, or by the customer's phone number, account or name."""
     if query.isdigit():
@@ -266,7 +283,10 @@ def detail(number: str):
             abort(403)
         user = current_user()
         return render_template("tickets_detail.html", ticket=ticket, rules=rules(),
-                               due_class=due_class, tasks=service.open_tasks(ticket),
+                               due_class=due_class,
+                               tasks=[t for t in service.open_tasks(ticket) if t.kind == service.INFORM],
+                               calls=[t for t in service.open_tasks(ticket)
+                                      if t.kind == service.AGENTLESS],
                                owner=user.id == ticket.owner_agent_id,
                                supervisor=user.role in (Role.SUPERVISOR, Role.ADMIN),
                                backoffice=user.role is Role.BACKOFFICE,
@@ -425,3 +445,6 @@ def customer(customer_id: int):
                                bills=data.recent_bills(db, customer_id, limit=BILL_MONTHS),
                                contacts=data.last_contacts(db, customer_id), tickets=tickets,
                                due_class=due_class)
+
+
+from web import tickets_teams  # noqa: E402,F401  (hand-over to a team: routes on bp)

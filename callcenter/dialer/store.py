@@ -20,8 +20,8 @@ from typing import Any, Iterable, Sequence
 from sqlalchemy import Integer, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from callcenter.models import (Account, Campaign, CampaignAttempt, CampaignContact, CampaignStatus,
-                               ContactStatus, CustomerPhone, DoNotCall)
+from callcenter.models import (Account, Campaign, CampaignAttempt, CampaignContact, CampaignKind,
+                               CampaignStatus, ContactStatus, CustomerPhone, DoNotCall)
 from callcenter.phone import InvalidPhoneNumber, normalize_phone
 
 FINAL_STATES = (ContactStatus.DONE, ContactStatus.FAILED, ContactStatus.EXHAUSTED,
@@ -288,7 +288,10 @@ def in_flight(session: Session, campaign_id: int) -> int:
 
 
 def finish_if_done(session: Session, campaign_id: int, now: datetime) -> bool:
-    """A running campaign with every contact final becomes finished."""
+    """A running campaign with every contact final becomes finished (not the tickets'
+    answer-back campaign: it stands, fed by the tickets as they are answered)."""
+    if session.scalar(select(Campaign.kind).where(Campaign.id == campaign_id)) is CampaignKind.ANSWER_BACK:
+        return False
     left = session.scalar(select(func.count()).select_from(CampaignContact)
                           .where(CampaignContact.campaign_id == campaign_id,
                                  CampaignContact.status.in_((ContactStatus.PENDING,

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from acd.agent_state import AgentState, TransitionRecord
+from acd.router import TIE_WORDS, tie_text
 from callcenter.ivr.interpreter import REDACTED  # what the interpreter shows for a password
 from web.ports import AgentStatus, IvrStep, LiveCall, LiveEvent, PhoneStatus
 
@@ -88,22 +89,46 @@ CLASS_WORDS = {"transferred": "transferred call first", "vip3": "VIP 3 first",
                "vip2": "VIP 2 first", "vip1": "VIP 1 first"}
 
 
-def describe_reason(reason: Any) -> str:
-    """The router's decision in words, for the screen pop and the floor:
-    'billing specialist, level 9; VIP 3 first; highest level (next: agent02 level 7)'."""
+def reason_parts(reason: Any) -> tuple[dict[str, Any], ...]:
+    """The router's decision as codes and values, for the console to word in the reader's
+    language (web/reasons.py): the rule (with the queue for a specialist), the level, the
+    priority class, the tie-break."""
     if not isinstance(reason, dict):
-        return ""
+        return ()
     rule = str(reason.get("rule", ""))
-    words = RULE_WORDS.get(rule, rule.replace("_", " "))
-    queue = reason.get("queue")
-    head = f"{queue} {words}" if queue and rule == "specialist" else words
+    parts: list[dict[str, Any]] = [{"code": "rule", "rule": rule,
+                                    "queue": reason.get("queue") if rule == "specialist" else None}]
     candidates = reason.get("candidates") or []
     if candidates and candidates[0].get("level"):
-        head += f", level {candidates[0]['level']}"
-    parts = [head, CLASS_WORDS.get(str(reason.get("priority_class")), "")]
-    if reason.get("tie_break"):
-        parts.append(str(reason["tie_break"]))
-    return "; ".join(p for p in parts if p)
+        parts.append({"code": "level", "level": candidates[0]["level"]})
+    if str(reason.get("priority_class")) in CLASS_WORDS:
+        parts.append({"code": "class", "class": str(reason["priority_class"])})
+    tie = reason.get("tie")
+    if isinstance(tie, dict) and tie.get("code") in TIE_WORDS:
+        parts.append({**tie, "code": "tie", "tie": tie["code"]})
+    elif reason.get("tie_break"):  # a reason logged before the codes (a restarted call)
+        parts.append({"code": "text", "text": str(reason["tie_break"])})
+    return tuple(parts)
+
+
+def describe_reason(reason: Any) -> str:
+    """The router's decision in words (English; the log's and the fallback's), e.g.
+    'billing specialist, level 9; VIP 3 first; highest level 9 (next: agent02 level 7)'."""
+    head, rest = "", []
+    for part in reason_parts(reason):
+        code = part["code"]
+        if code == "rule":
+            words = RULE_WORDS.get(part["rule"], part["rule"].replace("_", " "))
+            head = f"{part['queue']} {words}" if part["queue"] else words
+        elif code == "level":
+            head += f", level {part['level']}"
+        elif code == "class":
+            rest.append(CLASS_WORDS[part["class"]])
+        elif code == "tie":
+            rest.append(tie_text({**part, "code": part["tie"]}))
+        else:
+            rest.append(part["text"])
+    return "; ".join(p for p in [head, *rest] if p)
 
 
 def live_call(state: Any, card: Any, call_state: str, reason: Any,
@@ -126,6 +151,7 @@ def make_live_call(state: Any, agent_id: int | None, call_state: str, reason: An
                     agent_id=agent_id, queue=request.need or "general", need=request.need,
                     customer_id=request.customer_id, ivr_path=ivr_steps(dict(request.context)),
                     routing_reason=describe_reason(state.extras.get("reason")),
+                    routing_reason_parts=reason_parts(state.extras.get("reason")),
                     offered_at=state.extras.get("offered_at"),
                     answered_at=state.extras.get("answered_at"),
                     transferred_note=request.context.get("note"), priority=request.priority)

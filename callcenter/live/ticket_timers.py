@@ -1,5 +1,6 @@
 """The tickets' timers in the engine: the deadline sweep (warnings before the
-answer-back deadline, escalation after) and the roaming-complaint outbox run
+answer-back deadline, escalation after), the tickets whose answer-back call is
+over (closed: told, or flagged not reached) and the roaming-complaint outbox run
 every ``tickets.timer_seconds`` whether or not anyone opens a page.
 
 The tickets' clock is passed in (tests pin it); each flag is set once however
@@ -16,7 +17,7 @@ import gevent
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.db import transaction
-from callcenter.tickets import outbox, service
+from callcenter.tickets import agentless, outbox, service
 from callcenter.tickets.dispatch import DEFAULT_RULES, DispatchRules, load_rules
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,9 @@ class TicketTimers:
         now = self.clock()
         with transaction(self.sessions) as db:
             flagged = service.sweep_deadlines(db, self.rules, now)
-        for number, flag in flagged:
+        with transaction(self.sessions) as db:
+            told = agentless.settle_calls(db, self.rules, now)
+        for number, flag in flagged + told:
             log.info("ticket %s: %s", number, flag)
         if self.rules.forward_endpoint:
             outbox.deliver_due(self.sessions, self.rules.forward_endpoint,

@@ -7,7 +7,8 @@ Validated like the IVR flows: every problem is reported at once, each as
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,10 @@ from callcenter.tickets.deadlines import CALENDAR, WORKING_HOURS, Limit, WorkCal
 from callcenter.yamlsource import SourcedDocument, YamlSyntaxError, load_file, load_text
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "dispatch.yaml"
-TOP_KEYS = {"calendar", "groups", "rules", "deadlines", "inform", "forward"}
+TOP_KEYS = {"calendar", "groups", "teams", "rules", "deadlines", "inform", "forward"}
 CATEGORIES = [c.value for c in TicketCategory]
+TELL_AGENT, TELL_CALL = "agent", "call"  # who tells the customer the result (回告)
+TELLS = (TELL_AGENT, TELL_CALL)
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Rule:
     group: str
     detail: str | None = None  # None: any detail
     forward: bool = False  # also forward to the home center (roaming complaints)
+    tell: str = TELL_AGENT  # call: an agentless answer-back call says the result
 
     def matches(self, category: str, detail: str | None) -> bool:
         return self.category == category and self.detail in (None, detail or None)
@@ -55,7 +59,9 @@ class DispatchRules:
     rules: tuple[Rule, ...]
     deadlines: tuple[DeadlineRule, ...]
     inform_attempts: int = 3
-    agentless: frozenset[str] = frozenset()  # categories told by an agentless call
+    inform_campaign: str | None = None  # the answer-back campaign that makes the agentless calls
+    results: dict[str, str] = field(default_factory=dict)  # result code -> name (said by the call)
+    teams: dict[str, Group] = field(default_factory=dict)  # the center's agent teams (hand-over)
     forward_endpoint: str | None = None
     forward_attempts: int = 20
     source: str = ""
@@ -81,8 +87,15 @@ class DispatchRules:
         return next(d.limit for d in self.deadlines
                     if d.category == category and d.priority in (None, priority))
 
+    def tells_by_call(self, category: str, detail: str | None = None) -> bool:
+        """The ticket's customer hears the result from an agentless call (else from the owner)."""
+        return self.route(category, detail).tell == TELL_CALL
+
     def groups_of(self, login: str) -> list[str]:
         return [g.name for g in self.groups.values() if login in g.members]
+
+    def teams_of(self, login: str) -> list[str]:
+        return [t.name for t in self.teams.values() if login in t.members]
 
 
 class DispatchRulesError(ValueError):
@@ -165,16 +178,15 @@ def _build(document: SourcedDocument) -> DispatchRules:
     check.unknown_keys(data, TOP_KEYS, (), "the rules file")
     calendar = _calendar(check, check.mapping(data.get("calendar"), ("calendar",), "calendar"))
     groups = _groups(check, check.mapping(data.get("groups"), ("groups",), "groups"))
+    teams = _groups(check, check.mapping(data.get("teams"), ("teams",), "teams"), "teams")
+    for name in set(teams) & set(groups):
+        check.problem(("teams", name), f"team '{name}' has the name of a back-office group")
     rules = _rules(check, check.listing(data.get("rules"), ("rules",), "rules"), groups)
     deadlines = _deadlines(check, check.listing(data.get("deadlines"), ("deadlines",), "deadlines"))
     inform = check.mapping(data.get("inform"), ("inform",), "inform")
-    check.unknown_keys(inform, {"attempts", "agentless"}, ("inform",), "inform")
+    check.unknown_keys(inform, {"attempts", "campaign", "results", "agentless"}, ("inform",), "inform")
     attempts = _positive(check, inform, "attempts", ("inform",), 3)
-    agentless = check.listing(inform.get("agentless"), ("inform", "agentless"), "inform.agentless")
-    for index, category in enumerate(agentless):
-        if category not in CATEGORIES:
-            check.problem(("inform", "agentless", index),
-                          f"category must be one of {', '.join(CATEGORIES)}, got {category!r}")
+    campaign, results = _told_by_call(check, inform, rules)
     forward = check.mapping(data.get("forward"), ("forward",), "forward")
     check.unknown_keys(forward, {"endpoint", "attempts"}, ("forward",), "forward")
     endpoint = forward.get("endpoint")
@@ -186,8 +198,40 @@ def _build(document: SourcedDocument) -> DispatchRules:
     if check.problems:
         raise DispatchRulesError(check.problems)
     return DispatchRules(calendar, groups, tuple(rules), tuple(deadlines), attempts,
-                         frozenset(agentless), endpoint,
+                         campaign, results, teams, endpoint,
                          _positive(check, forward, "attempts", ("forward",), 20), document.file)
+
+
+RESULT_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+def _told_by_call(check: _Checker, inform: dict, rules: list[Rule]) -> tuple[str | None, dict]:
+    """inform.campaign (the answer-back campaign's name) and inform.results (the codes the
+    back office picks, each said by the call as a recorded phrase): needed once a rule says
+    ``tell: call``."""
+    path = ("inform",)
+    if "agentless" in inform:
+        check.problem(path + ("agentless",), "inform.agentless was replaced by 'tell: call' on "
+                                             "the rules that the answer-back call tells")
+    campaign = inform.get("campaign")
+    if campaign is not None and (not isinstance(campaign, str) or not campaign.strip()):
+        check.problem(path + ("campaign",), f"campaign must be a campaign's name, got {campaign!r}")
+        campaign = None
+    results = check.mapping(inform.get("results"), path + ("results",), "inform.results")
+    for code, name in results.items():
+        if not isinstance(code, str) or not RESULT_CODE.fullmatch(code):
+            check.problem(path + ("results", code), f"a result code is lower-case letters, digits "
+                                                    f"and _ (e.g. repaired), got {code!r}")
+        if not isinstance(name, str) or not name.strip():
+            check.problem(path + ("results", code), f"result {code!r} needs a name for the desk")
+    if any(r.tell == TELL_CALL for r in rules):
+        if not campaign:
+            check.problem(path, "a rule says 'tell: call' but 'inform: campaign:' (the answer-back "
+                                "campaign) is not set")
+        if not results:
+            check.problem(path, "a rule says 'tell: call' but 'inform: results:' (the result codes "
+                                "the call can say) is empty")
+    return campaign, {str(k): str(v) for k, v in results.items()}
 
 
 def _positive(check: _Checker, entry: dict, key: str, path: tuple, default: int) -> int:
@@ -227,14 +271,16 @@ def _calendar(check: _Checker, data: dict) -> WorkCalendar:
     return WorkCalendar(zone, {str(k): str(v) for k, v in hours.items()}, frozenset(holidays))
 
 
-def _groups(check: _Checker, data: dict) -> dict[str, Group]:
-    if not data:
+def _groups(check: _Checker, data: dict, key: str = "groups") -> dict[str, Group]:
+    """Back-office groups (``groups``, at least one) or the center's agent teams (``teams``)."""
+    if not data and key == "groups":
         check.problem(("groups",), "at least one back-office group is needed")
+    what = "group" if key == "groups" else "team"
     groups = {}
     for name, entry in data.items():
-        path = ("groups", name)
-        entry = check.mapping(entry, path, f"group '{name}'")
-        check.unknown_keys(entry, {"name", "members"}, path, f"group '{name}'")
+        path = (key, name)
+        entry = check.mapping(entry, path, f"{what} '{name}'")
+        check.unknown_keys(entry, {"name", "members"}, path, f"{what} '{name}'")
         members = check.listing(entry.get("members"), path + ("members",), "members")
         groups[str(name)] = Group(str(name), str(entry.get("name", name)),
                                   tuple(str(m) for m in members))
@@ -246,7 +292,7 @@ def _rules(check: _Checker, entries: list, groups: dict[str, Group]) -> list[Rul
     for index, entry in enumerate(entries):
         path = ("rules", index)
         entry = check.mapping(entry, path, "a rule")
-        check.unknown_keys(entry, {"category", "detail", "group", "forward"}, path, "a rule")
+        check.unknown_keys(entry, {"category", "detail", "group", "forward", "tell"}, path, "a rule")
         category = check.category(entry, path)
         group = entry.get("group")
         if group not in groups:
@@ -255,10 +301,14 @@ def _rules(check: _Checker, entries: list, groups: dict[str, Group]) -> list[Rul
         forward = entry.get("forward", False)
         if not isinstance(forward, bool):
             check.problem(path + ("forward",), f"forward must be true or false, got {forward!r}")
+        tell = entry.get("tell", TELL_AGENT)
+        if tell not in TELLS:
+            check.problem(path + ("tell",), f"tell must be {TELL_AGENT} (the owner calls) or "
+                                            f"{TELL_CALL} (an agentless call), got {tell!r}")
         if category and group in groups:
             detail = entry.get("detail")
             rules.append(Rule(category, group, str(detail) if detail is not None else None,
-                              forward is True))
+                              forward is True, tell if tell in TELLS else TELL_AGENT))
     return rules
 
 

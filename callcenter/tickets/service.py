@@ -14,14 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter.models import Agent, Role, Ticket, TicketHistory, TicketStatus, TicketTask
-from callcenter.tickets import outbox
+from callcenter.tickets import agentless, notifications, outbox
 from callcenter.tickets.deadlines import DueState, deadline, due_state
 from callcenter.tickets.dispatch import DispatchRules
 from callcenter.tickets.states import (AWAITING_ANSWER, FINISHED, OPEN_STATUSES, Action,
                                        next_status)
 
 INFORM = "inform_customer"  # the owner calls the customer back with the result
-AGENTLESS = "agentless_call"  # an automated call says the result (for categories so configured)
+AGENTLESS = agentless.AGENTLESS  # an answer-back call says the result (rules with tell: call)
 CENTER_ROLES = (Role.AGENT, Role.SUPERVISOR)
 
 
@@ -102,12 +102,52 @@ def hand_over(db: Session, ticket: Ticket, actor_id: int, to_login: str, note: s
         raise TicketFormError("agent", "no active agent", to_login)
     if agent.id == ticket.owner_agent_id:
         raise TicketFormError("agent", "the ticket is already theirs")
-    before = ticket.owner.login if ticket.owner is not None else "-"
-    ticket.owner_agent_id = agent.id
+    before = _owner_words(ticket)
+    _give_to(ticket, agent.id)
+    _record(db, ticket, "hand_over", actor_id, now, f"{before} -> {agent.login}: {note}")
+
+
+def hand_over_to_team(db: Session, ticket: Ticket, actor_id: int, team: str, note: str,
+                      rules: DispatchRules, now: datetime) -> None:
+    """First-contact ownership to a team of the center's agents (``teams`` in the rules
+    file), with a note: on the team's list, no owner, until one of them takes it."""
+    if ticket.status in FINISHED:
+        raise TicketFormError("team", "a finished ticket has no owner to hand over")
+    note = _required(note, "note", "a hand-over needs a note for the new owner")
+    team = (team or "").strip()
+    if team not in rules.teams:
+        raise TicketFormError("team", "unknown team", team)
+    if team == ticket.owner_group:
+        raise TicketFormError("team", "the ticket is already theirs")
+    before = _owner_words(ticket)
+    _give_to(ticket, None)
+    ticket.owner_group = team
+    _record(db, ticket, "hand_over", actor_id, now, f"{before} -> team {team}: {note}")
+
+
+def take(db: Session, ticket: Ticket, actor: Agent, rules: DispatchRules, now: datetime) -> None:
+    """An agent of the team (or a supervisor) takes a ticket handed over to the team."""
+    team = rules.teams.get(ticket.owner_group or "")
+    if team is None or ticket.status in FINISHED:
+        raise TicketFormError("team", "no team is waiting for someone to take this ticket")
+    if actor.login not in team.members and actor.role is not Role.SUPERVISOR:
+        raise TicketFormError("team", "only the team's agents take its tickets", team.name)
+    _give_to(ticket, actor.id)
+    _record(db, ticket, "take", actor.id, now, f"team {team.name} -> {actor.login}")
+
+
+def _owner_words(ticket: Ticket) -> str:
+    if ticket.owner is not None:
+        return ticket.owner.login
+    return f"team {ticket.owner_group}" if ticket.owner_group else "-"
+
+
+def _give_to(ticket: Ticket, agent_id: int | None) -> None:
+    """The owner and the owner's open call-back task (None: a team holds it, nobody yet)."""
+    ticket.owner_agent_id, ticket.owner_group = agent_id, None
     for task in open_tasks(ticket):
         if task.kind == INFORM:
-            task.agent_id = agent.id
-    _record(db, ticket, "hand_over", actor_id, now, f"{before} -> {agent.login}: {note}")
+            task.agent_id = agent_id
 
 
 def reopen(db: Session, ticket: Ticket, actor_id: int, note: str, rules: DispatchRules,
@@ -115,6 +155,9 @@ def reopen(db: Session, ticket: Ticket, actor_id: int, note: str, rules: Dispatc
     """The customer called again, unhappy: back to the group it was with, a new deadline."""
     note = _required(note, "note", "say what the customer is unhappy about")
     move(db, ticket, Action.REOPEN, actor_id, now, note)
+    for task in open_tasks(ticket):
+        if task.kind == AGENTLESS:
+            agentless.withdraw(db, task)
     _close_tasks(ticket, now, "reopened")  # the old result is not to be told any more
     ticket.closed_at = ticket.informed_at = ticket.answered_at = ticket.escalated_at = None
     ticket.warned_at = None
@@ -150,16 +193,29 @@ def start(db: Session, ticket: Ticket, actor_id: int, now: datetime) -> None:
 
 
 def answer_back(db: Session, ticket: Ticket, actor_id: int, result: str, rules: DispatchRules,
-                now: datetime) -> TicketTask:
-    """The result (电子回单): the owner gets a task to tell the customer (回告)."""
+                now: datetime, result_code: str | None = None) -> TicketTask:
+    """The result (电子回单): the owner gets a task to tell the customer (回告); for a rule
+    with ``tell: call`` an agentless answer-back call says the result code instead."""
     result = _required(result, "result", "write the result the customer will be told")
+    by_call = rules.tells_by_call(ticket.category.value, ticket.detail)
+    code = (result_code or "").strip() or None
+    if by_call and code not in rules.results:
+        raise TicketFormError("result_code", "choose the result the call will say", code)
     move(db, ticket, Action.ANSWER_BACK, actor_id, now, result)
-    ticket.answer, ticket.answered_at = result, now
-    agentless = ticket.category.value in rules.agentless
+    ticket.answer, ticket.answered_at, ticket.result_code = result, now, code
     # a ticket opened in the IVR has no owner: its task waits for a supervisor to hand it over
-    task = TicketTask(ticket_id=ticket.id, agent_id=None if agentless else ticket.owner_agent_id,
-                      kind=AGENTLESS if agentless else INFORM, created_at=now)
+    task = TicketTask(ticket_id=ticket.id, agent_id=ticket.owner_agent_id, kind=INFORM,
+                      created_at=now)
     db.add(task)
+    db.flush()
+    if by_call:
+        try:
+            agentless.queue_call(db, ticket, task, rules, now)
+            task.kind, task.agent_id = AGENTLESS, None
+            _record(db, ticket, "answer_back_call", None, now,
+                    f"{rules.inform_campaign}: {ticket.result_code}")
+        except agentless.NoCall as why:
+            _record(db, ticket, "answer_back_call", None, now, f"{why}: the owner tells the customer")
     return task
 
 
@@ -208,7 +264,8 @@ def inform_attempt(db: Session, task: TicketTask, actor_id: int | None, told: bo
 
 def sweep_deadlines(db: Session, rules: DispatchRules, now: datetime) -> list[tuple[str, str]]:
     """Flag tickets still waiting for their answer: warned when the deadline nears,
-    escalated once it passed. Each flag once, in the history. Returns (number, flag)."""
+    escalated once it passed. Each flag once, in the history and as messages to the
+    people ``audience`` names. Returns (number, flag)."""
     flagged = []
     horizon = now + max((d.limit.warn_before for d in rules.deadlines), default=timedelta(0))
     waiting = db.scalars(select(Ticket).where(Ticket.status.in_(AWAITING_ANSWER),
@@ -222,11 +279,13 @@ def sweep_deadlines(db: Session, rules: DispatchRules, now: datetime) -> list[tu
             ticket.escalated_at = now
             _record(db, ticket, "escalated", None, now,
                     f"no answer by {ticket.answer_back_deadline:%Y-%m-%d %H:%M} UTC")
+            notifications.push(db, ticket, "escalated", rules, now)
             flagged.append((ticket.number, "escalated"))
         elif state is DueState.WARNING and ticket.warned_at is None:
             ticket.warned_at = now
             _record(db, ticket, "deadline_warning", None, now,
                     f"answer due {ticket.answer_back_deadline:%Y-%m-%d %H:%M} UTC")
+            notifications.push(db, ticket, "deadline_warning", rules, now)
             flagged.append((ticket.number, "warning"))
     return flagged
 
@@ -235,6 +294,19 @@ def escalated(db: Session) -> list[Ticket]:
     """Open tickets whose answer-back deadline passed: the supervisor's floor list."""
     return by_due_date(db.scalars(select(Ticket).where(Ticket.escalated_at.is_not(None),
                                                        Ticket.status.in_(OPEN_STATUSES))))
+
+
+NOT_REACHED_SHOWN = timedelta(days=7)  # closed "customer not reached": on the desks this long
+
+
+def not_reached(db: Session, now: datetime, owner_id: int | None = None) -> list[Ticket]:
+    """Tickets closed lately because the customer was never told (the owner's and the
+    floor's list: someone may still call them)."""
+    query = select(Ticket).where(Ticket.not_reached.is_(True), Ticket.status == TicketStatus.CLOSED,
+                                 Ticket.closed_at >= now - NOT_REACHED_SHOWN)
+    if owner_id is not None:
+        query = query.where(Ticket.owner_agent_id == owner_id)
+    return list(db.scalars(query.order_by(Ticket.closed_at.desc(), Ticket.id.desc())))
 
 
 def ticket_due_state(ticket: Ticket, rules: DispatchRules, now: datetime) -> DueState:

@@ -43,3 +43,4 @@ def me():
 from web.api import admin, desk, floor, tickets  # noqa: E402,F401  (they add their routes to bp)
 from web.api import desk_pause  # noqa: E402,F401  (issue 13: pause the call's recording)
 from web.api import desk_preview  # noqa: E402,F401  (preview campaigns' card)
+from web.api import notifications  # noqa: E402,F401  (issue 14: ticket deadline messages)

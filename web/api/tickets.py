@@ -5,8 +5,10 @@ from flask import abort, jsonify
 from sqlalchemy import select
 
 from callcenter.db import transaction
-from callcenter.models import Customer, Ticket
-from callcenter.tickets.service import TicketFormError, dispatch_by_rule
+from callcenter.models import Customer, Role, Ticket
+from callcenter.tickets.service import (TicketFormError, dispatch_by_rule, hand_over,
+                                        hand_over_to_team, take)
+from callcenter.tickets.states import IllegalTicketTransition
 from web import data
 from web.api import body, bp
 from web.auth import DESK_ROLES, FLOOR_ROLES, audit, current_user, requires, sessions
@@ -76,3 +78,55 @@ def ticket_note(number: str):
     except LookupError as exc:
         abort(404, description=str(exc))
     return jsonify(result), 201
+
+
+@bp.post("/tickets/<number>/hand-over")
+@requires(*DESK_ROLES)
+def ticket_hand_over(number: str):
+    """To a named agent (``agent``: login) or a team (``team``), with a ``note``; the owner
+    or a supervisor. Audited."""
+    payload, user = body(), current_user()
+    try:
+        with transaction(sessions()) as db:
+            ticket = _ticket(db, number)
+            if user.id != ticket.owner_agent_id and user.role is not Role.SUPERVISOR:
+                abort(403, description="only the ticket's owner or a supervisor hands it over")
+            note = str(payload.get("note", ""))
+            if payload.get("team"):
+                hand_over_to_team(db, ticket, user.id, str(payload["team"]), note, ticket_rules(),
+                                  tickets_now())
+            else:
+                hand_over(db, ticket, user.id, str(payload.get("agent", "")), note, tickets_now())
+            audit(db, "ticket_hand_over", "ticket", number)
+            db.flush()
+            db.expire(ticket, ["owner"])  # the new owner, not the one loaded before
+            result = data.ticket_dict(ticket, with_history=True)
+    except TicketFormError as exc:
+        return jsonify(error=exc.message, field=exc.field), 400
+    except IllegalTicketTransition as exc:
+        return jsonify(error=str(exc), kind="IllegalTicketTransition"), 409
+    return jsonify(result)
+
+
+@bp.post("/tickets/<number>/take")
+@requires(*DESK_ROLES)
+def ticket_take(number: str):
+    """An agent of the team the ticket was handed to (or a supervisor) takes it. Audited."""
+    try:
+        with transaction(sessions()) as db:
+            ticket = _ticket(db, number)
+            take(db, ticket, current_user(), ticket_rules(), tickets_now())
+            audit(db, "ticket_take", "ticket", number)
+            db.flush()
+            db.expire(ticket, ["owner"])
+            result = data.ticket_dict(ticket, with_history=True)
+    except TicketFormError as exc:
+        return jsonify(error=exc.message, field=exc.field), 400
+    return jsonify(result)
+
+
+def _ticket(db, number: str) -> Ticket:
+    ticket = db.scalar(select(Ticket).where(Ticket.number == number))
+    if ticket is None:
+        abort(404, description=f"no ticket {number}")
+    return ticket
