@@ -9,6 +9,15 @@ agent answers, the customer is dialled through the carrier gateway and bridged
 failed. A promised callback is offered to its agent only (the ACD's
 ``for_agent``), then to anyone the queue accepts.
 
+The callbacks policy (the campaign file of kind callbacks, callcenter.dialer.
+callback_policy) decides when: a request is handed only inside its calling window
+in the customer's local time (holidays excluded, not in a window's last minute),
+else it waits for the next window's opening (``scheduled_for``); a promised time
+inside the window is kept. A customer leg not reached (busy, no answer, failed
+...) counts an attempt, and ``after_dial`` (called by the ACD's actions) gives the
+next attempt time or the final state (failed, "no more attempts"); the next
+attempt gets a call row of its own.
+
 The ACD is the only owner of a handed request: it persists it with the waiting
 calls and a restarted engine restores it. This module hands a request (marked
 by ``dial_uuid``) again only when the ACD does not hold it, so a crash between
@@ -18,14 +27,17 @@ the ACD's call id, as for queue callbacks.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Collection
 
 import gevent
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.db import transaction
+from callcenter.dialer.callback_policy import (
+    DEFAULT_FILE, AfterDial, CallbackPolicy, after_dial, hand_at, load_callback_policy)
 from callcenter.live.inbound import QueueRequest
 from callcenter.models import Agent, Call, CallbackRequest, CallbackStatus, Customer
 
@@ -37,11 +49,29 @@ BATCH = 50
 
 class CallbackDialer:
     def __init__(self, sessions: sessionmaker[Session], shell: Any, runner: Any, *,
-                 clock: Callable[[], datetime] | None = None, tick_seconds: float = TICK_SECONDS) -> None:
+                 clock: Callable[[], datetime] | None = None, tick_seconds: float = TICK_SECONDS,
+                 policy: CallbackPolicy | None = None,
+                 center_holidays: Callable[[], Collection[date]] = lambda: ()) -> None:
         self.sessions, self.shell, self.runner = sessions, shell, runner
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.tick_seconds = tick_seconds
+        self._policy, self.center_holidays = policy, center_holidays
         self._loop: gevent.Greenlet | None = None
+
+    def policy(self) -> CallbackPolicy | None:
+        """The callbacks policy with the center calendar's holidays (None: any time, once)."""
+        if self._policy is None:
+            return None
+        return self._policy.with_holidays(self.center_holidays())
+
+    def after_dial(self, request: dict[str, Any], outcome: str) -> AfterDial:
+        """The customer of a handed request (``request``: its part of the call's context)
+        was not reached: its next attempt time or final state, on this dialler's clock."""
+        policy = self.policy()
+        if policy is None:
+            return AfterDial("failed", None, outcome, outcome)
+        return after_dial(policy, outcome, int(request.get("attempts") or 0) + 1, self.clock(),
+                          request.get("timezone"))
 
     def start(self) -> None:
         if self._loop is None or self._loop.dead:
@@ -92,6 +122,10 @@ class CallbackDialer:
 
     def _claim(self, session: Session, request_id: int, held: set[str]) -> dict[str, Any] | None:
         request = session.get(CallbackRequest, request_id)
+        if request.dial_uuid in held:
+            return None
+        if not self._in_window(request):
+            return None
         call = session.get(Call, request.call_id) if request.call_id else None
         if request.dial_uuid:
             uuid = request.dial_uuid
@@ -108,7 +142,25 @@ class CallbackDialer:
         return {"id": request.id, "uuid": uuid, "phone": request.phone, "need": request.need,
                 "customer_id": request.customer_id, "note": request.note or "",
                 "tier": customer.tier.value if customer else "regular",
-                "agent": agent.login if agent else None}
+                "agent": agent.login if agent else None, "attempts": request.attempts or 0,
+                "timezone": request.timezone}
+
+    def _in_window(self, request: CallbackRequest) -> bool:
+        """True when the request may be dialled now; else it waits for its window's next
+        opening (or ends when no window opens any more)."""
+        policy = self.policy()
+        now = self.clock()
+        at = hand_at(policy, now, request.timezone) if policy is not None else now
+        if at == now:
+            return True
+        if at is None:
+            request.status, request.reason = CallbackStatus.FAILED, \
+                "no more attempts (no calling window opens any more)"
+        else:
+            request.scheduled_for, request.reason = at, "outside the calling window"
+        log.info("callback request %s not dialled now: %s (%s)", request.id, request.reason,
+                 at.isoformat() if at else "ended")
+        return False
 
     def _callback_call(self, session: Session, request: CallbackRequest, origin: Call | None) -> str:
         """A new outbound call row for the callback; the request now follows it (the ACD
@@ -129,7 +181,8 @@ class CallbackDialer:
         config = self.shell.core.config
         need = request["need"] if request["need"] in config.queues else config.default_queue
         context = {"callback": {"request_id": request["id"], "note": request["note"],
-                                "promised_by": request["agent"]}}
+                                "promised_by": request["agent"], "attempts": request["attempts"],
+                                "timezone": request["timezone"]}}
         queue_request = QueueRequest(uuid, phone, need, 0, request["tier"], request["customer_id"],
                                      context)
         self.runner.remember(queue_request)
@@ -152,3 +205,17 @@ def enqueue_as_callback(core: Any, now: float, uuid: str, need: str, tier: str, 
     entered = [a for a in entered if not (getattr(a, "call_id", None) == uuid and type(
         a).__name__ in ("OfferCall", "PlayMusicOnHold"))]
     return entered + core.callback_requested(uuid, now, phone)
+
+
+def callback_policy_of(config: Any) -> CallbackPolicy:
+    """The policy file the configuration names (``callbacks.policy_file``, relative to the
+    configuration file; empty: the shipped one); a wrong file is a configuration error."""
+    from callcenter.config import ConfigError
+    from callcenter.dialer.campaign_file import CampaignFileError
+    name = config.callbacks.policy_file
+    path = DEFAULT_FILE if not name else Path(name) if Path(name).is_absolute() \
+        else Path(config.base_directory) / name
+    try:
+        return load_callback_policy(path, config.general.timezone)
+    except CampaignFileError as exc:
+        raise ConfigError(exc.problems) from None

@@ -394,5 +394,8 @@ def build_dialer(engine: Any, clock: Callable[[], datetime] | None = None,
     from callcenter.live.callbacks import CallbackDialer
     dialer = Dialer(services.sessions, engine.switch, call, clock=clock,
                     center_timezone=engine.config.general.timezone, acd=engine.shell)
-    dialer.callbacks = CallbackDialer(services.sessions, engine.shell, engine.runner, clock=clock)
+    dialer.callbacks = CallbackDialer(
+        services.sessions, engine.shell, engine.runner, clock=clock,
+        policy=engine.callback_policy, center_holidays=lambda: engine.flows.calendar.holidays)
+    engine.runner.after_dial = dialer.callbacks.after_dial  # a customer leg not reached
     return dialer
