@@ -46,6 +46,16 @@ def settled(out, attempts: int):
     return request(out)
 
 
+def customer_ringing(out) -> bool:
+    return any(c.destination == CUSTOMER and not c.gone for c in out.line.sim.channels())
+
+
+def agent_leg(out, login: str = "agent10") -> str:
+    return next(c.uuid for c in out.line.sim.channels()
+                if c.variables.get("cc_leg") == "agent" and c.variables.get("cc_agent") == login
+                and not c.gone)
+
+
 def agent_free(out, login: str = "agent10") -> None:
     out.line.wait(lambda: out.line.state_of(login) == "ready", 20, f"{login} never ready again")
 
@@ -162,3 +172,36 @@ def test_a_request_left_after_hours_waits_for_the_opening_and_a_promised_time_is
     out.clock.set(promised)
     out.line.wait(lambda: len(out.customers.dials_to(CUSTOMER)) == 1, 30, "the promised time was not kept")
     assert out.customers.dials_to(CUSTOMER)[0].at == promised.astimezone(timezone.utc)
+
+
+def test_a_restart_while_the_customer_rings_neither_loses_nor_doubles_the_attempt(outbound_at):
+    out = outbound_at(MONDAY_MORNING, queues=QUICK_WRAP_UP)
+    out.customers.add(CUSTOMER, "never_answers")
+    out.line.agent_ready("agent10")
+    ask_for_a_callback(out)
+    out.line.wait(lambda: len(out.customers.dials_to(CUSTOMER)) == 1, 30, "never dialled")
+
+    def dialling():
+        out.engine.calllog.flush()
+        return request(out).status is CallbackStatus.DIALING
+    out.line.wait(dialling, 10, "the request was not marked dialling")
+    out.line.restart_engine()  # its dial's result dies with it
+    out.engine.dialer.callbacks.stale_seconds = 0.5
+    out.line.wait(lambda: not customer_ringing(out), 20, "the customer's phone never stopped")
+    assert request(out).status is CallbackStatus.DIALING  # its call still held: not settled
+    out.line.sim.hangup_call(agent_leg(out))  # agent10 hears nobody and hangs up
+    out.line.wait(lambda: request(out).status is not CallbackStatus.DIALING, 20,
+                  "the lost dial was never settled")
+
+    lost = request(out)
+    assert (lost.status, lost.attempts, lost.last_outcome) == (CallbackStatus.PENDING, 1, "interrupted")
+    assert lost.scheduled_for == MONDAY_MORNING + timedelta(minutes=15)  # the delay for failures
+    assert lost.dial_uuid is None and lost.reason.startswith("interrupted: failed on attempt 1 of 4")
+    assert out.engine.dialer.callbacks.tick() == 0 and len(out.customers.dials_to(CUSTOMER)) == 1
+
+    out.customers.add(CUSTOMER, "answers", after=1, then="wait:100 hangup")
+    out.line.wait(lambda: out.line.state_of("agent10") == "ready", 30, "agent10 not ready after the restart")
+    out.clock.advance(15 * 60)
+    out.line.wait(lambda: len(out.customers.dials_to(CUSTOMER)) == 2, 30, "never tried again")
+    assert settled(out, 2).status is CallbackStatus.DONE
+    assert [dial.concurrent for dial in out.customers.dials_to(CUSTOMER)] == [0, 0]

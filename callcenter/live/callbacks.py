@@ -27,6 +27,7 @@ the ACD's call id, as for queue callbacks.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Collection
@@ -39,11 +40,14 @@ from callcenter.db import transaction
 from callcenter.dialer.callback_policy import (
     DEFAULT_FILE, AfterDial, CallbackPolicy, after_dial, hand_at, load_callback_policy)
 from callcenter.live.inbound import QueueRequest
-from callcenter.models import Agent, Call, CallbackRequest, CallbackStatus, Customer
+from callcenter.models import Agent, Call, CallbackRequest, CallbackStatus, CallEvent, Customer
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0
+# a request dialling with no call in this engine this long: its dial was lost with an
+# engine that stopped (longer than an agent's and a customer's ring together)
+STALE_SECONDS = 120.0
 BATCH = 50
 
 
@@ -56,6 +60,8 @@ class CallbackDialer:
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.tick_seconds = tick_seconds
         self._policy, self.center_holidays = policy, center_holidays
+        self.stale_seconds = STALE_SECONDS
+        self._lost: dict[int, float] = {}  # dialling requests no engine holds -> since (monotonic)
         self._loop: gevent.Greenlet | None = None
 
     def policy(self) -> CallbackPolicy | None:
@@ -93,6 +99,7 @@ class CallbackDialer:
     def tick(self) -> int:
         """Hand the due requests the ACD does not hold; returns how many."""
         held = {call.call_id for call in self.shell.core.waiting()} | set(self.runner.calls)
+        self._settle_lost(held)
         handed = 0
         for request_id in self._due(self.clock()):
             with transaction(self.sessions) as session:
@@ -101,6 +108,50 @@ class CallbackDialer:
                 self._hand(request)
                 handed += 1
         return handed
+
+    def _settle_lost(self, held: set[str]) -> None:
+        """Requests marked dialling whose call no engine holds (the engine stopped between
+        the dial and its result, which was never written): once the call log is written and
+        the dial has had ``stale_seconds`` to end, the attempt (already counted) is settled
+        'interrupted' and retried as a failure; 'done' when the call shows the customer
+        reached. Nothing is lost, nothing counted twice."""
+        with self.sessions() as session:
+            dialling = session.execute(
+                select(CallbackRequest.id, Call.uuid).outerjoin(Call, Call.id == CallbackRequest.call_id)
+                .where(CallbackRequest.status == CallbackStatus.DIALING)).all()
+        now = time.monotonic()
+        self._lost = {request_id: self._lost.get(request_id, now) for request_id, uuid in dialling
+                      if uuid not in held}
+        due = [request_id for request_id, since in self._lost.items()
+               if now - since >= self.stale_seconds]
+        if not due or not self.runner.calllog.flush():  # its result may still be on its way
+            return
+        for request_id in due:
+            with transaction(self.sessions) as session:
+                self._settle_one_lost(session, session.get(CallbackRequest, request_id))
+            self._lost.pop(request_id, None)
+
+    def _settle_one_lost(self, session: Session, request: CallbackRequest) -> None:
+        if request is None or request.status is not CallbackStatus.DIALING:
+            return  # its result was written meanwhile
+        reached = request.call_id is not None and session.scalar(
+            select(CallEvent.id).where(CallEvent.call_id == request.call_id,
+                                       CallEvent.kind == "connected").limit(1)) is not None
+        policy = self.policy()
+        if reached:
+            result = AfterDial("done", None, "answered", "answered")
+        elif policy is None:
+            result = AfterDial("failed", None, "interrupted", "failed")
+        else:
+            result = after_dial(policy, "failed", max(1, request.attempts or 0), self.clock(),
+                                request.timezone)
+        request.status = CallbackStatus(result.status)
+        request.last_outcome = "answered" if reached else "interrupted"
+        request.reason = (result.reason if reached else f"interrupted: {result.reason}")[:200]
+        if result.status == "pending":
+            request.scheduled_for, request.dial_uuid = result.next_attempt_at, None
+        log.warning("callback request %s was being dialled when an engine stopped: %s",
+                    request.id, request.reason)
 
     def _due(self, now: datetime) -> list[int]:
         """Pending requests that are ours (the ACD's own are those of callers who chose a
