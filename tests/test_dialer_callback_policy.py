@@ -99,3 +99,23 @@ def test_a_wrong_policy_file_is_reported_at_file_line_column(tmp_path):
         load_callback_policy(survey)
     with pytest.raises(CampaignFileError, match="not found"):
         load_callback_policy(tmp_path / "missing.yaml")
+
+
+def test_the_configuration_names_the_policy_file_and_a_wrong_one_is_a_configuration_error(
+        write_config, tmp_path):
+    from callcenter.config import ConfigError, load_config
+    from callcenter.live.callbacks import callback_policy_of
+    base = "switch:\n  kind: simulator\n  password: x\ngeneral:\n  timezone: Asia/Urumqi\n"
+    assert callback_policy_of(load_config(write_config(base), environ={})).timezone == "Asia/Urumqi"
+
+    (tmp_path / "cb.yaml").write_text(
+        "name: callbacks\nkind: callbacks\nqueue: general\ncaller_id: '10086'\n"
+        "timezone: Asia/Shanghai\ncalling_windows: {sat: ['10:00-12:00']}\nmax_attempts: 2\n")
+    named = load_config(write_config(base + "callbacks:\n  policy_file: cb.yaml\n"), environ={})
+    policy = callback_policy_of(named)
+    assert (policy.retry.max_attempts, policy.timezone) == (2, "Asia/Shanghai")  # the file's zone
+
+    (tmp_path / "cb.yaml").write_text("name: callbacks\nkind: callbacks\nmax_attempts: 0\n")
+    with pytest.raises(ConfigError) as error:
+        callback_policy_of(named)
+    assert f"{tmp_path / 'cb.yaml'}:3:1: 'max_attempts' must be at least 1" in str(error.value)
