@@ -24,7 +24,7 @@ from callcenter.live.phones import UNREACHABLE, PhoneBook
 from callcenter.live.presence import call_record
 from callcenter.live.recordings import RecordingStore
 from callcenter.live.states import agent_event, live_call
-from callcenter.live.callback_leg import CALLBACK_GATEWAY, CallbackLegActions  # noqa: F401
+from callcenter.live.callback_leg import CallbackLegActions
 from callcenter.live.waiting import WaitingCallerActions
 
 log = logging.getLogger(__name__)
