@@ -205,3 +205,36 @@ def test_a_restart_while_the_customer_rings_neither_loses_nor_doubles_the_attemp
     out.line.wait(lambda: len(out.customers.dials_to(CUSTOMER)) == 2, 30, "never tried again")
     assert settled(out, 2).status is CallbackStatus.DONE
     assert [dial.concurrent for dial in out.customers.dials_to(CUSTOMER)] == [0, 0]
+
+
+def test_a_queue_callback_whose_turn_comes_after_the_window_waits_for_the_opening(outbound_at):
+    evening = datetime(2026, 11, 23, 21, 30, tzinfo=SHANGHAI)  # agents still on, calls closed
+    out = outbound_at(evening, queues={"general": {
+        "wrap_up": 1, "overflow": [{"after": 1, "offer": ["callback", "voicemail"]}]}})
+    out.customers.add(CUSTOMER, "answers", after=1, then="wait:100 hangup")
+    # nobody is free: the callback choice is offered at once; the caller presses 1
+    caller = out.line.sim.place_call(CALLER, "10000", "wait:0.5 press:1 wait:1 press:0 wait:4 "
+                                                      "press:1 wait:60 hangup")
+    out.line.wait(lambda: out.line.sim.channel(caller).gone, 20, "the caller was not let go")
+    out.line.wait(lambda: request(out) is not None, 10, "no callback request")
+
+    out.line.agent_ready("agent10")  # its turn: outside the window, nobody is rung
+    tuesday_opening = datetime(2026, 11, 24, 8, 0, tzinfo=SHANGHAI)
+
+    def deferred():
+        out.engine.calllog.flush()
+        return request(out).scheduled_for == tuesday_opening
+    out.line.wait(deferred, 20, "the callback was not put off to the opening")
+    assert out.line.waiting() == [] and caller not in out.engine.runner.calls
+    assert [c for c in out.line.sim.channels() if c.variables.get("cc_leg") == "agent"] == []
+    assert out.line.state_of("agent10") == "ready" and out.customers.dials == []
+    waited = request(out)
+    assert (waited.status, waited.attempts, waited.reason) == (
+        CallbackStatus.PENDING, 0, "outside the calling window")
+    assert out.line.call(caller).abandoned is not True  # not an abandoned call
+
+    out.clock.set(tuesday_opening)
+    out.line.wait(lambda: len(out.customers.dials_to(CUSTOMER)) == 1, 30, "not called at the opening")
+    assert out.customers.dials_to(CUSTOMER)[0].at == tuesday_opening.astimezone(timezone.utc)
+    done = settled(out, 1)
+    assert done.status is CallbackStatus.DONE and done.dial_uuid != caller

@@ -86,6 +86,9 @@ class ActionRunner(WaitingCallerActions, CallbackLegActions):
         # the callbacks policy after a customer leg not reached: (the call's context
         # "callback" part, outcome) -> callback_policy.AfterDial; set by the engine
         self.after_dial: Callable[[dict[str, Any], str], Any] | None = None
+        # before a callback's agent is rung: None (dial now) or why not now
+        # (callback_policy.AfterDial: pending until the window opens, or failed); set by the engine
+        self.defer_callback: Callable[[dict[str, Any]], Any] | None = None
         from callcenter.live.consult import Consultations  # it builds on this module
         self.consults = Consultations(self)
 
@@ -137,6 +140,8 @@ class ActionRunner(WaitingCallerActions, CallbackLegActions):
                      None, action.offer_id)
 
     def _on_StartCallback(self, action: act.StartCallback) -> None:
+        if self._callback_deferred(action.call_id):  # outside its calling window: not now
+            return
         gevent.spawn(self._ring, action.call_id, action.agent, action.ring_timeout, action.reason,
                      action.number, action.offer_id)
 

@@ -65,6 +65,26 @@ class CallbackLegActions:
                 self._callback_not_reached(call_id, request, outcome)
             return None
 
+    def _callback_deferred(self, call_id: str) -> bool:
+        """A callback whose turn came outside its calling window (a queue callback when the
+        agents work on past the window, a handed request that waited into the window's last
+        minute): it leaves the queue without ringing anyone, not as an abandon, and its
+        request waits for the window's opening (then a call of its own), or ends."""
+        state = self.calls.get(call_id)
+        request = _callback_request(state)
+        why = self.defer_callback(request) if request is not None and self.defer_callback else None
+        if why is None:
+            return False
+        self.calls.pop(call_id, None)
+        log.info("[%s] callback not dialled now: %s", call_id, why.reason)
+        self.calllog.event(call_id, "callback_deferred", {"until": why.next_attempt_at.isoformat()
+                                                          if why.next_attempt_at else None,
+                                                          "reason": why.reason})
+        self.calllog.callback_progress(call_id, CallbackStatus(why.status),
+                                       next_attempt_at=why.next_attempt_at, reason=why.reason)
+        self.submit(lambda now: _removed(self.core, call_id, now))
+        return True
+
     def _callback_not_reached(self, call_id: str, request: dict[str, Any], outcome: str) -> None:
         """The customer was not reached: the callbacks policy (``after_dial``, set by the
         engine: CallbackDialer.after_dial) says retry at a time or end; without one, failed."""
@@ -86,3 +106,11 @@ def _callback_request(state: Any) -> dict[str, Any] | None:
     if "campaign" in context:
         return None
     return dict(context.get("callback") or {})
+
+
+def _removed(core: Any, call_id: str, now: float) -> list:
+    from acd.errors import AcdError
+    try:
+        return core.call_removed(call_id, now, "outside the calling window")
+    except AcdError:
+        return []

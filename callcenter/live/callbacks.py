@@ -79,6 +79,18 @@ class CallbackDialer:
         return after_dial(policy, outcome, int(request.get("attempts") or 0) + 1, self.clock(),
                           request.get("timezone"))
 
+    def defer(self, request: dict[str, Any]) -> AfterDial | None:
+        """Just before a callback's agent is rung (``request``: its part of the call's
+        context): None when it may be dialled now, else until when it waits (or that it
+        ends: no window opens any more)."""
+        policy, now = self.policy(), self.clock()
+        at = hand_at(policy, now, request.get("timezone")) if policy is not None else now
+        if at == now:
+            return None
+        if at is None:
+            return AfterDial("failed", None, "no more attempts (no calling window opens any more)", "")
+        return AfterDial("pending", at, "outside the calling window", "")
+
     def start(self) -> None:
         if self._loop is None or self._loop.dead:
             self._loop = gevent.spawn(self._run)
@@ -199,18 +211,14 @@ class CallbackDialer:
     def _in_window(self, request: CallbackRequest) -> bool:
         """True when the request may be dialled now; else it waits for its window's next
         opening (or ends when no window opens any more)."""
-        policy = self.policy()
-        now = self.clock()
-        at = hand_at(policy, now, request.timezone) if policy is not None else now
-        if at == now:
+        why = self.defer({"timezone": request.timezone})
+        if why is None:
             return True
-        if at is None:
-            request.status, request.reason = CallbackStatus.FAILED, \
-                "no more attempts (no calling window opens any more)"
-        else:
-            request.scheduled_for, request.reason = at, "outside the calling window"
-        log.info("callback request %s not dialled now: %s (%s)", request.id, request.reason,
-                 at.isoformat() if at else "ended")
+        request.status, request.reason = CallbackStatus(why.status), why.reason
+        if why.next_attempt_at is not None:
+            request.scheduled_for = why.next_attempt_at
+        log.info("callback request %s not dialled now: %s (%s)", request.id, why.reason,
+                 why.next_attempt_at.isoformat() if why.next_attempt_at else "ended")
         return False
 
     def _callback_call(self, session: Session, request: CallbackRequest, origin: Call | None) -> str:

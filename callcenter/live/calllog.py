@@ -117,10 +117,11 @@ class CallLog:
                           reason: str | None = None) -> None:
         """The callback request of call ``uuid``: dialling (one more attempt), done, failed
         (``reason``), or pending again at ``next_attempt_at`` after a dial that ended
-        ``outcome`` (the request then gets a call of its own at its next attempt)."""
+        ``outcome`` or without a dial (outside its window; ``outcome`` None); the request
+        then gets a call of its own at its next attempt."""
         op = {"op": ops.CALLBACK_PROGRESS, "uuid": uuid, "status": CallbackStatus(status).value,
               "attempt": attempt}
-        if outcome is not None:
+        if outcome is not None or reason is not None:
             op.update(outcome=outcome, next_attempt_at=next_attempt_at, reason=reason)
         self.put(op)
 

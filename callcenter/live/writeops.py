@@ -187,7 +187,9 @@ class SqlApplier:
         if op.get("attempt"):
             values["attempts"] = func.coalesce(callbacks.c.attempts, 0) + 1
         if op.get("outcome"):
-            values.update(last_outcome=op["outcome"], reason=(op.get("reason") or "")[:200] or None)
+            values["last_outcome"] = op["outcome"]
+        if op.get("outcome") or op.get("reason"):
+            values["reason"] = (op.get("reason") or "")[:200] or None
             if values["status"] is CallbackStatus.PENDING:  # the next attempt: a new call
                 values.update(scheduled_for=op["next_attempt_at"], dial_uuid=None)
         done = connection.execute(update(callbacks).where(callbacks.c.id == latest).values(values))
