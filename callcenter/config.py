@@ -109,6 +109,11 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "repeat_caller_days": Setting(int, 7, minimum=0),
         "owner_wait_seconds": Setting((int, float), 20, minimum=1),
     },
+    "callbacks": {
+        # the campaign file of kind callbacks whose windows, holidays, attempts and retry
+        # delays callback requests follow; empty: the shipped campaigns/callbacks.yaml
+        "policy_file": Setting(str, ""),  # relative: to the configuration file
+    },
     "demo": {
         "calls_per_minute": Setting((int, float), 6, minimum=0),
         "simulated_agents": Setting(int, 9, minimum=0),

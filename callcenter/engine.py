@@ -114,6 +114,8 @@ class Engine:
         with sessions() as session:
             skills = set(session.scalars(select(Skill.name)))
         self.acd_config = load_queues(config.acd.queues_file, known_skills=skills or None)
+        from callcenter.live.callbacks import callback_policy_of
+        self.callback_policy = callback_policy_of(config)  # windows and retries of callbacks
         self.runner = ActionRunner(self.switch, self.calllog, self.recordings, self.agents, self.bus,
                                    Announcer(self.switch, self.flows, self.prompts))
         self.runner.phones = self.phones = PhoneBook(

@@ -840,6 +840,9 @@ class CallbackRequest(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     last_attempt_at: Mapped[Timestamp | None]
     dial_uuid: Mapped[str | None] = mapped_column(String(64))  # the ACD call that dials it
+    timezone: Mapped[str | None] = mapped_column(String(40))  # None: the callbacks policy's
+    last_outcome: Mapped[str | None] = mapped_column(String(24))  # of the last dial: busy, no_answer...
+    reason: Mapped[str | None] = mapped_column(String(200))  # why retried, or why it ended
 
 
 # --- audit -----------------------------------------------------------------

@@ -199,7 +199,8 @@ def start_hotline(sessions, db_engine, write_config, tmp_path, monkeypatch,
     services = build_services(load_config(path, environ={}))
 
     def make_engine():
-        return Engine(services, ivr_clock=lambda: OPEN_HOURS)
+        # the dialers' clock too (callback requests are dialled inside calling windows)
+        return Engine(services, ivr_clock=lambda: OPEN_HOURS, dialer_clock=lambda: OPEN_HOURS)
 
     line = Hotline(services, sim, make_engine)
     line.engine.start()

@@ -108,6 +108,41 @@ def test_the_event_time_is_the_one_given(calllog, sessions):
         assert session.scalar(select(CallEvent.at).where(CallEvent.kind == "ended")) == T0
 
 
+def test_a_callback_not_reached_is_pending_again_at_its_next_attempt_with_its_outcome(
+        calllog, sessions):
+    calllog.start("c1", IN, "13800000001", "10000")
+
+    class Request:
+        caller, customer_id, need = "13800000001", None, "general"
+    calllog.callback_request("c1", Request())
+    assert calllog.flush()
+    with sessions() as session, session.begin():
+        session.scalar(select(CallbackRequest)).dial_uuid = "c1"
+    later = datetime(2026, 11, 23, 2, 5, tzinfo=timezone.utc)
+    calllog.callback_progress("c1", CallbackStatus.DIALING, attempt=True)
+    calllog.callback_progress("c1", CallbackStatus.PENDING, outcome="busy", next_attempt_at=later,
+                              reason="busy on attempt 1 of 4: retry after 5 min")
+    op = decode_op(encode_op({"op": "callback_progress", "uuid": "c1", "status": "pending",
+                              "outcome": "busy", "next_attempt_at": later}))
+    assert op["next_attempt_at"] == later  # a spooled op keeps the time
+    assert calllog.flush()
+    with sessions() as session:
+        request = session.scalar(select(CallbackRequest))
+        assert (request.status, request.attempts, request.last_outcome, request.scheduled_for,
+                request.dial_uuid) == (CallbackStatus.PENDING, 1, "busy", later, None)
+        assert request.reason == "busy on attempt 1 of 4: retry after 5 min"
+
+    calllog.callback_progress("c1", CallbackStatus.DIALING, attempt=True)
+    calllog.callback_progress("c1", CallbackStatus.FAILED, outcome="no_answer",
+                              reason="no more attempts (no_answer on attempt 2 of 2)")
+    assert calllog.flush()
+    with sessions() as session:
+        request = session.scalar(select(CallbackRequest))
+        assert (request.status, request.attempts, request.last_outcome) == (
+            CallbackStatus.FAILED, 2, "no_answer")
+        assert request.scheduled_for == later and request.reason.startswith("no more attempts")
+
+
 def test_fields_that_are_not_columns_are_refused_at_once(calllog):
     with pytest.raises(ValueError, match="not columns"):
         calllog.update("c1", no_such_column=1)

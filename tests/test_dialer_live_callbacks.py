@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from callcenter.db import transaction
 from callcenter.models import Agent, CallbackRequest, CallbackStatus
-from engine_fixtures import hotline  # noqa: F401  (fixture)
+from engine_fixtures import OPEN_HOURS, hotline  # noqa: F401  (fixture)
 
 CALLER = "13800000001"
 CUSTOMER = "8613800000001"  # as stored and dialled (normalised)
@@ -97,7 +97,7 @@ def test_a_callback_promised_at_wrap_up_is_made_when_due_and_keeps_the_first_cal
         session.add(first)
         session.flush()
         session.add(CallbackRequest(phone=CUSTOMER, call_id=first.id, need="general",
-                                    scheduled_for=datetime.now(timezone.utc) - timedelta(minutes=1)))
+                                    scheduled_for=OPEN_HOURS - timedelta(minutes=1)))
 
     hotline.wait(lambda: customer_leg(hotline), 20, "the promised callback was never made")
     hotline.wait(lambda: request(hotline).status is CallbackStatus.DONE, 10, "not marked done")

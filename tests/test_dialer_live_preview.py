@@ -54,7 +54,7 @@ def bridged_to(out, phone):
     return None
 
 
-def test_an_agent_previews_calls_and_the_customer_is_bridged_to_them(outbound_at):
+def test_an_agent_previews_calls_and_the_customer_is_bridged_to_them(outbound_at, caplog):
     out = outbound_at(MONDAY_MORNING)
     agent = out.line.agent_ready("agent11")
     out.customers.add(number(1), "answers", after=1, then="wait:200 hangup")
@@ -80,6 +80,9 @@ def test_an_agent_previews_calls_and_the_customer_is_bridged_to_them(outbound_at
     attempt = out.attempts(campaign)[0]
     assert (attempt.outcome, attempt.uuid) == ("answered", claim.uuid)
     assert contact().offered_to is None and contact().attempts == 1
+    out.engine.calllog.flush()  # a preview call is no callback request: nothing to mark
+    assert not [r for r in caplog.records if "no callback request" in r.getMessage()]
+    assert "connected" in [kind for kind, _ in out.line.events(claim.uuid)]
 
 
 def test_a_card_nobody_acts_on_is_withdrawn_and_offered_again(outbound_at):

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from callcenter.dialer.windows import (
-    WindowError, may_call, next_window_start, parse_weekly, parse_window)
+    WindowError, may_call, may_start, next_start, next_window_start, parse_weekly, parse_window)
 
 UTC = timezone.utc
 WEEKDAYS_9_TO_21 = parse_weekly({day: ["09:00-12:00", "13:30-21:00"]
@@ -114,3 +114,22 @@ def test_unknown_zone_and_naive_times_are_refused():
     with pytest.raises(ValueError, match="naive"):
         may_call(datetime(2026, 9, 29, 2, 0), "Asia/Shanghai", WEEKDAYS_9_TO_21)
     assert str(parse_window("08:00-24:00")) == "08:00-24:00"
+
+
+# The guard: no call starts in a window's last minute (Shanghai, UTC+8; Tue 2026-09-29).
+@pytest.mark.parametrize("now, guard, allowed, next_at", [
+    (utc(2026, 9, 29, 12, 58, 59), 60, True, utc(2026, 9, 29, 12, 58, 59)),  # 20:58:59: a minute left
+    (utc(2026, 9, 29, 12, 59, 30), 60, False, utc(2026, 9, 30, 1, 0)),  # 20:59:30: Wed 09:00
+    (utc(2026, 9, 29, 12, 59, 30), 0, True, utc(2026, 9, 29, 12, 59, 30)),  # no guard: still open
+    (utc(2026, 9, 29, 3, 59, 30), 60, False, utc(2026, 9, 29, 5, 30)),  # 11:59:30: after lunch
+    (utc(2026, 9, 29, 13, 0), 60, False, utc(2026, 9, 30, 1, 0)),  # 21:00: closed, next morning
+    (utc(2026, 9, 30, 12, 59, 30), 60, False, utc(2026, 10, 2, 1, 0)),  # Wed late: Oct 1 a holiday
+    (utc(2026, 10, 3, 9, 59, 30), 60, False, utc(2026, 10, 5, 1, 0)),  # Sat 17:59:30: Sun closed
+])
+def test_a_call_never_starts_in_a_windows_last_minute(now, guard, allowed, next_at):
+    assert may_start(now, "Asia/Shanghai", WEEKDAYS_9_TO_21, {NATIONAL_DAY}, guard) is allowed
+    assert next_start(now, "Asia/Shanghai", WEEKDAYS_9_TO_21, {NATIONAL_DAY}, guard) == next_at
+
+
+def test_next_start_is_none_when_no_window_opens():
+    assert next_start(utc(2026, 9, 29, 3, 0), None, parse_weekly({}), (), 60) is None

@@ -65,7 +65,7 @@ SAMPLE.update({"message_id": 1, "attachment_id": 1})
 # issue 12: the campaigns desk (supervisors)
 RULES.update({f"campaigns.{name}": {"supervisor"} for name in (
     "index", "new", "show", "live_figures", "live_timeline", "change", "upload")})
-RULES.update({"campaigns.my_callbacks": DESK})
+RULES.update({"campaigns.my_callbacks": DESK, "campaigns.callbacks": {"supervisor"}})
 # issue 13: the agent pauses their own call's recording
 RULES.update({"api.desk_pause": DESK, "api.desk_pause_state": DESK})
 SAMPLE.update({"campaign_id": 1, "action": "start"})

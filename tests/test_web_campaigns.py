@@ -249,6 +249,40 @@ def test_an_agent_sees_the_callbacks_they_promised_the_most_overdue_first(client
     assert 'href="/campaigns/my-callbacks"' in page
 
 
+def test_callbacks_show_their_attempts_next_attempt_and_how_they_ended(client, sessions,
+                                                                       web_services):
+    pinned = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+    web_services.extras["dialer_clock"] = lambda: pinned
+    me = add_agent(sessions, "agent01")
+    from callcenter.models import CallbackRequest, CallbackStatus
+    with transaction(sessions) as db:
+        db.add_all([
+            CallbackRequest(phone="8613900000001", agent_id=me, note="busy twice", attempts=2,
+                            last_outcome="busy", scheduled_for=pinned + timedelta(minutes=5),
+                            reason="busy on attempt 2 of 4: retry after 5 min"),
+            CallbackRequest(phone="8613900000002", agent_id=me, note="given up", attempts=4,
+                            status=CallbackStatus.FAILED, last_outcome="no_answer",
+                            last_attempt_at=pinned - timedelta(hours=1),
+                            reason="no more attempts (no_answer on attempt 4 of 4)"),
+            CallbackRequest(phone="8613900000003", note="from the IVR", attempts=0),
+            CallbackRequest(phone="8613900000004", agent_id=me, note="long done", attempts=1,
+                            status=CallbackStatus.FAILED, last_attempt_at=pinned - timedelta(days=30))])
+    login(client, "agent01")
+
+    mine = client.get("/campaigns/my-callbacks").get_data(as_text=True)
+    assert mine.index("busy twice") < mine.index("given up") and "from the IVR" not in mine
+    assert "2026-11-23 14:05" in mine  # the next attempt, in Shanghai
+    assert "to try again" in mine and "no more attempts" in mine and "long done" not in mine
+    assert '<td class="num attempts">2</td>' in mine and '<td class="num attempts">4</td>' in mine
+
+    lead = client.application.test_client()
+    supervisor(lead, sessions)
+    everyone = lead.get("/campaigns/callbacks").get_data(as_text=True)
+    assert "from the IVR" in everyone and "as soon as possible" in everyone
+    assert "agent01" in everyone and "no answer" in everyone
+    assert 'href="/campaigns/callbacks"' in lead.get("/campaigns/").get_data(as_text=True)
+
+
 def test_the_timeline_gives_quarter_hours_with_abandon_rate_and_agent_occupancy(client, sessions,
                                                                                web_services):
     from callcenter.models import Call, CallDirection

@@ -2,7 +2,8 @@
 YAML file, a contact list's upload with its per-line error report, start /
 pause / stop, and the live view (contacts by state, dials, answers, the
 abandon rate of the compliance window against its limit, lines in use).
-Agents: the callbacks they promised ("my callbacks"), due first."""
+Agents: the callbacks they promised ("my callbacks"), due first; supervisors: every
+callback request, with its attempts and next attempt time."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -18,7 +19,7 @@ from callcenter.db import transaction
 from callcenter.dialer import store
 from callcenter.dialer.timeline import floor_quarter, quarters
 from callcenter.dialer.windows import WEEKDAYS
-from callcenter.models import (CallbackRequest, CallbackStatus, Campaign, CampaignKind,
+from callcenter.models import (Agent, CallbackRequest, CallbackStatus, Campaign, CampaignKind,
                                CampaignStatus, ContactStatus, Customer, DoNotCall, Role)
 from web.auth import audit, current_user, requires, services, sessions
 
@@ -150,17 +151,46 @@ def _number(values: dict[str, Any], field: str, low: int, high: int, default: in
 @requires(Role.AGENT, Role.SUPERVISOR)
 def my_callbacks():
     """The callbacks I promised and not yet made, the most overdue first (the dialler offers
-    each to me when it is due)."""
+    each to me when it is due), with their attempts and next attempt time; then those that
+    ended unreached in the last days (no more attempts)."""
     with sessions()() as db:
-        rows = db.execute(
-            select(CallbackRequest, Customer.name)
-            .outerjoin(Customer, Customer.id == CallbackRequest.customer_id)
-            .where(CallbackRequest.agent_id == current_user().id,
-                   CallbackRequest.status.in_((CallbackStatus.PENDING, CallbackStatus.DIALING)))
-            .order_by(CallbackRequest.scheduled_for.is_not(None), CallbackRequest.scheduled_for,
-                      CallbackRequest.requested_at)).all()
-        return render_template("campaigns_callbacks.html", rows=rows, now=now(),
+        rows = _callbacks(db, CallbackRequest.agent_id == current_user().id)
+        return render_template("campaigns_callbacks.html", rows=rows, now=now(), everyone=False,
                                zone=ZoneInfo(services().config.general.timezone))
+
+
+@bp.get("/callbacks")
+@requires(*SUPERVISORS)
+def callbacks():
+    """Every callback request still to make (IVR, queue, promised), and those that ended
+    unreached in the last days: attempts, next attempt, last outcome, who promised it."""
+    with sessions()() as db:
+        rows = _callbacks(db)
+        return render_template("campaigns_callbacks.html", rows=rows, now=now(), everyone=True,
+                               zone=ZoneInfo(services().config.general.timezone))
+
+
+CALLBACKS_SHOWN = 500
+ENDED_SHOWN_DAYS = 7  # requests that ended unreached stay on the list this long
+
+
+def _callbacks(db: Any, *where: Any) -> list:
+    """(request, customer name, promising agent's login): open ones first, the next attempt
+    soonest (as soon as possible before any time), then the failed of the last days."""
+    open_states = (CallbackStatus.PENDING, CallbackStatus.DIALING)
+    since = now() - timedelta(days=ENDED_SHOWN_DAYS)
+    base = (select(CallbackRequest, Customer.name, Agent.login)
+            .outerjoin(Customer, Customer.id == CallbackRequest.customer_id)
+            .outerjoin(Agent, Agent.id == CallbackRequest.agent_id).where(*where))
+    pending = db.execute(base.where(CallbackRequest.status.in_(open_states))
+                         .order_by(CallbackRequest.scheduled_for.is_not(None),
+                                   CallbackRequest.scheduled_for, CallbackRequest.requested_at)
+                         .limit(CALLBACKS_SHOWN)).all()
+    ended = db.execute(base.where(CallbackRequest.status == CallbackStatus.FAILED,
+                                  CallbackRequest.last_attempt_at >= since)
+                       .order_by(CallbackRequest.last_attempt_at.desc())
+                       .limit(CALLBACKS_SHOWN)).all()
+    return list(pending) + list(ended)
 
 
 # --- one campaign ----------------------------------------------------------------------------

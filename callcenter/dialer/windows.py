@@ -121,6 +121,27 @@ def next_window_start(now_utc: datetime, tz: str | ZoneInfo | None, windows: Wee
     return None
 
 
+def may_start(now_utc: datetime, tz: str | ZoneInfo | None, windows: WeeklyWindows,
+              holidays: Collection[date] = (), guard_seconds: float = 0) -> bool:
+    """``may_call`` now and still ``guard_seconds`` later: a call started now never starts
+    in a window's last moments (so it never runs on past the window's end)."""
+    later = _aware(now_utc) + timedelta(seconds=guard_seconds)
+    return may_call(now_utc, tz, windows, holidays) and may_call(later, tz, windows, holidays)
+
+
+def next_start(now_utc: datetime, tz: str | ZoneInfo | None, windows: WeeklyWindows,
+               holidays: Collection[date] = (), guard_seconds: float = 0) -> datetime | None:
+    """The first moment at or after ``now_utc`` that ``may_start`` accepts (None: no window
+    opens any more); inside a window's guarded last moments, the next window's opening."""
+    start = next_window_start(now_utc, tz, windows, holidays)
+    for _ in range(3):
+        if start is None or may_start(start, tz, windows, holidays, guard_seconds):
+            return start
+        start = next_window_start(start + timedelta(seconds=guard_seconds + 1), tz, windows,
+                                  holidays)
+    return start
+
+
 def _first_existing(day: date, window: CallingWindow, place: ZoneInfo) -> datetime | None:
     """The window's opening on ``day`` in UTC; shifted past a spring-forward gap if need be."""
     local = datetime.combine(day, window.start, tzinfo=place)

@@ -15,7 +15,6 @@ from acd import actions as act
 from acd.core import AcdCore
 from acd.errors import AcdError
 from callcenter.esl import (CallHungUp, Endpoint, OriginateFailed, Switch, SwitchError, new_uuid)
-from callcenter.esl.commands import Dialled
 from callcenter.live.agents import AgentDirectory
 from callcenter.live.announcer import Announcer
 from callcenter.live.bus import EventBus
@@ -25,14 +24,13 @@ from callcenter.live.phones import UNREACHABLE, PhoneBook
 from callcenter.live.presence import AnsweredRecords, call_record
 from callcenter.live.recordings import RecordingStore
 from callcenter.live.states import agent_event, live_call
+from callcenter.live.callback_leg import CallbackLegActions
 from callcenter.live.waiting import WaitingCallerActions
-from callcenter.models import CallbackStatus
 
 log = logging.getLogger(__name__)
 
 NOT_REGISTERED = {"USER_NOT_REGISTERED", "SUBSCRIBER_ABSENT", "UNALLOCATED_NUMBER"}
 REJECTED = {"CALL_REJECTED", "USER_BUSY", "NORMAL_CLEARING", "USER_CHALLENGE"}
-CALLBACK_GATEWAY = "carrier"
 
 
 def switch_time(epoch: float | None) -> datetime:
@@ -70,7 +68,7 @@ class CallState:
     acd_record: dict[str, Any] | None = None  # the core's record of the call when it was answered
 
 
-class ActionRunner(WaitingCallerActions):
+class ActionRunner(WaitingCallerActions, CallbackLegActions):
     def __init__(self, switch: Switch, calllog: CallLog, recordings: RecordingStore,
                  agents: AgentDirectory, bus: EventBus, announcer: Announcer) -> None:
         self.switch, self.calllog, self.recordings = switch, calllog, recordings
@@ -85,6 +83,12 @@ class ActionRunner(WaitingCallerActions):
         # the time of the ACD input being carried out (the switch's, for one from an event):
         # what the actions' log lines are stamped with; set by the shell
         self.now: float | None = None
+        # the callbacks policy after a customer leg not reached: (the call's context
+        # "callback" part, outcome) -> callback_policy.AfterDial; set by the engine
+        self.after_dial: Callable[[dict[str, Any], str], Any] | None = None
+        # before a callback's agent is rung: None (dial now) or why not now
+        # (callback_policy.AfterDial: pending until the window opens, or failed); set by the engine
+        self.defer_callback: Callable[[dict[str, Any]], Any] | None = None
         from callcenter.live.consult import Consultations  # it builds on this module
         self.consults = Consultations(self)
 
@@ -136,6 +140,8 @@ class ActionRunner(WaitingCallerActions):
                      None, action.offer_id)
 
     def _on_StartCallback(self, action: act.StartCallback) -> None:
+        if self._callback_deferred(action.call_id):  # outside its calling window: not now
+            return
         gevent.spawn(self._ring, action.call_id, action.agent, action.ring_timeout, action.reason,
                      action.number, action.offer_id)
 
@@ -266,17 +272,6 @@ class ActionRunner(WaitingCallerActions):
         self._maybe_connected(call_id, state, leg)
         return actions
 
-    def _call_customer(self, call_id: str, leg: Leg, number: str) -> None:
-        """A callback's agent answered: dial the customer, who is bridged to the agent and
-        recorded by the switch when they answer (as a queue call is, see _ring)."""
-        leg.recording = self.recordings.path_for(call_id)
-        dialled = self._call_back(call_id, number, leg)
-        if dialled is None:
-            self._quietly(self.switch.hangup, leg.uuid, "NORMAL_CLEARING")
-            return
-        self.agent_legs[dialled.uuid] = call_id  # the customer's hang-up ends the call too
-        self.calllog.callback_progress(call_id, CallbackStatus.DONE)
-
     def on_bridged(self, core: AcdCore, uuid: str, other: str, now: float) -> list:
         """CHANNEL_BRIDGE: the switch joined an agent leg and its caller (on the agent's
         answer, by itself). The call counts as connected from this event's time."""
@@ -313,25 +308,6 @@ class ActionRunner(WaitingCallerActions):
         if card is not None:
             self.bus.publish(live_call(state, card, "bridged", None, kind="call_connected"))
         log.info("[%s] connected to agent %s", call_id, leg.agent)
-
-    def _call_back(self, call_id: str, number: str, agent_leg: Leg) -> Dialled | None:
-        """A callback's turn: the agent answered, now ring the customer, who is bridged to
-        the agent and recorded by the switch when they answer (as in _ring)."""
-        self.calllog.callback_progress(call_id, CallbackStatus.DIALING, attempt=True)
-        customer = new_uuid()
-        try:
-            return self.switch.dial(
-                Endpoint.gateway(CALLBACK_GATEWAY, number), timeout=40, uuid=customer,
-                variables={"cc_call_id": call_id, "cc_leg": "caller", "cc_state": "bridged",
-                           "cc_agent": agent_leg.agent, "RECORD_STEREO": "true",
-                           "intercept_unbridged_only": "true",
-                           "api_on_answer": f"uuid_record {customer} start {agent_leg.recording}"},
-                application=("intercept", agent_leg.uuid))
-        except SwitchError as error:
-            log.info("[%s] callback to %s failed: %s", call_id, number, error)
-            self.calllog.event(call_id, "callback_failed", {"error": str(error)})
-            self.calllog.callback_progress(call_id, CallbackStatus.FAILED)
-            return None
 
     # --- events from the switch --------------------------------------------------
     def on_hangup(self, core: AcdCore, uuid: str, cause: str, now: float) -> list:

@@ -9,6 +9,15 @@ agent answers, the customer is dialled through the carrier gateway and bridged
 failed. A promised callback is offered to its agent only (the ACD's
 ``for_agent``), then to anyone the queue accepts.
 
+The callbacks policy (the campaign file of kind callbacks, callcenter.dialer.
+callback_policy) decides when: a request is handed only inside its calling window
+in the customer's local time (holidays excluded, not in a window's last minute),
+else it waits for the next window's opening (``scheduled_for``); a promised time
+inside the window is kept. A customer leg not reached (busy, no answer, failed
+...) counts an attempt, and ``after_dial`` (called by the ACD's actions) gives the
+next attempt time or the final state (failed, "no more attempts"); the next
+attempt gets a call row of its own.
+
 The ACD is the only owner of a handed request: it persists it with the waiting
 calls and a restarted engine restores it. This module hands a request (marked
 by ``dial_uuid``) again only when the ACD does not hold it, so a crash between
@@ -18,30 +27,69 @@ the ACD's call id, as for queue callbacks.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
-from typing import Any, Callable
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Collection
 
 import gevent
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.db import transaction
+from callcenter.dialer.callback_policy import (
+    DEFAULT_FILE, AfterDial, CallbackPolicy, after_dial, hand_at, load_callback_policy)
 from callcenter.live.inbound import QueueRequest
-from callcenter.models import Agent, Call, CallbackRequest, CallbackStatus, Customer
+from callcenter.models import Agent, Call, CallbackRequest, CallbackStatus, CallEvent, Customer
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0
+# a request dialling with no call in this engine this long: its dial was lost with an
+# engine that stopped (longer than an agent's and a customer's ring together)
+STALE_SECONDS = 120.0
 BATCH = 50
 
 
 class CallbackDialer:
     def __init__(self, sessions: sessionmaker[Session], shell: Any, runner: Any, *,
-                 clock: Callable[[], datetime] | None = None, tick_seconds: float = TICK_SECONDS) -> None:
+                 clock: Callable[[], datetime] | None = None, tick_seconds: float = TICK_SECONDS,
+                 policy: CallbackPolicy | None = None,
+                 center_holidays: Callable[[], Collection[date]] = lambda: ()) -> None:
         self.sessions, self.shell, self.runner = sessions, shell, runner
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.tick_seconds = tick_seconds
+        self._policy, self.center_holidays = policy, center_holidays
+        self.stale_seconds = STALE_SECONDS
+        self._lost: dict[int, float] = {}  # dialling requests no engine holds -> since (monotonic)
         self._loop: gevent.Greenlet | None = None
+
+    def policy(self) -> CallbackPolicy | None:
+        """The callbacks policy with the center calendar's holidays (None: any time, once)."""
+        if self._policy is None:
+            return None
+        return self._policy.with_holidays(self.center_holidays())
+
+    def after_dial(self, request: dict[str, Any], outcome: str) -> AfterDial:
+        """The customer of a handed request (``request``: its part of the call's context)
+        was not reached: its next attempt time or final state, on this dialler's clock."""
+        policy = self.policy()
+        if policy is None:
+            return AfterDial("failed", None, outcome, outcome)
+        return after_dial(policy, outcome, int(request.get("attempts") or 0) + 1, self.clock(),
+                          request.get("timezone"))
+
+    def defer(self, request: dict[str, Any]) -> AfterDial | None:
+        """Just before a callback's agent is rung (``request``: its part of the call's
+        context): None when it may be dialled now, else until when it waits (or that it
+        ends: no window opens any more)."""
+        policy, now = self.policy(), self.clock()
+        at = hand_at(policy, now, request.get("timezone")) if policy is not None else now
+        if at == now:
+            return None
+        if at is None:
+            return AfterDial("failed", None, "no more attempts (no calling window opens any more)", "")
+        return AfterDial("pending", at, "outside the calling window", "")
 
     def start(self) -> None:
         if self._loop is None or self._loop.dead:
@@ -63,6 +111,7 @@ class CallbackDialer:
     def tick(self) -> int:
         """Hand the due requests the ACD does not hold; returns how many."""
         held = {call.call_id for call in self.shell.core.waiting()} | set(self.runner.calls)
+        self._settle_lost(held)
         handed = 0
         for request_id in self._due(self.clock()):
             with transaction(self.sessions) as session:
@@ -71,6 +120,50 @@ class CallbackDialer:
                 self._hand(request)
                 handed += 1
         return handed
+
+    def _settle_lost(self, held: set[str]) -> None:
+        """Requests marked dialling whose call no engine holds (the engine stopped between
+        the dial and its result, which was never written): once the call log is written and
+        the dial has had ``stale_seconds`` to end, the attempt (already counted) is settled
+        'interrupted' and retried as a failure; 'done' when the call shows the customer
+        reached. Nothing is lost, nothing counted twice."""
+        with self.sessions() as session:
+            dialling = session.execute(
+                select(CallbackRequest.id, Call.uuid).outerjoin(Call, Call.id == CallbackRequest.call_id)
+                .where(CallbackRequest.status == CallbackStatus.DIALING)).all()
+        now = time.monotonic()
+        self._lost = {request_id: self._lost.get(request_id, now) for request_id, uuid in dialling
+                      if uuid not in held}
+        due = [request_id for request_id, since in self._lost.items()
+               if now - since >= self.stale_seconds]
+        if not due or not self.runner.calllog.flush():  # its result may still be on its way
+            return
+        for request_id in due:
+            with transaction(self.sessions) as session:
+                self._settle_one_lost(session, session.get(CallbackRequest, request_id))
+            self._lost.pop(request_id, None)
+
+    def _settle_one_lost(self, session: Session, request: CallbackRequest) -> None:
+        if request is None or request.status is not CallbackStatus.DIALING:
+            return  # its result was written meanwhile
+        reached = request.call_id is not None and session.scalar(
+            select(CallEvent.id).where(CallEvent.call_id == request.call_id,
+                                       CallEvent.kind == "connected").limit(1)) is not None
+        policy = self.policy()
+        if reached:
+            result = AfterDial("done", None, "answered", "answered")
+        elif policy is None:
+            result = AfterDial("failed", None, "interrupted", "failed")
+        else:
+            result = after_dial(policy, "failed", max(1, request.attempts or 0), self.clock(),
+                                request.timezone)
+        request.status = CallbackStatus(result.status)
+        request.last_outcome = "answered" if reached else "interrupted"
+        request.reason = (result.reason if reached else f"interrupted: {result.reason}")[:200]
+        if result.status == "pending":
+            request.scheduled_for, request.dial_uuid = result.next_attempt_at, None
+        log.warning("callback request %s was being dialled when an engine stopped: %s",
+                    request.id, request.reason)
 
     def _due(self, now: datetime) -> list[int]:
         """Pending requests that are ours (the ACD's own are those of callers who chose a
@@ -92,6 +185,10 @@ class CallbackDialer:
 
     def _claim(self, session: Session, request_id: int, held: set[str]) -> dict[str, Any] | None:
         request = session.get(CallbackRequest, request_id)
+        if request.dial_uuid in held:
+            return None
+        if not self._in_window(request):
+            return None
         call = session.get(Call, request.call_id) if request.call_id else None
         if request.dial_uuid:
             uuid = request.dial_uuid
@@ -108,7 +205,21 @@ class CallbackDialer:
         return {"id": request.id, "uuid": uuid, "phone": request.phone, "need": request.need,
                 "customer_id": request.customer_id, "note": request.note or "",
                 "tier": customer.tier.value if customer else "regular",
-                "agent": agent.login if agent else None}
+                "agent": agent.login if agent else None, "attempts": request.attempts or 0,
+                "timezone": request.timezone}
+
+    def _in_window(self, request: CallbackRequest) -> bool:
+        """True when the request may be dialled now; else it waits for its window's next
+        opening (or ends when no window opens any more)."""
+        why = self.defer({"timezone": request.timezone})
+        if why is None:
+            return True
+        request.status, request.reason = CallbackStatus(why.status), why.reason
+        if why.next_attempt_at is not None:
+            request.scheduled_for = why.next_attempt_at
+        log.info("callback request %s not dialled now: %s (%s)", request.id, why.reason,
+                 why.next_attempt_at.isoformat() if why.next_attempt_at else "ended")
+        return False
 
     def _callback_call(self, session: Session, request: CallbackRequest, origin: Call | None) -> str:
         """A new outbound call row for the callback; the request now follows it (the ACD
@@ -129,7 +240,8 @@ class CallbackDialer:
         config = self.shell.core.config
         need = request["need"] if request["need"] in config.queues else config.default_queue
         context = {"callback": {"request_id": request["id"], "note": request["note"],
-                                "promised_by": request["agent"]}}
+                                "promised_by": request["agent"], "attempts": request["attempts"],
+                                "timezone": request["timezone"]}}
         queue_request = QueueRequest(uuid, phone, need, 0, request["tier"], request["customer_id"],
                                      context)
         self.runner.remember(queue_request)
@@ -152,3 +264,17 @@ def enqueue_as_callback(core: Any, now: float, uuid: str, need: str, tier: str, 
     entered = [a for a in entered if not (getattr(a, "call_id", None) == uuid and type(
         a).__name__ in ("OfferCall", "PlayMusicOnHold"))]
     return entered + core.callback_requested(uuid, now, phone)
+
+
+def callback_policy_of(config: Any) -> CallbackPolicy:
+    """The policy file the configuration names (``callbacks.policy_file``, relative to the
+    configuration file; empty: the shipped one); a wrong file is a configuration error."""
+    from callcenter.config import ConfigError
+    from callcenter.dialer.campaign_file import CampaignFileError
+    name = config.callbacks.policy_file
+    path = DEFAULT_FILE if not name else Path(name) if Path(name).is_absolute() \
+        else Path(config.base_directory) / name
+    try:
+        return load_callback_policy(path, config.general.timezone)
+    except CampaignFileError as exc:
+        raise ConfigError(exc.problems) from None

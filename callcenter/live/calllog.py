@@ -128,10 +128,18 @@ class CallLog:
                   "customer_id": request.customer_id, "need": request.need, "at": utcnow()})
         self.event(uuid, "callback_requested", {"need": request.need})
 
-    def callback_progress(self, uuid: str, status: CallbackStatus, attempt: bool = False) -> None:
-        """The queue callback of call ``uuid``: dialling (one more attempt), done or failed."""
-        self.put({"op": ops.CALLBACK_PROGRESS, "uuid": uuid, "status": CallbackStatus(status).value,
-                  "attempt": attempt})
+    def callback_progress(self, uuid: str, status: CallbackStatus, attempt: bool = False,
+                          outcome: str | None = None, next_attempt_at: datetime | None = None,
+                          reason: str | None = None) -> None:
+        """The callback request of call ``uuid``: dialling (one more attempt), done, failed
+        (``reason``), or pending again at ``next_attempt_at`` after a dial that ended
+        ``outcome`` or without a dial (outside its window; ``outcome`` None); the request
+        then gets a call of its own at its next attempt."""
+        op = {"op": ops.CALLBACK_PROGRESS, "uuid": uuid, "status": CallbackStatus(status).value,
+              "attempt": attempt}
+        if outcome is not None or reason is not None:
+            op.update(outcome=outcome, next_attempt_at=next_attempt_at, reason=reason)
+        self.put(op)
 
     # --- the queue ------------------------------------------------------------------------
     def put(self, op: dict[str, Any]) -> None:

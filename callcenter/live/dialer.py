@@ -33,8 +33,7 @@ from callcenter.dialer.pacing import (DEFAULT_ABANDON_LIMIT, PacingState, RingHi
                                       estimate_answer_rate, soon_free)
 from callcenter.dialer.retry import (DEFAULT_ABANDON_QUIET_PERIOD, DEFAULT_DELAYS, RetryPolicy,
                                      next_step as retry_step)
-from callcenter.dialer.windows import (WEEKDAYS, WeeklyWindows, may_call, next_window_start,
-                                       parse_weekly)
+from callcenter.dialer.windows import WEEKDAYS, WeeklyWindows, may_start, next_start, parse_weekly
 from callcenter.esl import CallHungUp, SwitchError, new_uuid
 from callcenter.live.campaign_call import CallResult, CampaignCall
 from callcenter.live.preview import PreviewRunner
@@ -95,19 +94,11 @@ class CampaignPlan:
 
     def may_call(self, zone: str, at: datetime) -> bool:
         """Inside a calling window at ``at`` and still at the end of the guard."""
-        return (may_call(at, zone, self.windows, self.holidays)
-                and may_call(at + timedelta(seconds=self.guard_seconds), zone, self.windows,
-                             self.holidays))
+        return may_start(at, zone, self.windows, self.holidays, self.guard_seconds)
 
     def next_window(self, zone: str, at: datetime) -> datetime | None:
         """The first moment after ``at`` that may_call accepts (None: no window opens again)."""
-        start = next_window_start(at, zone, self.windows, self.holidays)
-        for _ in range(3):  # inside a window's last minute: the next window
-            if start is None or self.may_call(zone, start):
-                return start
-            start = next_window_start(start + timedelta(seconds=self.guard_seconds + 1), zone,
-                                      self.windows, self.holidays)
-        return start
+        return next_start(at, zone, self.windows, self.holidays, self.guard_seconds)
 
 
 class Dialer:
@@ -403,5 +394,9 @@ def build_dialer(engine: Any, clock: Callable[[], datetime] | None = None,
     from callcenter.live.callbacks import CallbackDialer
     dialer = Dialer(services.sessions, engine.switch, call, clock=clock,
                     center_timezone=engine.config.general.timezone, acd=engine.shell)
-    dialer.callbacks = CallbackDialer(services.sessions, engine.shell, engine.runner, clock=clock)
+    dialer.callbacks = CallbackDialer(
+        services.sessions, engine.shell, engine.runner, clock=clock,
+        policy=engine.callback_policy, center_holidays=lambda: engine.flows.calendar.holidays)
+    engine.runner.after_dial = dialer.callbacks.after_dial  # a customer leg not reached
+    engine.runner.defer_callback = dialer.callbacks.defer  # a callback's turn outside its window
     return dialer

@@ -201,6 +201,12 @@ class SqlApplier:
         values: dict[str, Any] = {"status": CallbackStatus(op["status"])}
         if op.get("attempt"):
             values["attempts"] = func.coalesce(callbacks.c.attempts, 0) + 1
+        if op.get("outcome"):
+            values["last_outcome"] = op["outcome"]
+        if op.get("outcome") or op.get("reason"):
+            values["reason"] = (op.get("reason") or "")[:200] or None
+            if values["status"] is CallbackStatus.PENDING:  # the next attempt: a new call
+                values.update(scheduled_for=op["next_attempt_at"], dial_uuid=None)
         done = connection.execute(update(callbacks).where(callbacks.c.id == latest).values(values))
         if call_id is None or done.rowcount == 0:
             notes.append(f"[{op['uuid']}] no callback request to mark {op['status']}")
