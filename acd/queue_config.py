@@ -77,6 +77,12 @@ class QueueConfig:
     overflow: tuple[OverflowStep, ...]
     at_max_wait: Destination
     policy: str = "highest_level"
+    # language -> the name the console shows in it ({} : display_name in every language)
+    display_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def shown(self, language: str | None) -> str:
+        """The queue's name in ``language`` (the console's), else its display_name."""
+        return self.display_names.get(language or "", self.display_name)
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,7 @@ def parse_queues(document: SourcedDocument, known_skills: Iterable[str] | None =
 _NUMBER = (int, float)
 _SETTINGS_KEYS = {"offer_timeout", "missed_offers_limit", "priority_ageing_per_minute",
                   "resume_window", "default_queue", "priorities", "estimate"}
+DISPLAY_LANGUAGES = ("en", "zh")  # the console's languages
 _QUEUE_KEYS = {"display_name", "skills", "service_level", "max_wait", "wrap_up",
                "wrap_up_extension", "announcements", "overflow", "at_max_wait", "policy"}
 _STEP_KEYS = {"after", "accept", "accept_queue", "min_level", "offer"}
@@ -186,6 +193,26 @@ class _Checker:
                                       f"got '{value}'")
             return default
         return value
+
+    def display(self, path: KeyPath, data: dict, what: str) -> tuple[str | None, dict[str, str]]:
+        """``display_name``: one name, or one per console language ({en: ..., zh: ...});
+        the first listed is the name for logs and any other language."""
+        raw = data.get("display_name")
+        if not isinstance(raw, dict):
+            return self.text(path, data, "display_name", what), {}
+        names: dict[str, str] = {}
+        for language, name in raw.items():
+            if language not in DISPLAY_LANGUAGES:
+                self.error(path + ("display_name", language), f"'display_name' in {what}: unknown "
+                           f"language '{language}' (one of {', '.join(DISPLAY_LANGUAGES)})")
+            elif not isinstance(name, str) or not name.strip():
+                self.error(path + ("display_name", language), f"'display_name' in {what}: the "
+                           f"{language} name must be a non-empty string, got {name!r}")
+            else:
+                names[language] = name
+        if not raw:
+            self.error(path + ("display_name",), f"'display_name' in {what} names no language")
+        return (next(iter(names.values())) if names else None), names
 
     def flag(self, path: KeyPath, data: dict, key: str, what: str, default: bool) -> bool:
         value = data.get(key, default)
@@ -273,7 +300,7 @@ class _Checker:
         if not isinstance(raw, dict):
             return None
         before = len(self.problems)
-        display_name = self.text(path, data, "display_name", what)
+        display_name, display_names = self.display(path, data, what)
         skills = self.skills(path + ("skills",), data["skills"], f"{what} skills") \
             if "skills" in data else self._missing(path, "skills", what, {})
         sl_raw = self.mapping(path + ("service_level",), data.get("service_level", {}),
@@ -295,7 +322,8 @@ class _Checker:
         return QueueConfig(name=name, display_name=display_name, skills=MappingProxyType(skills),
                            service_level=service_level, max_wait=max_wait, wrap_up=wrap_up,
                            wrap_up_extension=extension, announcements=announcements,
-                           overflow=tuple(steps), at_max_wait=destination, policy=policy)
+                           overflow=tuple(steps), at_max_wait=destination, policy=policy,
+                           display_names=MappingProxyType(display_names))
 
     def _missing(self, path: KeyPath, key: str, what: str, default: Any) -> Any:
         self.error(path, f"missing '{key}' in {what}")

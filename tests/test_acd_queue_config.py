@@ -98,6 +98,12 @@ def test_broken_file_lists_every_problem_with_its_position(tmp_path):
      "<q>:7:5: 'at_max_wait' in queue 'general' must be callback, voicemail or queue: <name>, "
      "got 'later'"),
     ("queues: [\n", "<q>:2:1: YAML syntax error: expected the node content, but found '<stream end>'"),
+    ("queues:\n  general:\n    display_name: {en: G, fr: Général}\n    skills: {general: 1}\n"
+     "    max_wait: 60\n    wrap_up: 1\n    at_max_wait: voicemail\n",
+     "<q>:3:27: 'display_name' in queue 'general': unknown language 'fr' (one of en, zh)"),
+    ("queues:\n  general:\n    display_name: {zh: ''}\n    skills: {general: 1}\n"
+     "    max_wait: 60\n    wrap_up: 1\n    at_max_wait: voicemail\n",
+     "<q>:3:20: 'display_name' in queue 'general': the zh name must be a non-empty string, got ''"),
 ])
 def test_single_problem(text, problem):
     with pytest.raises(QueueConfigError) as caught:
@@ -108,3 +114,11 @@ def test_single_problem(text, problem):
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(QueueConfigError, match="queues file not found"):
         load_queues(tmp_path / "absent.yaml")
+
+
+@pytest.mark.parametrize("language, shown", [("zh", "账单查询"), ("en", "Bill inquiry"), (None, "Bill inquiry"),
+                                             ("fr", "Bill inquiry")])
+def test_a_queue_is_shown_in_the_readers_language(language, shown):
+    billing = load_queues(QUEUES_FILE, known_skills=set(SKILLS)).queues["billing"]
+    assert billing.display_name == "Bill inquiry"  # logs and any other language
+    assert billing.shown(language) == shown

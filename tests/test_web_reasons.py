@@ -78,3 +78,19 @@ def test_the_mandarin_desk_pop_and_floor_show_the_reason_in_mandarin(client, ses
     client.post("/language", data={"language": "zh", "csrf_token": csrf_of(client)})
     assert client.get("/api/v1/floor").json["calls"][0]["routing_reason"] == \
         "来电询问此座席负责的未结工单；工单 2611230001"
+
+
+def test_queues_are_named_in_the_readers_language_on_the_floor_and_in_the_reason(client, sessions, fake_live):
+    agent = add_agent(sessions, "agent01")
+    add_agent(sessions, "lead1", role=Role.SUPERVISOR)
+    fake_live.set_agent_state(agent, "ready")
+    fake_live.offer(agent, LiveCall("live-2", "13800000002", "offered", agent, queue="billing",
+                                    routing_reason=describe_reason(SPECIALIST),
+                                    routing_reason_parts=reason_parts(SPECIALIST)))
+    login(client, "lead1")
+    board = client.get("/api/v1/floor").json
+    assert board["calls"][0]["routing_reason"].startswith("Bill inquiry specialist, level 9")
+    client.post("/language", data={"language": "zh", "csrf_token": csrf_of(client)})
+    board = client.get("/api/v1/floor").json
+    assert board["calls"][0]["routing_reason"].startswith("账单查询 专席")
+    assert "账单查询" in client.get("/reports/").get_data(as_text=True)  # the queue filter's names

@@ -109,7 +109,9 @@ def call_dict(call: LiveCall) -> dict[str, Any]:
     out["offered_at"] = _iso(call.offered_at)
     out["answered_at"] = _iso(call.answered_at)
     out["ivr_path"] = [_safe_step(step) for step in out["ivr_path"]]
-    out["routing_reason"] = reasons.words(call.routing_reason_parts, call.routing_reason)
+    from web.floor import display_names
+    out["routing_reason"] = reasons.words(call.routing_reason_parts, call.routing_reason,
+                                          display_names())
     return out
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from flask import Blueprint, render_template
+from flask_babel import get_locale
 
 from callcenter.reports.current import live_figures, queue_configs
 from callcenter.reports.indicators import Figures, Sums
@@ -53,7 +54,9 @@ def queue_figures(now: datetime, limits: Mapping[str, float]) -> dict[str, dict[
 
 
 def display_names() -> dict[str, str]:
-    return {name: q.display_name for name, q in
+    """Queue -> its name in the reader's language (queues.yaml display_name)."""
+    language = str(get_locale())
+    return {name: q.shown(language) for name, q in
             queue_configs(services().config.acd.queues_file).items()}
 
 

@@ -150,7 +150,8 @@ def floor_board() -> dict[str, Any]:
     in_progress = [{"uuid": c.uuid, "caller_number": c.caller_number, "queue": c.queue,
                     "state": c.state, "agent_id": c.agent_id,
                     "agent": names.get(c.agent_id, {}).get("name") if c.agent_id else None,
-                    "routing_reason": reasons.words(c.routing_reason_parts, c.routing_reason)}
+                    "routing_reason": reasons.words(c.routing_reason_parts, c.routing_reason,
+                                                   queue_names_shown)}
                    for c in snapshot.calls]
     return {"at": now.isoformat(), "queues": queues, "agents_by_state": by_state,
             "agents": agents, "calls": in_progress,

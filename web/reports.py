@@ -8,6 +8,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from callcenter.db import transaction
@@ -34,7 +35,9 @@ def settings() -> Settings:
 
 
 def display_names() -> dict[str, str]:
-    return {name: q.display_name for name, q in queue_configs(services().config.acd.queues_file).items()}
+    """Queue -> its name in the reader's language (queues.yaml display_name)."""
+    language = str(get_locale())
+    return {name: q.shown(language) for name, q in queue_configs(services().config.acd.queues_file).items()}
 
 
 def center_today(s: Settings) -> date:

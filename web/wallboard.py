@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, jsonify, render_template, request, session
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -43,8 +44,8 @@ def board(snapshot: Any = None) -> dict[str, Any]:
     for name in sorted(set(queues_config) | set(waiting) | set(figures)):
         count, longest = waiting.get(name, (0, 0.0))
         f = figures.get(name, {})
-        rows.append({"name": name, "display_name": getattr(queues_config.get(name), "display_name",
-                                                           name),
+        queue = queues_config.get(name)
+        rows.append({"name": name, "display_name": queue.shown(str(get_locale())) if queue else name,
                      "waiting": count, "longest_wait": longest, "eligible": eligible.get(name),
                      "interval": f.get("interval"), "today": f.get("today"),
                      "target": limits.service_level_target.get(name, 0.8)})
