@@ -612,8 +612,8 @@ class Ticket(Base):
     warned_at: Mapped[Timestamp | None]  # the deadline is near
     escalated_at: Mapped[Timestamp | None]  # the deadline passed before the answer
     result_code: Mapped[str | None] = mapped_column(String(40))  # said by the answer-back call
-    # handed over to a group of the center's agents (an ACD queue's agents), no owner until
-    # one of them takes it (callcenter.tickets.service.hand_over_to_group / take)
+    # handed over to a team of the center's agents (班组): the key of a row of ``teams``, no
+    # owner until one of its agents takes it (callcenter.tickets.service.hand_over_to_team / take)
     owner_group: Mapped[str | None] = mapped_column(String(40), index=True)
 
     customer: Mapped[Customer | None] = relationship()

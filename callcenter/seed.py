@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.db import transaction
 from callcenter.models import (Account, Agent, AgentSkill, Bill, BillStatus, Customer,
-                               CustomerPhone, CustomerTier, Payment, Queue, Role, Skill, Ticket,
-                               TicketCategory, TicketHistory, TicketStatus)
+                               CustomerPhone, CustomerTier, Payment, Queue, Role, Skill, Team,
+                               Ticket, TicketCategory, TicketHistory, TicketStatus)
 from callcenter.security import hash_password, hash_service_password, sip_a1_hash
 from callcenter.tickets import answer_back_deadline, next_ticket_number
 
@@ -32,6 +32,11 @@ SKILLS = {
 QUEUES = {"billing": "Bill inquiry", "complaints": "Complaints and faults",
           "service_orders": "Service orders", "general": "General inquiries",
           "password": "Password services"}
+# the agent teams (班组) a ticket can be handed over to (and reports add up); one team an
+# agent: each agent in the team of the work they do most
+TEAMS = {"billing_team": ("账务班组", ("agent01", "agent02", "agent03", "agent09")),
+         "complaints_team": ("投诉班组", ("agent04", "agent05", "agent08")),
+         "orders_team": ("业务受理班组", ("agent06", "agent07"))}
 # login, name, {skill: level}: specialists first, then general agents with high levels
 AGENTS = [
     ("agent01", "Wang Fang", {"billing": 9, "general": 4}),
@@ -111,6 +116,7 @@ def _queues(session: Session) -> None:
 
 def _agents(session: Session, skills: dict[str, Skill], report: SeedReport) -> list[Agent]:
     agents = []
+    team_of = {login: team for team in _teams(session) for login in TEAMS[team.key][1]}
     for index, (login, name, levels) in enumerate(AGENTS):
         password = _password()
         extension = str(1001 + index)
@@ -118,6 +124,7 @@ def _agents(session: Session, skills: dict[str, Skill], report: SeedReport) -> l
                       role=Role.AGENT, sip_extension=extension,
                       sip_a1_hash=sip_a1_hash(extension, SIP_REALM, password),
                       language="en" if name == "Emily Carter" else "zh")
+        agent.team = team_of.get(login)
         agent.skills = [AgentSkill(skill=skills[skill], level=level) for skill, level in levels.items()]
         agents.append(agent)
         report.credentials.append((login, f"agent/{extension}", password))
@@ -128,6 +135,12 @@ def _agents(session: Session, skills: dict[str, Skill], report: SeedReport) -> l
         report.credentials.append((login, role.value, password))
     session.add_all(agents)
     return agents
+
+
+def _teams(session: Session) -> list[Team]:
+    teams = [Team(key=key, display_name=name) for key, (name, _members) in TEAMS.items()]
+    session.add_all(teams)
+    return teams
 
 
 def _customers(session: Session, rng: random.Random, count: int,

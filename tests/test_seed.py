@@ -45,3 +45,18 @@ def test_sample_customers_service_passwords_verify(sessions):
         customer = session.scalar(select(Customer).join(CustomerPhone).where(CustomerPhone.number == phone))
         assert verify_password(customer.service_password_hash, pin)
         assert not verify_password(customer.service_password_hash, "000000")
+
+
+def test_demo_seed_has_the_agent_teams_tickets_are_handed_over_to(sessions):
+    from callcenter.models import Team
+    from callcenter.tickets import teams
+    seed_demo(sessions, customers=3)
+    with sessions() as session:
+        assert teams.names(session) == {"billing_team": "账务班组", "complaints_team": "投诉班组",
+                                        "orders_team": "业务受理班组"}
+        logins = dict(session.execute(select(Agent.id, Agent.login)).all())
+        members = {key: sorted(logins[i] for i in teams.member_ids(session, key))
+                   for key in session.scalars(select(Team.key))}
+    assert members == {"billing_team": ["agent01", "agent02", "agent03", "agent09"],
+                       "complaints_team": ["agent04", "agent05", "agent08"],
+                       "orders_team": ["agent06", "agent07"]}

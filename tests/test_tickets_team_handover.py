@@ -1,4 +1,4 @@
-"""Hand-over to a team of the center's agents (``teams`` in the rules file): the owner
+"""Hand-over to a team of the center's agents (the database's teams, Agent.team_id): the owner
 hands a ticket to a team with a note; it waits on the team's list until one of its
 agents takes it; history, audit, roles; the same through the API. Deadline messages
 for a ticket no one has taken go to the whole team. Real database, pinned clock."""
@@ -10,20 +10,23 @@ import pytest
 from sqlalchemy import select
 
 from callcenter.db import transaction
-from callcenter.models import AuditLog, TicketNotification
-from callcenter.tickets import service
-from callcenter.tickets.dispatch import DispatchRulesError, parse_rules
+from callcenter.models import Agent, AuditLog, Team, TicketNotification
+from callcenter.tickets import notifications, service
+from callcenter.tickets.dispatch import DispatchRulesError, load_rules as rules_file, parse_rules
 from web.tickets import rules
 from web_fixtures import *  # noqa: F401,F403
-from web_fixtures import add_agent, csrf_of
+from web_fixtures import add_agent, add_team, csrf_of
 from test_tickets_dispatch import GOOD
 from test_web_backoffice import MONDAY_10, app, as_user, clock, create, form, people  # noqa: F401
 
 
 @pytest.fixture
 def team(sessions, people):
-    """agent03 and agent04 are the complaints team (the shipped rules file)."""
-    return {login: add_agent(sessions, login) for login in ("agent03", "agent04")}
+    """agent03 and agent04 are the complaints team; agent02 is in the billing team."""
+    members = {login: add_agent(sessions, login) for login in ("agent03", "agent04")}
+    add_team(sessions, "complaints_team", "投诉班组", tuple(members.values()))
+    add_team(sessions, "billing_team", "账务班组", (people["agent02"],))
+    return members
 
 
 def api(client, url, **payload):
@@ -78,7 +81,8 @@ def test_a_ticket_waits_on_the_teams_list_until_one_of_them_takes_it(app, sessio
     ({"team": "complaints_team", "note": " "}, "Note: a hand-over needs a note for the new owner"),
     ({"team": "night_shift", "note": "please"}, "Team: unknown team night_shift"),
 ])
-def test_a_bad_hand_over_names_the_field_and_changes_nothing(app, sessions, people, fields, message):
+def test_a_bad_hand_over_names_the_field_and_changes_nothing(app, sessions, people, team, fields,
+                                                             message):
     owner = as_user(app, "agent01")
     number = create(owner, people["customer"])
     reply = form(owner, f"/tickets/{number}/hand-over-team", **fields)
@@ -87,7 +91,7 @@ def test_a_bad_hand_over_names_the_field_and_changes_nothing(app, sessions, peop
         assert service.find(db, number).owner_agent_id == people["agent01"]
 
 
-def test_only_the_owner_or_a_supervisor_hands_over(app, sessions, people):
+def test_only_the_owner_or_a_supervisor_hands_over(app, sessions, people, team):
     number = create(as_user(app, "agent01"), people["customer"])
     form(as_user(app, "agent02"), f"/tickets/{number}/hand-over-team", team="billing_team", note="mine?")
     with sessions() as db:
@@ -131,15 +135,46 @@ def test_deadline_messages_for_an_untaken_ticket_go_to_the_whole_team(app, sessi
                            (people["bo_network"], "group")])
 
 
-def test_teams_in_the_rules_file_are_checked():
-    rules_ = parse_rules(GOOD + "teams:\n  day: {name: 白班, members: [agent01]}\n")
-    assert rules_.teams_of("agent01") == ["day"] and rules_.teams_of("agent02") == []
+def test_teams_in_the_rules_file_are_refused_with_where_they_went_now():
     with pytest.raises(DispatchRulesError) as refused:
-        parse_rules(GOOD + "teams:\n  repair: {name: 维修, members: [a]}\n  night: {name: 夜班, "
-                    "leader: a}\n", "rules.yaml")
-    problems = "\n".join(refused.value.problems)
-    assert "rules.yaml:23:3: team 'repair' has the name of a back-office group" in problems
-    assert "rules.yaml:24:" in problems and "unknown key 'leader' in team 'night'" in problems
+        parse_rules(GOOD + "teams:\n  day: {name: 白班, members: [agent01]}\n", "rules.yaml")
+    assert refused.value.problems == [
+        "rules.yaml:22:1: teams are now managed in the console (Admin → Agents → Teams), each "
+        "agent's team on the agent; remove 'teams:' from the rules file"]
+    assert not hasattr(parse_rules(GOOD), "teams")
+
+
+def test_only_active_agents_of_the_team_take_it_or_are_told(app, sessions, people, team):
+    owner = as_user(app, "agent01")
+    number = create(owner, people["customer"])
+    form(owner, f"/tickets/{number}/hand-over-team", team="complaints_team", note="night shift")
+    with transaction(sessions) as db:  # a member leaves the center
+        db.get(Agent, team["agent03"]).active = False
+    with sessions() as db:
+        ticket = service.find(db, number)
+        assert notifications.people_of(db, ticket, rules_file()).owner_group == (team["agent04"],)
+    billing = as_user(app, "agent02")  # in a team, not this one
+    assert number not in section(billing.get("/tickets/").get_data(as_text=True), "team-tickets")
+    form(billing, f"/tickets/{number}/take")
+    with sessions() as db:
+        assert service.find(db, number).owner_group == "complaints_team"
+
+
+def test_a_renamed_team_shows_its_new_name_and_a_member_moved_away_no_longer_sees_it(
+        app, sessions, people, team):
+    owner = as_user(app, "agent01")
+    number = create(owner, people["customer"])
+    form(owner, f"/tickets/{number}/hand-over-team", team="complaints_team", note="x")
+    with transaction(sessions) as db:
+        db.scalar(select(Team).where(Team.key == "complaints_team")).display_name = "夜班投诉"
+        db.get(Agent, team["agent03"]).team_id = db.scalar(
+            select(Team.id).where(Team.key == "billing_team"))
+    detail = owner.get(f"/tickets/{number}").get_data(as_text=True)
+    assert "夜班投诉" in detail.split('id="owner"')[1].split("</dd>")[0]
+    assert number not in section(as_user(app, "agent03").get("/tickets/").get_data(as_text=True),
+                                 "team-tickets")
+    assert number in section(as_user(app, "agent04").get("/tickets/").get_data(as_text=True),
+                             "team-tickets")
 
 
 def test_the_call_back_task_waits_with_the_team_and_goes_to_whoever_takes_it(app, sessions, people,

@@ -172,9 +172,9 @@ def mine():
                            .order_by(TicketTask.created_at)).all()
         unfinished = to_finish(db, user.id)
         unreached = service.not_reached(db, now(), user.id)
-        from web.tickets_teams import team_tickets
+        from web.tickets_teams import hand_over_context, team_tickets
         return render_template("tickets_mine.html", tickets=tickets, tasks=tasks, unreached=unreached,
-                               team=team_tickets(db, user.login),
+                               team=team_tickets(db, user.id), **hand_over_context(db, user.id),
                                unfinished=unfinished, due_class=due_class, now=now(),
                                dispositions=data.DISPOSITIONS)
 
@@ -282,7 +282,9 @@ def detail(number: str):
         if not may_view(ticket):
             abort(403)
         user = current_user()
+        from web.tickets_teams import hand_over_context
         return render_template("tickets_detail.html", ticket=ticket, rules=rules(),
+                               **hand_over_context(db, user.id),
                                due_class=due_class,
                                tasks=[t for t in service.open_tasks(ticket) if t.kind == service.INFORM],
                                calls=[t for t in service.open_tasks(ticket)

@@ -9,8 +9,8 @@ also pushed as a message to people, by this table:
 | deadline_warning | yes   | yes   | no          |
 | escalated        | yes   | yes   | yes         |
 
-- owner: the agent who owns the ticket (首问负责); a ticket handed over to a group
-  of agents and not yet taken: every agent of that group;
+- owner: the agent who owns the ticket (首问负责); a ticket handed over to a team
+  of agents (班组) and not yet taken: every active agent of that team;
 - group: the back-office worker who accepted the ticket, else every member of the
   back-office group it is dispatched to;
 - supervisors: every active supervisor (an escalation goes up).
@@ -35,7 +35,7 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
 class People:
     """The people around one ticket, as agent ids."""
     owner: int | None = None
-    owner_group: tuple[int, ...] = ()  # the agents of the group it was handed to, not yet taken
+    owner_group: tuple[int, ...] = ()  # the agents of the team it was handed to, not yet taken
     worker: int | None = None
     group_members: tuple[int, ...] = ()  # the back-office group's members
     supervisors: tuple[int, ...] = ()

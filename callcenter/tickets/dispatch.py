@@ -20,7 +20,9 @@ from callcenter.tickets.deadlines import CALENDAR, WORKING_HOURS, Limit, WorkCal
 from callcenter.yamlsource import SourcedDocument, YamlSyntaxError, load_file, load_text
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "dispatch.yaml"
-TOP_KEYS = {"calendar", "groups", "teams", "rules", "deadlines", "inform", "forward"}
+TOP_KEYS = {"calendar", "groups", "rules", "deadlines", "inform", "forward"}
+TEAMS_MOVED = ("teams are now managed in the console (Admin → Agents → Teams), each agent's "
+               "team on the agent; remove 'teams:' from the rules file")
 CATEGORIES = [c.value for c in TicketCategory]
 TELL_AGENT, TELL_CALL = "agent", "call"  # who tells the customer the result (回告)
 TELLS = (TELL_AGENT, TELL_CALL)
@@ -61,7 +63,6 @@ class DispatchRules:
     inform_attempts: int = 3
     inform_campaign: str | None = None  # the answer-back campaign that makes the agentless calls
     results: dict[str, str] = field(default_factory=dict)  # result code -> name (said by the call)
-    teams: dict[str, Group] = field(default_factory=dict)  # the center's agent teams (hand-over)
     forward_endpoint: str | None = None
     forward_attempts: int = 20
     source: str = ""
@@ -93,9 +94,6 @@ class DispatchRules:
 
     def groups_of(self, login: str) -> list[str]:
         return [g.name for g in self.groups.values() if login in g.members]
-
-    def teams_of(self, login: str) -> list[str]:
-        return [t.name for t in self.teams.values() if login in t.members]
 
 
 class DispatchRulesError(ValueError):
@@ -175,12 +173,12 @@ class _Checker:
 def _build(document: SourcedDocument) -> DispatchRules:
     check = _Checker(document)
     data = check.mapping(document.data, (), "the rules file")
-    check.unknown_keys(data, TOP_KEYS, (), "the rules file")
+    if "teams" in data:  # the agent teams (班组) moved to the database: say so, not "unknown key"
+        check.problem(("teams",), TEAMS_MOVED)
+    check.unknown_keys({k: v for k, v in data.items() if k != "teams"}, TOP_KEYS, (),
+                       "the rules file")
     calendar = _calendar(check, check.mapping(data.get("calendar"), ("calendar",), "calendar"))
     groups = _groups(check, check.mapping(data.get("groups"), ("groups",), "groups"))
-    teams = _groups(check, check.mapping(data.get("teams"), ("teams",), "teams"), "teams")
-    for name in set(teams) & set(groups):
-        check.problem(("teams", name), f"team '{name}' has the name of a back-office group")
     rules = _rules(check, check.listing(data.get("rules"), ("rules",), "rules"), groups)
     deadlines = _deadlines(check, check.listing(data.get("deadlines"), ("deadlines",), "deadlines"))
     inform = check.mapping(data.get("inform"), ("inform",), "inform")
@@ -198,7 +196,7 @@ def _build(document: SourcedDocument) -> DispatchRules:
     if check.problems:
         raise DispatchRulesError(check.problems)
     return DispatchRules(calendar, groups, tuple(rules), tuple(deadlines), attempts,
-                         campaign, results, teams, endpoint,
+                         campaign, results, endpoint,
                          _positive(check, forward, "attempts", ("forward",), 20), document.file)
 
 
@@ -271,16 +269,15 @@ def _calendar(check: _Checker, data: dict) -> WorkCalendar:
     return WorkCalendar(zone, {str(k): str(v) for k, v in hours.items()}, frozenset(holidays))
 
 
-def _groups(check: _Checker, data: dict, key: str = "groups") -> dict[str, Group]:
-    """Back-office groups (``groups``, at least one) or the center's agent teams (``teams``)."""
-    if not data and key == "groups":
+def _groups(check: _Checker, data: dict) -> dict[str, Group]:
+    """Back-office groups (at least one)."""
+    if not data:
         check.problem(("groups",), "at least one back-office group is needed")
-    what = "group" if key == "groups" else "team"
     groups = {}
     for name, entry in data.items():
-        path = (key, name)
-        entry = check.mapping(entry, path, f"{what} '{name}'")
-        check.unknown_keys(entry, {"name", "members"}, path, f"{what} '{name}'")
+        path = ("groups", name)
+        entry = check.mapping(entry, path, f"group '{name}'")
+        check.unknown_keys(entry, {"name", "members"}, path, f"group '{name}'")
         members = check.listing(entry.get("members"), path + ("members",), "members")
         groups[str(name)] = Group(str(name), str(entry.get("name", name)),
                                   tuple(str(m) for m in members))

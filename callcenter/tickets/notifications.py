@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from callcenter.models import Agent, Role, Ticket, TicketNotification
+from callcenter.tickets import teams
 from callcenter.tickets.audience import People, audience
 from callcenter.tickets.dispatch import DispatchRules
 
@@ -27,10 +28,9 @@ def ids_of(db: Session, logins: tuple[str, ...] | list[str]) -> tuple[int, ...]:
 
 def people_of(db: Session, ticket: Ticket, rules: DispatchRules) -> People:
     group = rules.groups.get(ticket.backoffice_group or "")
-    team = rules.teams.get(ticket.owner_group or "")
     supervisors = db.scalars(select(Agent.id).where(Agent.role == Role.SUPERVISOR,
                                                     Agent.active.is_(True)))
-    return People(ticket.owner_agent_id, ids_of(db, team.members if team else ()),
+    return People(ticket.owner_agent_id, teams.member_ids(db, ticket.owner_group),
                   ticket.worker_agent_id, ids_of(db, group.members if group else ()),
                   tuple(sorted(supervisors)))
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter.models import Agent, Role, Ticket, TicketHistory, TicketStatus, TicketTask
-from callcenter.tickets import agentless, notifications, outbox
+from callcenter.tickets import agentless, notifications, outbox, teams
 from callcenter.tickets.deadlines import DueState, deadline, due_state
 from callcenter.tickets.dispatch import DispatchRules
 from callcenter.tickets.states import (AWAITING_ANSWER, FINISHED, OPEN_STATUSES, Action,
@@ -108,14 +108,15 @@ def hand_over(db: Session, ticket: Ticket, actor_id: int, to_login: str, note: s
 
 
 def hand_over_to_team(db: Session, ticket: Ticket, actor_id: int, team: str, note: str,
-                      rules: DispatchRules, now: datetime) -> None:
-    """First-contact ownership to a team of the center's agents (``teams`` in the rules
-    file), with a note: on the team's list, no owner, until one of them takes it."""
+                      now: datetime) -> None:
+    """First-contact ownership to a team of the center's agents (the database's teams,
+    callcenter.tickets.teams), with a note: the team's key in ``owner_group``, no owner,
+    until one of its agents takes it."""
     if ticket.status in FINISHED:
         raise TicketFormError("team", "a finished ticket has no owner to hand over")
     note = _required(note, "note", "a hand-over needs a note for the new owner")
     team = (team or "").strip()
-    if team not in rules.teams:
+    if teams.find(db, team) is None:
         raise TicketFormError("team", "unknown team", team)
     if team == ticket.owner_group:
         raise TicketFormError("team", "the ticket is already theirs")
@@ -125,15 +126,16 @@ def hand_over_to_team(db: Session, ticket: Ticket, actor_id: int, team: str, not
     _record(db, ticket, "hand_over", actor_id, now, f"{before} -> team {team}: {note}")
 
 
-def take(db: Session, ticket: Ticket, actor: Agent, rules: DispatchRules, now: datetime) -> None:
-    """An agent of the team (or a supervisor) takes a ticket handed over to the team."""
-    team = rules.teams.get(ticket.owner_group or "")
+def take(db: Session, ticket: Ticket, actor, now: datetime) -> None:
+    """An active agent of the team (or a supervisor) takes a ticket handed over to the team.
+    ``actor``: anything with ``id``, ``login`` and ``role`` (an Agent or the web's user)."""
+    team = teams.find(db, ticket.owner_group)
     if team is None or ticket.status in FINISHED:
         raise TicketFormError("team", "no team is waiting for someone to take this ticket")
-    if actor.login not in team.members and actor.role is not Role.SUPERVISOR:
-        raise TicketFormError("team", "only the team's agents take its tickets", team.name)
+    if actor.id not in teams.member_ids(db, team.key) and actor.role is not Role.SUPERVISOR:
+        raise TicketFormError("team", "only the team's agents take its tickets", team.key)
     _give_to(ticket, actor.id)
-    _record(db, ticket, "take", actor.id, now, f"team {team.name} -> {actor.login}")
+    _record(db, ticket, "take", actor.id, now, f"team {team.key} -> {actor.login}")
 
 
 def _owner_words(ticket: Ticket) -> str:

@@ -93,8 +93,7 @@ def ticket_hand_over(number: str):
                 abort(403, description="only the ticket's owner or a supervisor hands it over")
             note = str(payload.get("note", ""))
             if payload.get("team"):
-                hand_over_to_team(db, ticket, user.id, str(payload["team"]), note, ticket_rules(),
-                                  tickets_now())
+                hand_over_to_team(db, ticket, user.id, str(payload["team"]), note, tickets_now())
             else:
                 hand_over(db, ticket, user.id, str(payload.get("agent", "")), note, tickets_now())
             audit(db, "ticket_hand_over", "ticket", number)
@@ -115,7 +114,7 @@ def ticket_take(number: str):
     try:
         with transaction(sessions()) as db:
             ticket = _ticket(db, number)
-            take(db, ticket, current_user(), ticket_rules(), tickets_now())
+            take(db, ticket, current_user(), tickets_now())
             audit(db, "ticket_take", "ticket", number)
             db.flush()
             db.expire(ticket, ["owner"])
