@@ -82,8 +82,6 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "sample_per_agent_per_week": Setting(int, 2, minimum=0),
         "sample_survey_scores": Setting(list, [1, 2]),
         "sample_dispositions": Setting(list, ["complaint"]),
-        # team -> {leads: [login], members: [login]}; empty: supervisors see every agent
-        "teams": Setting(dict, {}),
     },
     "reports": {
         "interval_minutes": Setting(int, 30, minimum=1),  # 15, 30 or 60: checked by reports
@@ -119,6 +117,12 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "simulated_agents": Setting(int, 9, minimum=0),
         "free_seats": Setting(int, 3, minimum=0),
     },
+}
+
+# settings that were removed: a file still setting one is refused with what to do instead
+REMOVED: dict[tuple[str, str], str] = {
+    ("qa", "teams"): "teams, their members and leads are managed in the console "
+                     "(Admin → Agents → Teams); remove qa.teams from the configuration",
 }
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
@@ -209,7 +213,10 @@ def _validate(document: SourcedDocument, base: Path, environ: dict[str, str]) ->
             problems.append(f"{document.where((name,))}: section '{name}' must be a mapping")
             given = {}
         for key in given:
-            if key not in settings:
+            if (name, key) in REMOVED:
+                problems.append(f"{document.where((name, key))}: the setting '{name}.{key}' "
+                                f"was removed: {REMOVED[name, key]}")
+            elif key not in settings:
                 problems.append(f"{document.where((name, key))}: unknown key '{name}.{key}' "
                                 f"(known: {', '.join(settings)})")
         values = {}

@@ -261,12 +261,16 @@ class Payment(Base):
 # --- agents, skills, queues --------------------------------------------
 
 class Team(Base):
-    """A team of agents (班组) under one lead: reports add up its agents' figures."""
+    """A team of agents (班组) under one lead: reports add up its agents' figures; the lead
+    (a supervisor) sees its members' calls in QA."""
     __tablename__ = "teams"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(40), unique=True)
     display_name: Mapped[Name]
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", use_alter=True), index=True)
+
+    lead: Mapped[Agent | None] = relationship(foreign_keys=[lead_id])
 
 
 class Agent(Base):
@@ -290,7 +294,7 @@ class Agent(Base):
     created_at: Mapped[Created]
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
 
-    team: Mapped[Team | None] = relationship()
+    team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
     skills: Mapped[list[AgentSkill]] = relationship(back_populates="agent",
                                                     cascade="all, delete-orphan")
 

@@ -33,10 +33,12 @@ QUEUES = {"billing": "Bill inquiry", "complaints": "Complaints and faults",
           "service_orders": "Service orders", "general": "General inquiries",
           "password": "Password services"}
 # the agent teams (班组) a ticket can be handed over to (and reports add up); one team an
-# agent: each agent in the team of the work they do most
+# agent: each agent in the team of the work they do most; each team led by a supervisor
+# (who sees its members' calls in QA)
 TEAMS = {"billing_team": ("账务班组", ("agent01", "agent02", "agent03", "agent09")),
          "complaints_team": ("投诉班组", ("agent04", "agent05", "agent08")),
          "orders_team": ("业务受理班组", ("agent06", "agent07"))}
+TEAM_LEADS = {"billing_team": "lead1", "complaints_team": "lead2", "orders_team": "lead2"}
 # login, name, {skill: level}: specialists first, then general agents with high levels
 AGENTS = [
     ("agent01", "Wang Fang", {"billing": 9, "general": 4}),
@@ -116,7 +118,8 @@ def _queues(session: Session) -> None:
 
 def _agents(session: Session, skills: dict[str, Skill], report: SeedReport) -> list[Agent]:
     agents = []
-    team_of = {login: team for team in _teams(session) for login in TEAMS[team.key][1]}
+    teams = _teams(session)
+    team_of = {login: team for team in teams for login in TEAMS[team.key][1]}
     for index, (login, name, levels) in enumerate(AGENTS):
         password = _password()
         extension = str(1001 + index)
@@ -128,11 +131,15 @@ def _agents(session: Session, skills: dict[str, Skill], report: SeedReport) -> l
         agent.skills = [AgentSkill(skill=skills[skill], level=level) for skill, level in levels.items()]
         agents.append(agent)
         report.credentials.append((login, f"agent/{extension}", password))
+    staff = {}
     for login, name, role in STAFF:
         password = _password()
-        session.add(Agent(login=login, display_name=name, password_hash=hash_password(password),
-                          role=role))
+        staff[login] = Agent(login=login, display_name=name, password_hash=hash_password(password),
+                             role=role)
+        session.add(staff[login])
         report.credentials.append((login, role.value, password))
+    for team in teams:
+        team.lead = staff[TEAM_LEADS[team.key]]
     session.add_all(agents)
     return agents
 

@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_app(db_engine, sessions, write_config, fake_live, folder: Path, hear_own: bool = False):
-    """The console with recordings in ``folder``, the shipped scorecards, and one team:
-    billing, led by lead1, with agent01."""
+    """The console with recordings in ``folder`` and the shipped scorecards (teams are in
+    the database: see add_team)."""
     from web import create_app
     config = load_config(write_config(f"""\
 switch:
@@ -29,7 +29,6 @@ recordings:
   agents_hear_own: {'true' if hear_own else 'false'}
 qa:
   scorecards_directory: {ROOT / 'scorecards'}
-  teams: {{billing: {{leads: [lead1], members: [agent01]}}}}
 """))
     services = Services(config=config, db_engine=db_engine, sessions=sessions,
                         secret_key="test-secret-key-0123456789", extras={"live": fake_live})

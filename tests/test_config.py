@@ -117,3 +117,10 @@ def test_cli_exits_2_on_config_error_and_names_it(write_config, capsys):
     path = write_config("switch:\n  kind: freeswitch\n  password: ClueCon\n")
     assert main(["--config", str(path), "run"]) == 2
     assert "well-known default" in capsys.readouterr().err
+
+
+def test_qa_teams_is_refused_and_says_teams_are_managed_in_the_console(write_config):
+    problems = errors_for(write_config, MINIMAL + "qa:\n  teams: {billing: {leads: [lead1]}}\n")
+    assert len(problems) == 1
+    assert re.search(r"callcenter\.yaml:5:\d+: the setting 'qa\.teams' was removed: .*"
+                     r"managed in the console \(Admin → Agents → Teams\)", problems[0])

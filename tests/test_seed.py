@@ -60,3 +60,13 @@ def test_demo_seed_has_the_agent_teams_tickets_are_handed_over_to(sessions):
     assert members == {"billing_team": ["agent01", "agent02", "agent03", "agent09"],
                        "complaints_team": ["agent04", "agent05", "agent08"],
                        "orders_team": ["agent06", "agent07"]}
+
+
+def test_demo_seed_teams_are_led_by_the_demo_supervisors(sessions):
+    from callcenter.models import Role, Team
+    seed_demo(sessions, customers=3)
+    with sessions() as session:
+        leads = {team.key: (team.lead.login, team.lead.role) for team in session.scalars(select(Team))}
+    assert leads == {"billing_team": ("lead1", Role.SUPERVISOR),
+                     "complaints_team": ("lead2", Role.SUPERVISOR),
+                     "orders_team": ("lead2", Role.SUPERVISOR)}

@@ -72,7 +72,7 @@ SAMPLE.update({"campaign_id": 1, "action": "start"})
 RULES.update({f"api.{name}": DESK for name in ("desk_preview", "desk_preview_call", "desk_preview_skip")})
 SAMPLE.update({"contact_id": 1})
 # issue 15, the rest: teams, the newer figures' drill-downs, the kiosk role
-RULES.update({"admin.team_new": {"admin"}, "wallboard.wallboard": FLOOR | KIOSK,
+RULES.update({"admin.team_new": {"admin"}, "admin.team_lead": {"admin"}, "wallboard.wallboard": FLOOR | KIOSK,
               "wallboard.data": FLOOR | KIOSK})
 RULES.update({f"reports.{name}": FLOOR for name in (
     "availability_day", "campaign_dials", "answer_back_tickets", "accuracy_evaluations")})

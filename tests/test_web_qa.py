@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from callcenter.db import transaction
-from callcenter.models import (AuditLog, Call, CallDirection, QaEvaluation, QaSavedSearch,
-                               QaScorecardVersion, Recording, RecordingAccess, Role, Ticket,
+from callcenter.models import (Agent, AuditLog, Call, CallDirection, QaEvaluation, QaSavedSearch,
+                               QaScorecardVersion, Recording, RecordingAccess, Role, Team, Ticket,
                                TicketCategory)
 from qa_fixtures import add_recorded_call, make_app
-from web_fixtures import add_agent, csrf_of, login
+from web_fixtures import add_agent, add_team, csrf_of, login
 from web_fixtures import fake_live  # noqa: F401
 
 ALL_GOOD = {"item_greeting": "yes", "item_verified_customer": "yes", "item_understood_need": "5",
@@ -36,12 +36,15 @@ def app(db_engine, sessions, write_config, fake_live, folder):
 
 @pytest.fixture
 def people(sessions):
-    return {"qa": add_agent(sessions, "qa1", role=Role.QA, name="Inspector Li"),
-            "lead": add_agent(sessions, "lead1", role=Role.SUPERVISOR),
-            "other_lead": add_agent(sessions, "lead2", role=Role.SUPERVISOR),
-            "agent": add_agent(sessions, "agent01", extension="1007", name="Wang Fang"),
-            "other": add_agent(sessions, "agent02", extension="1008"),
-            "admin": add_agent(sessions, "admin", role=Role.ADMIN)}
+    """The staff, and one database team: billing, led by lead1, with agent01."""
+    people = {"qa": add_agent(sessions, "qa1", role=Role.QA, name="Inspector Li"),
+              "lead": add_agent(sessions, "lead1", role=Role.SUPERVISOR),
+              "other_lead": add_agent(sessions, "lead2", role=Role.SUPERVISOR),
+              "agent": add_agent(sessions, "agent01", extension="1007", name="Wang Fang"),
+              "other": add_agent(sessions, "agent02", extension="1008"),
+              "admin": add_agent(sessions, "admin", role=Role.ADMIN)}
+    add_team(sessions, "billing", "账务班组", (people["agent"],), lead=people["lead"])
+    return people
 
 
 def client_as(app, name):
@@ -86,6 +89,10 @@ def test_search_filters_and_pages(app, sessions, people, folder):
     assert "1 calls" in found(survey_max="2") and "1 calls" in found(direction="outbound")
     assert "1 calls" in found(min_seconds="3")
     assert "31 calls" in found(team="billing", **{"from": "2026-11-23"})
+    add_team(sessions, "empty_team", "空班组")
+    assert "0 calls" in found(team="empty_team", **{"from": "2026-11-23"})
+    unknown = qa.get("/qa/", query_string={"team": "nope"})
+    assert unknown.status_code == 400 and "team: no team &#39;nope&#39;" in unknown.get_data(as_text=True)
     bad = qa.get("/qa/", query_string={"from": "24/11/2026"})
     assert bad.status_code == 400 and "from: a date as YYYY-MM-DD" in bad.get_data(as_text=True)
 
@@ -335,3 +342,23 @@ def test_a_consultations_recording_is_offered_beside_the_calls_own(app, sessions
     other_call, _ = add_recorded_call(sessions, folder, "unrelated", agent_id=people["agent"])
     foreign = qa.get(f"/qa/calls/{other_call}", query_string={"recording": consult_id}).get_data(as_text=True)
     assert f"/qa/audio/{consult_id}" not in foreign  # only the call's own files
+
+
+def test_a_supervisor_scope_follows_the_database_teams(app, sessions, people, folder):
+    """lead1 leads billing (agent01); a team member made inactive drops out; while no
+    team has a lead, every supervisor sees every agent (as with no teams configured)."""
+    add_recorded_call(sessions, folder, "mine", agent_id=people["agent"])
+    add_recorded_call(sessions, folder, "theirs", agent_id=people["other"])
+    lead1, lead2 = client_as(app, "lead1"), client_as(app, "lead2")
+    assert "1 calls" in lead1.get("/qa/").get_data(as_text=True)
+    assert "0 calls" in lead2.get("/qa/").get_data(as_text=True)
+    add_team(sessions, "orders", "业务受理班组", (people["other"],), lead=people["other_lead"])
+    assert "1 calls" in lead2.get("/qa/").get_data(as_text=True)
+    with transaction(sessions) as db:
+        db.get(Agent, people["agent"]).active = False
+    assert "0 calls" in lead1.get("/qa/").get_data(as_text=True)
+    with transaction(sessions) as db:
+        for team in db.scalars(select(Team)):
+            team.lead_id = None
+    assert "2 calls" in lead1.get("/qa/").get_data(as_text=True)
+    assert "2 calls" in lead2.get("/qa/").get_data(as_text=True)

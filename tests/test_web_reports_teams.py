@@ -72,7 +72,7 @@ def test_an_admin_creates_a_team_and_puts_an_agent_in_it(client, sessions):
     with sessions() as db:
         assert db.get(Agent, agent01).team.key == "desk_a"
         assert [a.details for a in db.scalars(select(AuditLog).where(
-            AuditLog.action == "team_create"))] == [{"key": "desk_a", "name": "一组"}]
+            AuditLog.action == "team_create"))] == [{"key": "desk_a", "name": "一组", "lead": None}]
         update = db.scalar(select(AuditLog).where(AuditLog.action == "agent_update"))
         assert update.details["team"] == [None, "desk_a"]
 

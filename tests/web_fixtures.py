@@ -193,10 +193,11 @@ def add_agent(sessions, login: str, role: Role = Role.AGENT, skills: dict | None
         return agent.id
 
 
-def add_team(sessions, key: str, name: str, members: tuple[int, ...] = ()) -> int:
-    """A team (班组, as made on the admin agents page) with these agents in it."""
+def add_team(sessions, key: str, name: str, members: tuple[int, ...] = (),
+             lead: int | None = None) -> int:
+    """A team (班组, as made on the admin agents page) with these agents in it, led by lead."""
     with transaction(sessions) as db:
-        team = Team(key=key, display_name=name)
+        team = Team(key=key, display_name=name, lead_id=lead)
         db.add(team)
         db.flush()
         for agent_id in members:

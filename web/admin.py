@@ -44,7 +44,9 @@ def agents():
         rows = [staff.agent_dict(a) for a in db.scalars(select(Agent).order_by(Agent.login))]
         skills = staff.skill_names(db)
         teams = staff.teams(db)
-    return render_template("agents.html", agents=rows, skills=skills, teams=teams)
+        leads, supervisors = staff.team_leads(db), staff.supervisors(db)
+    return render_template("agents.html", agents=rows, skills=skills, teams=teams, leads=leads,
+                           supervisors=supervisors)
 
 
 @bp.post("/skills")
@@ -69,13 +71,35 @@ def team_new():
     try:
         with transaction(sessions()) as db:
             team = staff.create_team(db, request.form)
-            audit(db, "team_create", "team", team.id, {"key": team.key, "name": team.display_name})
+            audit(db, "team_create", "team", team.id, {"key": team.key, "name": team.display_name,
+                                                       "lead": team.lead.login if team.lead else None})
             key = team.key
     except FormError as exc:
         flash(_("Team not created: %(field)s — %(message)s", field=exc.field,
                 message=exc.message), "error")
         return redirect(url_for("admin.agents"))
     flash(_("Team %(key)s created.", key=key), "ok")
+    return redirect(url_for("admin.agents"))
+
+
+@bp.post("/teams/lead")
+@requires(*ADMIN_ROLES)
+def team_lead():
+    """Set or clear a team's lead (the supervisor who sees its members' calls in QA)."""
+    try:
+        with transaction(sessions()) as db:
+            team, change = staff.set_team_lead(db, request.form)
+            if change[0] != change[1]:
+                audit(db, "team_lead", "team", team.id, {"key": team.key, "lead": change})
+            key, lead = team.key, change[1]
+    except FormError as exc:
+        flash(_("Team lead not set: %(field)s — %(message)s", field=exc.field,
+                message=exc.message), "error")
+        return redirect(url_for("admin.agents"))
+    if lead:
+        flash(_("%(lead)s leads team %(key)s.", lead=lead, key=key), "ok")
+    else:
+        flash(_("Team %(key)s has no lead.", key=key), "ok")
     return redirect(url_for("admin.agents"))
 
 

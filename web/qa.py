@@ -23,6 +23,7 @@ from callcenter.models import (Agent, Call, QaEvaluation, QaEvaluationStatus, Qa
 from callcenter.qa import housekeeping
 from callcenter.qa.calibration import spread
 from callcenter.qa.storage import RecordingPaths
+from callcenter.tickets import teams as ticket_teams
 from web import qa_data
 from web.auth import audit, current_user, requires, services, sessions
 from web.data import FormError
@@ -89,8 +90,9 @@ def search():
         saved = db.scalars(select(QaSavedSearch).where(QaSavedSearch.owner_id == current_user().id)
                            .order_by(QaSavedSearch.name)).all()
         saved = [{"id": s.id, "name": s.name, "query": s.query} for s in saved]
+        teams = ticket_teams.names(db)
     return render_template("qa_search.html", query=query, results=results, error=error,
-                           saved=saved, teams=sorted(qa_data.teams_of(_config())),
+                           saved=saved, teams=teams,
                            given={k: v for k, v in query.items() if v}), \
         400 if error else 200
 

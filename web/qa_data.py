@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from callcenter.models import (Agent, Call, CallDirection, CallEvent, Campaign, CampaignContact,
                                QaDispute, QaEvaluation, QaEvaluationItem, QaEvaluationStatus, QaMomentComment,
-                               QaScorecardVersion, Recording, Role, Ticket, TicketCategory)
+                               QaScorecardVersion, Recording, Role, Team, Ticket, TicketCategory)
 from callcenter.qa.scorecard import Scorecard, load_directory, scorecard_from_definition
 from callcenter.qa.scoring import AnswerError, score
+from callcenter.tickets import teams as ticket_teams
 from web.data import FormError
 
 PAGE_SIZE = 25
@@ -39,27 +40,21 @@ AGENT_VISIBLE = (QaEvaluationStatus.SUBMITTED, QaEvaluationStatus.ACKNOWLEDGED,
 
 # --- who sees whom -------------------------------------------------------------
 
-def teams_of(config) -> dict[str, dict[str, list[str]]]:
-    return {name: {"leads": list(t.get("leads", [])), "members": list(t.get("members", []))}
-            for name, t in (config.qa.teams or {}).items()}
-
-
 def agent_scope(db: Session, config, user) -> set[int] | None:
-    """The agents whose calls ``user`` may search and hear; None means all."""
+    """The agents whose calls ``user`` may search and hear; None means all. A supervisor
+    sees the active agents of the teams they lead; while no team has a lead, every agent."""
     if user.role in (Role.QA, Role.ADMIN):
         return None
     if user.role == Role.SUPERVISOR:
-        teams = teams_of(config)
-        if not teams:
+        if db.scalar(select(Team.id).where(Team.lead_id.is_not(None)).limit(1)) is None:
             return None
-        logins = {m for t in teams.values() if user.login in t["leads"] for m in t["members"]}
-        return set(db.scalars(select(Agent.id).where(Agent.login.in_(logins))))
+        return set(db.scalars(select(Agent.id).join(Team, Team.id == Agent.team_id)
+                              .where(Team.lead_id == user.id, Agent.active.is_(True))))
     return {user.id}
 
 
-def team_members(db: Session, config, team: str) -> set[int]:
-    logins = teams_of(config).get(team, {}).get("members", [])
-    return set(db.scalars(select(Agent.id).where(Agent.login.in_(logins))))
+def team_members(db: Session, team: str) -> set[int]:
+    return set(ticket_teams.member_ids(db, team))
 
 
 def may_see_call(scope: set[int] | None, call: Call) -> bool:
@@ -113,9 +108,9 @@ def search_calls(db: Session, config, scope: set[int] | None, query: Mapping[str
     if q["agent"]:
         stmt = stmt.where(or_(Agent.login == q["agent"], Agent.sip_extension == q["agent"]))
     if q["team"]:
-        if q["team"] not in teams_of(config):
-            raise FormError("team", f"no team {q['team']!r} in qa.teams")
-        stmt = stmt.where(Call.agent_id.in_(team_members(db, config, q["team"])))
+        if ticket_teams.find(db, q["team"]) is None:
+            raise FormError("team", f"no team {q['team']!r} (teams: Admin → Agents)")
+        stmt = stmt.where(Call.agent_id.in_(team_members(db, q["team"])))
     if q["queue"]:
         stmt = stmt.where(Call.queue_name == q["queue"])
     if q["number"]:
@@ -365,7 +360,7 @@ def figures(db: Session, config, scope: set[int] | None, since: datetime) -> lis
     if scope is not None:
         stmt = stmt.where(QaEvaluation.agent_id.in_(scope))
     logins = dict(db.execute(select(Agent.id, Agent.login)).all())
-    team_of = {m: name for name, t in teams_of(config).items() for m in t["members"]}
+    team_of = dict(db.execute(select(Agent.login, Team.key).join(Team, Team.id == Agent.team_id)).all())
     buckets: dict[tuple[str, str, str], list[float]] = {}
     fails: dict[tuple[str, str, str], int] = {}
     for evaluation in db.scalars(stmt):

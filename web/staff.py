@@ -66,10 +66,47 @@ def create_team(db: Session, form: Mapping[str, Any]) -> Team:
     name = str(form.get("display_name", "")).strip()
     if not name or len(name) > 120:
         raise FormError("display_name", "a name of 1-120 characters")
-    team = Team(key=key, display_name=name)
+    team = Team(key=key, display_name=name, lead=team_lead(db, form.get("lead")))
     db.add(team)
     db.flush()
     return team
+
+
+def team_leads(db: Session) -> dict[str, str]:
+    """Team key -> its lead's login (teams with a lead only)."""
+    return dict(db.execute(select(Team.key, Agent.login).join(Agent, Agent.id == Team.lead_id)).all())
+
+
+def supervisors(db: Session) -> list[str]:
+    """The logins that may lead a team: active supervisors."""
+    return list(db.scalars(select(Agent.login).where(Agent.role == Role.SUPERVISOR,
+                                                     Agent.active.is_(True)).order_by(Agent.login)))
+
+
+def team_lead(db: Session, login: Any) -> Agent | None:
+    """The lead named by login (empty: none); FormError("lead") unless an active supervisor."""
+    login = str(login or "").strip().lower()
+    if not login:
+        return None
+    agent = db.scalar(select(Agent).where(Agent.login == login))
+    if agent is None:
+        raise FormError("lead", f"no agent {login!r}")
+    if agent.role != Role.SUPERVISOR or not agent.active:
+        raise FormError("lead", f"{login!r} is not an active supervisor; a team's lead must be one")
+    return agent
+
+
+def set_team_lead(db: Session, form: Mapping[str, Any]) -> tuple[Team, list[str | None]]:
+    """Set (or clear, with an empty lead) a team's lead; the team and [old, new] lead logins."""
+    key = str(form.get("team", "")).strip().lower()
+    team = db.scalar(select(Team).where(Team.key == key)) if key else None
+    if team is None:
+        raise FormError("team", f"no team {key!r}")
+    lead = team_lead(db, form.get("lead"))
+    change = [team.lead.login if team.lead else None, lead.login if lead else None]
+    team.lead = lead
+    db.flush()
+    return team, change
 
 
 def create_agent(db: Session, form: Mapping[str, Any]) -> tuple[Agent, str | None]:
