@@ -250,12 +250,15 @@ class Engine:
                 "call_log": self.calllog.backlog(),
                 "switch_reconnects": max(0, self.connection.connections - 1),
                 "command_round_trips": self.connection.round_trips.snapshot(),
-                **({"routing_decisions": self.shell.decisions.snapshot()} if self.shell else {})}
+                **({"routing_decisions": self.shell.decisions.snapshot(),
+                    "acd_input_lag_seconds": round(self.shell.input_lag, 3)} if self.shell else {})}
 
     def overloaded(self) -> bool:
-        """Past either limit the engine would break promises to calls in progress."""
+        """Past any limit the engine would break promises to calls in progress: events, the
+        ACD's inputs or commands waiting too long, or too many callers in the IVR."""
         switch = self.config.switch
         return (self._lag > switch.overload_lag_seconds
+                or (self.shell is not None and self.shell.input_lag > switch.overload_lag_seconds)
                 or self.connection.backlog()["oldest_command_seconds"] > switch.overload_lag_seconds
                 or self.inbound.in_ivr >= switch.overload_calls_in_ivr)
 

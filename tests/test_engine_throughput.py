@@ -197,3 +197,16 @@ def test_a_known_caller_is_looked_up_once_for_the_engine_and_the_flow(hotline, s
     assert call.customer_id == customer_id
     assert "identified" in call.ivr_path  # the flow's own look-up found the customer ...
     assert len(lookups) == 1  # ... from the engine's one query
+
+
+def test_an_acd_that_falls_behind_makes_new_callers_get_the_busy_answer(hotline, monkeypatch):
+    monkeypatch.setattr(hotline.engine.config.switch, "overload_lag_seconds", 0.5)
+    _block_acd(hotline, 3.0)
+    hotline.engine.shell.submit_nowait(lambda now: [])  # an input that now waits behind it
+    gevent.sleep(0.8)
+    assert hotline.engine.lag()["acd_input_lag_seconds"] > 0.5 and hotline.engine.overloaded()
+    caller = hotline.sim.place_call("13800000085", "10000", "wait:10 hangup")
+    hotline.wait(lambda: hotline.sim.channel(caller).gone, 15, "the caller was kept")
+    assert hotline.sim.channel(caller).variables.get("cc_entry") == "overload"
+    hotline.wait(lambda: hotline.engine.shell.input_lag == 0.0, 10, "the ACD never caught up")
+    assert not hotline.engine.overloaded()

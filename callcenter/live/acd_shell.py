@@ -64,14 +64,24 @@ class AcdShell:
         """Apply ``step(now)`` to the core in the loop and wait for its actions
         (raises the core's own error, e.g. IllegalTransition)."""
         result = AsyncResult()
-        self._inbox.put((step, result))
+        self._inbox.put((step, result, None, time.monotonic()))
         return result.get(timeout=timeout)
 
     def submit_nowait(self, step: Callable[[float], list], at: float | None = None) -> None:
         """Apply ``step(now)`` in the loop; ``at``: when it happened on the switch's clock
         (an event's timestamp), which then is the core's `now` for it, so states and
         figures keep the switch's times however late the engine gets to the event."""
-        self._inbox.put((step, None) if at is None else (step, None, at))
+        self._inbox.put((step, None, at, time.monotonic()))
+
+    @property
+    def input_lag(self) -> float:
+        """Seconds the oldest input not yet applied has waited (0: none waits): the ACD
+        falling behind, an overload sign the switch's event lag does not show."""
+        try:
+            put_at = self._inbox.peek(block=False)[3]
+        except Empty:
+            return 0.0
+        return time.monotonic() - put_at
 
     def enqueue(self, request: QueueRequest) -> None:
         if self.repeat_callers is not None:
@@ -121,15 +131,10 @@ class AcdShell:
             if self._inbox.empty() or time.monotonic() - looked >= TIMER_LOOK:
                 wake, looked = self.core.next_timer(), time.monotonic()
             wait = IDLE_WAKEUP if wake is None else max(0.0, min(IDLE_WAKEUP, wake - self.clock()))
-            at = None
             try:
-                item = self._inbox.get(timeout=wait)
+                step, result, at, _ = self._inbox.get(timeout=wait)
             except Empty:
-                item = (None, None)
-            if len(item) == 3:
-                step, result, at = item
-            else:
-                step, result = item
+                step, result, at = None, None, None
             now = self.clock()
             if at is not None and at < now:
                 now = at
