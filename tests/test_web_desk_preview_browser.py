@@ -63,12 +63,15 @@ def test_an_agent_previews_calls_talks_dispositions_and_skips_the_next(console, 
     desk.select_option("#disposition", "information_given")
     desk.fill("#wrapup-notes", "Promised to pay on Friday")
     desk.click("#btn-wrapup")
-    out.engine.calllog.flush()
-    with out.sessions() as session:
-        call = session.scalar(select(Call).where(Call.uuid == attempt.uuid))
-        assert (call.disposition, call.wrapup_notes) == ("information_given", "Promised to pay on Friday")
+    desk.wait_for_selector("#state.ready")  # the console took the wrap-up (the click does not wait)
 
-    desk.wait_for_selector("#state.ready")
+    def saved():
+        out.engine.calllog.flush()
+        with out.sessions() as session:
+            call = session.scalar(select(Call).where(Call.uuid == attempt.uuid))
+            return (call.disposition, call.wrapup_notes)
+    out.line.wait(lambda: saved() == ("information_given", "Promised to pay on Friday"), 10,
+                  "the disposition and notes were never saved")
     desk.wait_for_selector("#preview-name:has-text('Wang Wu')")
     desk.click("#btn-preview-skip")  # no reason: refused, nothing changes
     desk.wait_for_selector("#message.error")
