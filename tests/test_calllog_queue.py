@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event, select
 
 from callcenter.hooks import HookRunner
-from callcenter.live.calllog import SPOOL_FILE, CallLog
+from callcenter.live.calllog import SPOOL_FILE, CallLog, CustomerLookup
 from callcenter.live.spool import Spool, decode_op, encode_op
 from callcenter.models import (Agent, CallbackRequest, CallbackStatus, CallDirection, Customer,
                                CustomerPhone, QueueMember, Role)
@@ -192,7 +192,7 @@ def test_an_outage_delays_the_writes_and_loses_none_of_them(calllog, db_engine, 
         assert backlog["pending"] == 1 + 5 * 4 and backlog["last_error"]
         assert "OperationalError" in backlog["last_error"] and backlog["failing_for_seconds"] > 0
         assert not calllog.flush()  # refused, kept
-        assert calllog.customer_by_number("13800000001") is None  # callers are served unidentified
+        assert calllog.find_customer("13800000001") == CustomerLookup(False)  # served unidentified
     # the batch leaves the queue in the writer thread; the hub then marks the outage over
     wait_for(lambda: calllog.backlog()["pending"] == 0 and calllog.backlog()["failing_for_seconds"] == 0,
              5, "the backlog never drained")
@@ -322,9 +322,9 @@ def test_a_known_caller_is_identified(calllog, sessions):
         customer = Customer(name="Li Lei", service_password_hash="x")
         customer.phones = [CustomerPhone(number="13800000001")]
         session.add(customer)
-    found = calllog.customer_by_number("13800000001")
-    assert found is not None and found.name == "Li Lei" and found.tier == "regular"
-    assert calllog.customer_by_number("13900000000") is None
+    found = calllog.find_customer("13800000001")
+    assert found.answered and found.customer.name == "Li Lei" and found.customer.tier == "regular"
+    assert calllog.find_customer("13900000000") == CustomerLookup(True)  # answered: unknown
 
 
 def test_queue_wait_asks_the_live_acd_when_it_is_given(sessions):

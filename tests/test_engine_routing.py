@@ -16,7 +16,7 @@ BILLING_LINE_TO_AN_AGENT = "wait:0.5 press:1 wait:1 press:12# wait:1 press:12# w
 
 
 def _tier(hotline, number):
-    customer = hotline.engine.calllog.customer_by_number(number)
+    customer = hotline.engine.calllog.find_customer(number).customer
     return customer.tier if customer else None
 
 

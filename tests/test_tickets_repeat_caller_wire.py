@@ -16,7 +16,7 @@ from test_engine_routing import BILLING_LINE_TO_AN_AGENT, REGULAR
 
 
 def open_ticket_of(hotline, number: str, owner: str, days_ago: float = 1) -> str:
-    customer = hotline.engine.calllog.customer_by_number(number)
+    customer = hotline.engine.calllog.find_customer(number).customer
     with transaction(hotline.services.sessions) as db:
         agent = db.scalar(select(Agent).where(Agent.login == owner))
         ticket = Ticket(number=f"26112{owner[-2:]}001", category=TicketCategory.COMPLAINT,

@@ -165,14 +165,9 @@ class CallLog:
         with self.sessions() as session:
             return session.scalar(select(Call).where(Call.uuid == uuid))
 
-    def customer_by_number(self, number: str) -> KnownCustomer | None:
-        """The customer whose phone this is; None when unknown or the database is away
-        (the call goes on as an unidentified caller)."""
-        return self.find_customer(number).customer
-
     def find_customer(self, number: str) -> CustomerLookup:
-        """As customer_by_number, telling an unknown number from a database that did not
-        answer."""
+        """The customer whose phone this is (None when unknown), and whether the database
+        answered: when it did not, the call goes on as an unidentified caller."""
         try:
             digits = normalize_phone(number)
         except InvalidPhoneNumber:
