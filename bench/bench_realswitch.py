@@ -20,9 +20,12 @@ SIP on the loopback interface and the figures come from the wire, the database a
   tta p50/90/99  time to agent on the SIP wire: FreeSWITCH's 200 OK to the caller's
                  INVITE -> FreeSWITCH's INVITE to an agent carrying the caller's number
   FS / engine ms CPU (utime+stime from /proc/<pid>/stat) over the phase / calls offered
-  silent         agent legs answered to silence: the agent sent 200 OK but its caller
-                 was never bridged (no CHANNEL_BRIDGE for that caller), or the agent's
-                 dialog ended < 0.5 s after its 200 OK
+  silent         agent legs left answering silence: the agent sent 200 OK, its caller
+                 was never bridged (no CHANNEL_BRIDGE for that caller) and the agent's
+                 dialog lasted 0.5 s or more after its 200 OK (or never ended)
+  released       agent legs answered after their caller had gone, hung up by the switch
+                 within 0.5 s of the agent's 200 OK (the phone rang for a caller who
+                 left while the offer was on its way)
   late ev        calls with a DB CallEvent stamped after the call's ended_at
   overload       callers the engine sent to cc_overload ("engine overloaded" log lines)
 
@@ -61,6 +64,7 @@ from realswitch import (AgentPhones, EngineProcess, RealSwitch, SipCapture, _Fra
 
 HOTLINE, PEER_HOTLINE = "10000", "20000"
 FIRST_EXTENSION = 2000
+RELEASED_WITHIN = 0.5  # s: an unbridged agent leg hung up this soon after its 200 OK was let go at once
 FLOW = """\
 flow: bench
 version: 1
@@ -381,20 +385,22 @@ def run_phase(label: str, switch: RealSwitch, capture_ports: tuple[int, ...], wo
     capture.stop()
     wire = wire_figures(capture.messages(), prefix, service)
     numbers = set(wire["callers"].values())
-    silent = 0
+    silent = released = 0
     for call_id, (number, _ext) in wire["agent_calls"].items():
         ok = wire["agent_ok"].get(call_id)
-        if ok is None:
+        if ok is None or number in bridges.bridged:
             continue
         bye = wire["agent_bye"].get(call_id)
-        if number not in bridges.bridged or (bye is not None and bye - ok < 0.5):
-            silent += 1
+        if bye is not None and bye - ok < RELEASED_WITHIN:
+            released += 1  # the caller had gone: the switch let the agent go at once
+        else:
+            silent += 1  # left on a line with nobody
     rerung = sum(1 for exts in wire["rings"].values() if len(exts) != len(set(exts)))
     row = {"label": label, "rate": rate, "offered": count, "answered": len(wire["answer_at"]),
            "reached": len(wire["reached"] & numbers),
            "bridged": len([n for n in numbers if n in bridges.bridged]),
            "tta": wire["tta"], "fs_ms": cpu_fs / count, "engine_ms": cpu_engine / count,
-           "silent": silent, "rerung": rerung, "elapsed": elapsed, "sipp_rc": callers.returncode}
+           "silent": silent, "released": released, "rerung": rerung, "elapsed": elapsed, "sipp_rc": callers.returncode}
     if engine is not None:
         engine.ask("flush")
         time.sleep(0.5)
@@ -421,7 +427,7 @@ def _overloads(engine: EngineProcess | None) -> int:
 
 HEADER = (f"{'mode':<8} {'rate/s':>6} {'offered':>7} {'reached':>7} {'bridged':>7} {'recorded':>8} "
           f"{'tta p50':>8} {'p90':>7} {'p99':>7} {'FS ms/call':>10} {'eng ms/call':>11} {'silent':>6} "
-          f"{'late ev':>7} {'overload':>8}")
+          f"{'released':>8} {'late ev':>7} {'overload':>8}")
 
 
 def print_row(row: dict) -> None:
@@ -430,7 +436,8 @@ def print_row(row: dict) -> None:
     print(f"{row['label']:<8} {row['rate']:>6g} {row['offered']:>7} {row['reached']:>7} {row['bridged']:>7} "
           f"{row['recorded']:>8} {dash(percentile(tta, 50), '.3f'):>8} {dash(percentile(tta, 90), '.3f'):>7} "
           f"{dash(percentile(tta, 99), '.3f'):>7} {row['fs_ms']:>10.1f} {dash(row['engine_ms'], '.1f'):>11} "
-          f"{row['silent']:>6} {dash(row['late'], 'd'):>7} {dash(row['overload'], 'd'):>8}", flush=True)
+          f"{row['silent']:>6} {row['released']:>8} {dash(row['late'], 'd'):>7} "
+          f"{dash(row['overload'], 'd'):>8}", flush=True)
     extra = []
     if row["answered"] != row["offered"]:
         extra.append(f"{row['answered']} callers answered by FreeSWITCH")
@@ -530,7 +537,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# FreeSWITCH: {binary} ({freeswitch_version(binary)}); SIPp callers -> hotline, "
           f"{args.agents} SIPp agents (digest-registered, answer at once), callers hold {args.hold:g} s; "
           f"{args.seconds:g} s per rate; SQLite; engine in its own process")
-    print("# silent = agent 200 OK whose caller never got CHANNEL_BRIDGE, or agent dialog < 0.5 s after its 200 OK")
+    print("# silent = agent 200 OK whose caller never got CHANNEL_BRIDGE and whose dialog lasted >= 0.5 s;"
+          " released = the same, hung up by the switch within 0.5 s (the caller had gone)")
     print("# tta = FreeSWITCH 200 OK to the caller's INVITE -> FreeSWITCH INVITE to an agent (From = caller), s")
     print(HEADER, flush=True)
     modes = ["peer"] if args.peer else ["engine", "peer"] if args.both else ["engine"]

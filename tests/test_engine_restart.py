@@ -1,6 +1,9 @@
 """The engine dies while callers wait and agents talk; a new engine starts on
 the same switch and database: every waiting caller still reaches an agent in
 the original order, and no talking pair is cut."""
+import gevent
+
+from callcenter.live.writebehind import BATCH_DELAY
 from engine_fixtures import hotline  # noqa: F401  (fixture)
 
 TO_AN_AGENT = "wait:0.5 press:1 wait:1 press:0"  # Mandarin, then 0 for an agent
@@ -56,3 +59,37 @@ def test_an_offer_ringing_when_the_engine_dies_is_withdrawn_and_made_again_after
     hotline.wait(lambda: hotline.agent_on(caller) == "agent08", 20,
                  "the call was not offered again after the restart")
     assert hotline.bridged_to(caller) != old_leg
+
+
+def test_an_agent_answering_a_call_the_dead_engine_never_saved_is_connected_from_the_switch(hotline):
+    """Saving is write-behind: the engine dies after queueing a caller and ringing an agent
+    but before any of it reached the database. The phone answers while no engine runs; the
+    new engine learns the call from the switch's variables: connected, logged, recorded."""
+    hotline.agent_ready("agent08", phone="answer:8")  # 2 s of real time at the test's speed
+    hotline.engine.calllog.writer.batch_delay = 3600  # nothing of the next call gets written
+    hotline.engine.calllog.flush()
+    gevent.sleep(BATCH_DELAY + 0.1)  # the writer of earlier writes wakes, finds nothing, ends
+    caller = hotline.sim.place_call(TALKING, "10000", TO_AN_AGENT + " wait:120 hangup")
+    hotline.wait(lambda: hotline.ringing_agents() == ["agent08"], 20, "agent08's phone never rang")
+    leg = next(c.uuid for c in hotline.sim.channels() if c.variables.get("cc_leg") == "agent")
+    hotline.crash_engine()
+    assert hotline.call(caller) is None and hotline.persisted_waiting() == set()
+
+    # the agent picks up while no engine runs; the switch bridges by itself
+    hotline.wait(lambda: hotline.bridged_to(caller) == leg, 10, "the switch did not bridge on the answer")
+    hotline.engine = hotline._make_engine()
+    hotline.engine.start()
+
+    assert hotline.sim.channel(leg) is not None and not hotline.sim.channel(leg).gone, \
+        "the answered agent leg was hung up as a stray"
+    assert hotline.agent_on(caller) == "agent08"
+    assert hotline.state_of("agent08") == "on_call"
+    hotline.wait(lambda: hotline.event(caller, "connected"), 5, "the call was never logged connected")
+    call = hotline.call(caller)
+    assert call.caller_number == TALKING and call.agent_answered_at is not None
+    assert hotline.event(caller, "connected")["agent"] == "agent08"
+    assert hotline.event(caller, "connected")["recording"], "no recording for the connected call"
+
+    hotline.sim.hangup_call(caller)
+    hotline.wait(lambda: hotline.state_of("agent08") == "wrap_up", 10, "agent08 never went to wrap-up")
+    hotline.wait(lambda: hotline.event(caller, "ended"), 5, "the call never ended")

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 # Not a channel variable: channel_variables() adds the leg's answer time (microseconds since
 # the epoch, the switch's clock; "0" when unanswered) under this name.
 ANSWERED_US = "cc_answered_us"
-CC_VARIABLES = ("cc_call_id", "cc_state", "cc_queue", "cc_priority", "cc_queued_at", "cc_agent",
+CC_VARIABLES = ("cc_call_id", "cc_state", "cc_queue", "cc_priority", "cc_queued_at", "cc_caller", "cc_agent",
                 "cc_leg", "cc_hotline", "cc_entry", "cc_service_line",
                 # what a restarted engine needs to know of an agent leg the switch bridged
                 "api_on_answer", "bridge_uuid", "signal_bond", ANSWERED_US)

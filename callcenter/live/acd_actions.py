@@ -95,7 +95,7 @@ class ActionRunner(WaitingCallerActions, CallbackLegActions):
     def remember(self, request: QueueRequest) -> None:
         self.calls[request.uuid] = CallState(request)
         variables = {"cc_state": "queued", "cc_queue": request.need or "general",
-                     "cc_priority": request.priority,
+                     "cc_priority": request.priority, "cc_caller": request.caller,
                      "cc_queued_at": int(datetime.now(timezone.utc).timestamp())}
         self._later(self.switch.set_variables, request.uuid, variables)
         queued_at = utcnow()
@@ -112,7 +112,7 @@ class ActionRunner(WaitingCallerActions, CallbackLegActions):
         calls = self.calls if call_ids is None else {c: self.calls[c] for c in call_ids if c in self.calls}
         return {call_id: {"agent_leg": s.leg.uuid if s.leg and s.leg.answered else None,
                           "recording": s.leg.recording if s.leg else None,
-                          "request": _request_dict(s.request), "callback": s.callback}
+                          "request": request_dict(s.request), "callback": s.callback}
                 for call_id, s in calls.items()}
 
     def touch(self, agent: str) -> None:
@@ -420,7 +420,7 @@ def agent_call_ended(agent_id: int, call_id: str, cause: str):
     return LiveEvent("call_ended", agent_id, {"call_uuid": call_id, "cause": cause})
 
 
-def _request_dict(request: QueueRequest) -> dict[str, Any]:
+def request_dict(request: QueueRequest) -> dict[str, Any]:
     return {"uuid": request.uuid, "caller": request.caller, "need": request.need,
             "priority": request.priority, "tier": request.tier, "customer_id": request.customer_id,
             "context": dict(request.context), "record_whole_call": request.record_whole_call}

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from acd.core import AcdCore
+from acd.model import CallInfo
 from acd.queue_config import AcdConfig
 from callcenter.esl import ControlledChannel, Switch, SwitchError
 from callcenter.esl.commands import ANSWERED_US
-from callcenter.live.acd_actions import ActionRunner, CallState, Leg
+from callcenter.live.acd_actions import ActionRunner, CallState, Leg, request_dict, switch_time
 from callcenter.live.inbound import QueueRequest
-from callcenter.live.presence import PresenceStore
+from callcenter.live.presence import PresenceStore, call_record
+from callcenter.models import CallDirection
 
 log = logging.getLogger(__name__)
 OFFERED_STATES = ("reserved", "ringing")
@@ -54,19 +56,9 @@ def recover(config: AcdConfig, presence: PresenceStore, switch: Switch,
         uuid = call["call_id"]
         leg = answered.get(uuid)
         if saved["state"] == "waiting" and leg is not None and alive(uuid) and not call.get("callback"):
-            agent = leg.variables["cc_agent"]
-            log.info("[%s] %s had answered when the engine stopped: connected", uuid, agent)
-            shell = {**shell, "agent_leg": leg.info.uuid, "recording": _recording_of(leg)}
-            call["offered_to"] = call["offered_at"] = None
-            active.append({"call": call, "agent": agent, "answered_at": now})
-            state = _remember(runner, uuid, shell, agent)
-            state.acd_record = call
-            _make_sure_bridged(switch, uuid, leg)
-            answered = leg.variables.get(ANSWERED_US, "")
-            state.leg.connected, state.leg.accepted = False, True
-            state.leg.bridged_at = int(answered) / 1_000_000 if answered.isdigit() and answered != "0" \
-                else now
-            runner.connected_after_restart(uuid, state)
+            log.info("[%s] %s had answered when the engine stopped: connected", uuid,
+                     leg.variables["cc_agent"])
+            active.append(_connect_answered(switch, runner, call, shell, leg, now))
         elif saved["state"] == "waiting" and (alive(uuid) or call.get("callback")):
             call["offered_to"] = call["offered_at"] = None
             waiting.append(call)
@@ -78,12 +70,31 @@ def recover(config: AcdConfig, presence: PresenceStore, switch: Switch,
                 ended.append(uuid)
         else:
             gone.append(uuid)
+    # Saving is write-behind: an engine killed within a batch's delay of queueing a caller
+    # (and ringing an agent at once) left no saved picture of the call. The switch's own
+    # variables say what it was, so an answered agent leg is never mistaken for a stray one.
+    saved_ids = {saved["acd"]["call_id"] for saved in saved_calls}
+    for uuid, leg in answered.items():
+        caller = (channels or {}).get(uuid)
+        if uuid in saved_ids or caller is None or caller.variables.get("cc_entry") != "hotline":
+            continue
+        seq += 1
+        call, shell = _call_from_switch(caller, seq, now, config.default_queue)
+        log.info("[%s] %s had answered a call the engine had not saved yet: connected", uuid,
+                 leg.variables["cc_agent"])
+        runner.calllog.start(uuid, CallDirection.INBOUND, call["caller"] or "",
+                             caller.variables.get("cc_hotline") or caller.info.destination,
+                             at=switch_time(caller.info.created_epoch or now))
+        active.append(_connect_answered(switch, runner, call, shell, leg, now))
     talking = {entry["agent"] for entry in active}
     answered_by = {entry["agent"]: entry["call"]["call_id"] for entry in active}
     agents = []
     for agent in saved_agents:
-        if agent["state"] in OFFERED_STATES and agent.get("call_id") == answered_by.get(agent["login"]):
-            agent = {**agent, "state": "on_call", "missed_in_row": 0}
+        if agent["login"] in answered_by and (
+                agent["state"] not in TALKING_STATES or agent.get("call_id") != answered_by[agent["login"]]):
+            # rung and answered while no engine ran (saved as offered, or not saved yet)
+            agent = {**agent, "state": "on_call", "call_id": answered_by[agent["login"]],
+                     "missed_in_row": 0}
         elif agent["state"] in OFFERED_STATES or (agent["state"] in TALKING_STATES
                                                 and agent["login"] not in talking):
             log.info("agent %s was %s when the engine stopped: ready again", agent["login"],
@@ -99,6 +110,42 @@ def recover(config: AcdConfig, presence: PresenceStore, switch: Switch,
     log.info("recovered %d waiting, %d connected, %d agents; %d calls gone, %d cut off in the IVR",
              len(waiting), len(active) - len(ended), len(agents), len(gone) + len(ended), len(orphans))
     return Recovered(core, ended, orphans)
+
+
+def _connect_answered(switch: Switch, runner: ActionRunner, call: dict[str, Any],
+                      shell: dict[str, Any], leg: ControlledChannel, now: float) -> dict[str, Any]:
+    """A waiting call whose agent leg was answered while no engine ran: connected (bridged
+    now if the switch had not yet), logged from the agent's answer, with its recording."""
+    uuid, agent = call["call_id"], leg.variables["cc_agent"]
+    shell = {**shell, "agent_leg": leg.info.uuid, "recording": _recording_of(leg)}
+    call["offered_to"] = call["offered_at"] = None
+    state = _remember(runner, uuid, shell, agent)
+    state.acd_record = call
+    _make_sure_bridged(switch, uuid, leg)
+    answered = leg.variables.get(ANSWERED_US, "")
+    state.leg.connected, state.leg.accepted = False, True
+    state.leg.bridged_at = int(answered) / 1_000_000 if answered.isdigit() and answered != "0" else now
+    runner.connected_after_restart(uuid, state)
+    return {"call": call, "agent": agent, "answered_at": now}
+
+
+def _call_from_switch(caller: ControlledChannel, seq: int, now: float,
+                      default_queue: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ACD record and request of a hotline caller, from the cc_* variables the engine set
+    on its channel when it queued it (the queue, the priority, when it queued, the caller's
+    number: the channel's own caller id shows the agent's once the switch has bridged them)."""
+    variables = caller.variables
+    number = variables.get("cc_caller") or caller.info.caller_number
+    queued_at = variables.get("cc_queued_at") or ""
+    entered_at = float(queued_at) if queued_at.isdigit() else float(caller.info.created_epoch or now)
+    priority = variables.get("cc_priority") or ""
+    queue = variables.get("cc_queue") or None
+    record = call_record(CallInfo(call_id=caller.info.uuid, queue=queue or default_queue,
+                                  entered_at=entered_at, seq=seq, need=queue,
+                                  queue_since=entered_at, caller=number))
+    request = QueueRequest(caller.info.uuid, number, queue,
+                           int(priority) if priority.lstrip("-").isdigit() else 0, "regular", None)
+    return record, {"request": request_dict(request)}
 
 
 def _recordings_went_on(runner: ActionRunner, active: list[dict[str, Any]]) -> None:
