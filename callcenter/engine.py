@@ -348,31 +348,10 @@ class Engine:
             self.reconcile()
             self.registrations.repair()
 
-    def _exists(self, uuid: str) -> bool:
-        from callcenter.esl import SwitchError
-        try:
-            return self.switch.channel_exists(uuid)
-        except SwitchError:
-            return True  # unsure: leave the call alone until the next reconciliation
-
     def reconcile(self) -> None:
         """Repair what drifted from the switch: connected calls whose legs are gone."""
-        from callcenter.esl import SwitchError
-        try:
-            live = {channel.uuid for channel in self.switch.show_channels()}
-        except SwitchError as error:
-            log.warning("reconciliation skipped: %s", error)
-            return
-        for call_id, state in list(self.runner.calls.items()):
-            # a callback's caller leg was let go on purpose: only its agent leg counts
-            legs = ([] if state.callback else [call_id]) + (
-                [state.leg.uuid] if state.leg and state.leg.answered else [])
-            # `show channels` can lag the switch's events: confirm with uuid_exists
-            missing = [uuid for uuid in legs if uuid not in live and not self._exists(uuid)]
-            if missing:
-                log.warning("[%s] reconciliation: leg %s is gone on the switch; ending the call",
-                            call_id, missing[0])
-                self.shell.channel_hung_up(missing[0], "RECONCILED")
+        from callcenter.live.reconcile import Reconciliation
+        Reconciliation(self.switch, self.runner, self.shell, self._events).run()
 
 
 def _answered_at(event) -> float | None:
