@@ -97,11 +97,14 @@ class Engine:
         self.clock = clock or time.time
         self.simulator = simulator
         self._events: Queue = Queue()
+        from callcenter.esl import ChannelHungUp
+        from callcenter.live.hungup import HungUpChannels
+        self._hung_up_event, self.hung_up = ChannelHungUp, HungUpChannels()
         from callcenter.live.availability import AvailabilityLog
         self.availability = AvailabilityLog(sessions, self.clock)
         self.connection = SwitchConnection.from_config(config.switch, on_connected=self._on_connected,
                                                        on_lost=self.availability.switch_lost,
-                                                       on_event=self._events.put)
+                                                       on_event=self._received)
         self.switch = Switch(self.connection)
         self.bus = EventBus()
         self.calllog = CallLog(sessions, config.general.data_directory)
@@ -118,6 +121,7 @@ class Engine:
         self.callback_policy = callback_policy_of(config)  # windows and retries of callbacks
         self.runner = ActionRunner(self.switch, self.calllog, self.recordings, self.agents, self.bus,
                                    Announcer(self.switch, self.flows, self.prompts))
+        self.runner.hung_up = self.hung_up
         self.runner.phones = self.phones = PhoneBook(
             on_change=lambda extension, status: self.registrations.phone_changed(extension, status))
         self.registrations = Registrations(self.switch, self.agents, self.phones, self.bus,
@@ -207,7 +211,16 @@ class Engine:
         self.roster.start()
 
     def _to_queue(self, request) -> None:
+        if request.uuid in self.hung_up:  # its hang-up waits in the backlog: nobody to queue
+            log.info("[%s] not queued: the caller has hung up", request.uuid)
+            return
         self.shell.enqueue(request)
+
+    def _received(self, event) -> None:
+        """Each event as it is read off the socket (handled later, in order, by _dispatch)."""
+        if type(event) is self._hung_up_event:
+            self.hung_up.saw(event.uuid)
+        self._events.put(event)
 
     def _on_connected(self) -> None:
         self.availability.switch_connected()

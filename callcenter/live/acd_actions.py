@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Container, Mapping
 
 import gevent
 
@@ -91,6 +91,8 @@ class ActionRunner(WaitingCallerActions, CallbackLegActions):
         self.defer_callback: Callable[[dict[str, Any]], Any] | None = None
         from callcenter.live.consult import Consultations  # it builds on this module
         self.consults = Consultations(self)
+        # channels whose hang-up the engine has read but maybe not handled (set by the engine)
+        self.hung_up: Container[str] = ()
 
     def remember(self, request: QueueRequest) -> None:
         self.calls[request.uuid] = CallState(request)
@@ -182,6 +184,10 @@ class ActionRunner(WaitingCallerActions, CallbackLegActions):
     # --- ringing and connecting ---------------------------------------------------
     def _ring(self, call_id: str, agent: str, ring_timeout: float, reason: Any,
               callback_number: str | None = None, offer_id: int | None = None) -> None:
+        if callback_number is None and call_id in self.hung_up:
+            # the caller's hang-up waits in the engine's backlog: it withdraws this offer
+            log.info("[%s] not ringing %s: the caller has hung up", call_id, agent)
+            return
         state = self.calls.get(call_id)
         card = self.agents.by_login(agent)
         if state is None or card is None or not card.extension:

@@ -1,0 +1,35 @@
+"""A lagging engine: a caller's hang-up already read off the socket but not yet handled
+stops what the engine was about to do for them. No agent is rung for a caller who has
+gone (the agent would answer silence), and a caller whose IVR ends after hanging up is
+not queued."""
+from engine_fixtures import hotline  # noqa: F401  (fixture)
+
+TO_AN_AGENT = "wait:0.5 press:1 wait:1 press:0"  # Mandarin, then 0 for an agent
+
+
+def _agent_legs(hotline):
+    return [c for c in hotline.sim.channels() if c.variables.get("cc_leg") == "agent"]
+
+
+def test_no_agent_is_rung_for_a_caller_whose_hang_up_waits_in_the_backlog(hotline):
+    caller = hotline.sim.place_call("13800000001", "10000", TO_AN_AGENT + " wait:60 hangup")
+    hotline.wait(lambda: caller in hotline.waiting(), 15, "the caller never queued")
+    hotline.engine.hung_up.saw(caller)  # read, not yet handled: the backlog of a lagging engine
+    hotline.agent_ready("agent08")
+    hotline.wait(lambda: hotline.state_of("agent08") != "ready", 5, "the call was never offered")
+    assert _agent_legs(hotline) == [], "an agent was rung for a caller who had hung up"
+
+    hotline.sim.hangup_call(caller)  # the engine gets round to the hang-up
+    hotline.wait(lambda: hotline.state_of("agent08") == "ready", 5, "the agent was never freed")
+    hotline.wait(lambda: hotline.call(caller).ended_at is not None, 5, "the call never ended")
+    assert hotline.call(caller).abandoned
+    assert _agent_legs(hotline) == []
+
+
+def test_a_caller_whose_hang_up_waits_in_the_backlog_is_not_queued(hotline):
+    hotline.agent_ready("agent08")
+    caller = hotline.sim.place_call("13800000001", "10000", TO_AN_AGENT + " wait:60 hangup")
+    hotline.engine.hung_up.saw(caller)
+    hotline.wait(lambda: hotline.event(caller, "ivr_finished"), 15, "the IVR never finished")
+    assert caller not in hotline.waiting() and hotline.state_of("agent08") == "ready"
+    assert _agent_legs(hotline) == []
