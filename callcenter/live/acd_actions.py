@@ -325,6 +325,17 @@ class ActionRunner(WaitingCallerActions, CallbackLegActions):
             return []
         if uuid == call_id and state.callback:
             return []  # the caller left to be called back: the place is kept
+        leg = state.leg
+        if leg is not None and leg.bridged_at is not None and not leg.accepted \
+                and uuid in (call_id, leg.uuid) and self.consults.get(call_id) is None:
+            # The switch had bridged them: a conversation, however short, even if the agent's
+            # answer (the originate's result) comes to the ACD after this hang-up (a lagging
+            # engine). Take the answer first, so the call is logged connected, with its recording.
+            leg.answered = True
+            answered = self._answered(call_id, leg, self.agents.by_login(leg.agent), None,
+                                      leg.bridged_at)
+            if leg.accepted:
+                return answered + self._ended(core, call_id, state, cause, now, gone=uuid)
         if state.leg is not None and state.leg.answered:
             consult = self.consults.get(call_id)
             if consult is None:
