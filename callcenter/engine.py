@@ -132,6 +132,7 @@ class Engine:
         self.inbound = InboundCalls(self.switch, self.calllog, self.flows, hooks,
                                     self.prompts, self.recordings, on_queue=self._to_queue,
                                     ivr_clock=ivr_clock)
+        self.inbound.hung_up = self.hung_up
         self.shell = None
         self.dialer = None  # callcenter.live.dialer: campaigns, once the ACD runs
         self._dialer_clock = dialer_clock  # None: the real time (tests pin it)

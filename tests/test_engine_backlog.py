@@ -33,10 +33,27 @@ def test_no_agent_is_rung_for_a_caller_whose_hang_up_waits_in_the_backlog(hotlin
 def test_a_caller_whose_hang_up_waits_in_the_backlog_is_not_queued(hotline):
     hotline.agent_ready("agent08")
     caller = hotline.sim.place_call("13800000001", "10000", TO_AN_AGENT + " wait:60 hangup")
-    hotline.engine.hung_up.saw(caller)
+    hotline.wait(lambda: hotline.event(caller, "ivr_node"), 15, "the IVR never started")
+    hotline.engine.hung_up.saw(caller)  # hung up during the IVR
     hotline.wait(lambda: hotline.event(caller, "ivr_finished"), 15, "the IVR never finished")
     assert caller not in hotline.waiting() and hotline.state_of("agent08") == "ready"
     assert _agent_legs(hotline) == []
+
+
+def test_a_caller_gone_before_the_engine_took_the_call_is_counted_but_runs_no_ivr(hotline):
+    parked = []
+    take = hotline.engine.inbound.take
+
+    def hang_up_first(uuid, *args, **kwargs):  # the hang-up is read before the park is handled
+        hotline.engine.hung_up.saw(uuid)
+        parked.append(uuid)
+        return take(uuid, *args, **kwargs)
+
+    hotline.engine.inbound.take = hang_up_first
+    hotline.sim.place_call("13800000001", "10000", TO_AN_AGENT + " wait:60 hangup")
+    hotline.wait(lambda: parked and hotline.call(parked[0]) is not None, 10, "the call was not logged")
+    kinds = [kind for kind, _ in hotline.events(parked[0])]
+    assert kinds == ["created"], kinds
 
 
 def test_a_caller_hanging_up_once_bridged_before_the_engine_took_the_answer_was_connected(hotline):

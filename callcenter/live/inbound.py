@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Container, Mapping
 
 import gevent
 
@@ -70,6 +70,8 @@ class InboundCalls:
         self.hooks, self.prompts, self.recordings = hooks, prompts, recordings
         self.on_queue = on_queue
         self.ivr_clock = ivr_clock  # None: the real time (tests pin it inside opening hours)
+        # channels whose hang-up the engine has read, maybe not handled yet (set by the engine)
+        self.hung_up: Container[str] = ()
         self._running: dict[str, gevent.Greenlet] = {}
         self._taken: set[str] = set()  # calls taken and not yet hung up (a call is taken once)
         self.turned_away = 0  # calls given the overload answer (see Engine.overloaded)
@@ -111,16 +113,23 @@ class InboundCalls:
             if service_line is None:
                 service_line = self.switch.get_variable(uuid, "cc_service_line")
         except CallHungUp:
-            log.info("[%s] caller gone before the IVR started", uuid)
-            return
+            gone = True
         except SwitchError as error:
             log.warning("[%s] could not take the call: %s", uuid, error)
+            return
+        else:  # a lagging engine may have read the caller's hang-up already
+            gone = uuid in self.hung_up
+        answered = datetime.fromtimestamp(answered_at, timezone.utc) if answered_at else \
+            datetime.now(timezone.utc)
+        if gone:  # counted (the switch answered it), no IVR run for nobody
+            log.info("[%s] caller gone before the IVR started", uuid)
+            lookup.kill(block=False)
+            self.calllog.start(uuid, CallDirection.INBOUND, caller, dialled, at=answered,
+                               switch_answered_at=answered)
             return
         entry = self._entry(uuid, dialled, service_line)
         found = lookup.get()  # find_customer never raises
         customer = found.customer
-        answered = datetime.fromtimestamp(answered_at, timezone.utc) if answered_at else \
-            datetime.now(timezone.utc)
         self.calllog.start(uuid, CallDirection.INBOUND, caller, dialled, at=answered,
                            switch_answered_at=answered,
                            customer_id=customer.id if customer else None,
