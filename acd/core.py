@@ -45,6 +45,7 @@ class AcdCore:
         self._seq = 0
         self._index: AgentIndex | None = None  # rebuilt after a skill change
         self._free: dict[str, AgentInfo] = {}  # agents who may be offered a call now
+        self._wrapping: dict[str, AgentInfo] = {}  # agents in wrap-up (next_timer looks at these)
 
     # ------------------------------------------------------------------ calls
 
@@ -321,8 +322,7 @@ class AcdCore:
                  if c.offered_at is not None and c.offered_to is not None]
         times += [c.for_agent_until for c in self._waiting
                   if c.for_agent_until is not None and c.offered_to is None]
-        times += [a.wrap_up_until for a in self._agents.values()
-                  if a.state is AgentState.WRAP_UP and a.wrap_up_until is not None]
+        times += [a.wrap_up_until for a in self._wrapping.values() if a.wrap_up_until is not None]
         for call in self._waiting:
             if call.offered_to is None and not call.callback:
                 queue = self.config.queues[call.queue]
@@ -449,10 +449,15 @@ class AcdCore:
         self._sync_free(agent)
 
     def _sync_free(self, agent: AgentInfo) -> None:
+        """Keep ``_free`` and ``_wrapping`` in step with the agent's state and flags."""
         if agent.available:
             self._free[agent.login] = agent
         else:
             self._free.pop(agent.login, None)
+        if agent.state is AgentState.WRAP_UP:
+            self._wrapping[agent.login] = agent
+        else:
+            self._wrapping.pop(agent.login, None)
 
     def _agent_index(self) -> AgentIndex:
         if self._index is None:
