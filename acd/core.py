@@ -692,7 +692,7 @@ class AcdCore:
             return []
         index = self._agent_index()
         decisions = route(self._waiting, index.agents, now, self.config, presorted=True,
-                          table=self.table, index=index, free=list(self._free.values()))
+                          table=self.table, index=index, free=self._free)
         actions: list[Action] = []
         for decision in decisions:
             actions += self._offer(decision, now)

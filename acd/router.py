@@ -327,8 +327,8 @@ class _Pool:
     change rarely), so a pass over hundreds of free agents does not judge each
     agent's skills again; the free agents must be among the index's agents."""
 
-    def __init__(self, free: Sequence[AgentInfo]):
-        self.by_login = {agent.login: agent for agent in free}
+    def __init__(self, free: Sequence[AgentInfo] | Mapping[str, AgentInfo]):
+        self.by_login = dict(free) if isinstance(free, Mapping) else {a.login: a for a in free}
         self.taken: set[str] = set()
 
     @property
@@ -339,12 +339,9 @@ class _Pool:
         self.taken.add(agent.login)
         self.by_login.pop(agent.login, None)
 
-    def matching(self, eligibility: _Eligibility) -> dict[str, tuple[AgentInfo, Group, int]]:
-        """Free agents who qualify, by login, each with the first group it matches and its level."""
-        first, free = eligibility.first_group, self.by_login
-        if len(first) <= len(free):
-            return {login: (free[login], *hit) for login, hit in first.items() if login in free}
-        return {login: (agent, *first[login]) for login, agent in free.items() if login in first}
+    def matching(self, eligibility: _Eligibility) -> set[str]:
+        """The logins of the free agents who qualify (eligibility.first_group: how)."""
+        return self.by_login.keys() & eligibility.first_group.keys()
 
     def any_matching(self, eligibility: _Eligibility) -> bool:
         first, free = eligibility.first_group, self.by_login
@@ -355,13 +352,14 @@ class _Pool:
 def route(calls: Iterable[CallInfo], agents: Iterable[AgentInfo], now: float, config: AcdConfig,
           *, presorted: bool = False, table: RoutingTable | None = None,
           index: AgentIndex | None = None,
-          free: Sequence[AgentInfo] | None = None) -> list[Decision]:
+          free: Sequence[AgentInfo] | Mapping[str, AgentInfo] | None = None) -> list[Decision]:
     """Match waiting calls to free agents; one decision per offer to make now.
 
     ``calls`` with ``offered_to`` set are skipped.  ``presorted=True`` tells the
     router the calls are already in ``order_key`` order (the core keeps them so).
     ``index`` may be given when it is current for ``agents`` (see AgentIndex),
-    and ``free`` when the caller keeps the list of available agents itself.
+    and ``free`` when the caller keeps the available agents itself (a list, or a dict by
+    login); they must be among ``agents``.
     """
     table = table or routing_table(config)
     agents = agents if isinstance(agents, (list, tuple)) else list(agents)
@@ -407,30 +405,31 @@ def route(calls: Iterable[CallInfo], agents: Iterable[AgentInfo], now: float, co
             continue
         decision = _decide(call, position, step, matches, eligibility, pool, index, now, config)
         decisions.append(decision)
-        pool.take(matches[decision.agent][0])
+        pool.take(pool.by_login[decision.agent])
         if not pool.free:
             break
     return decisions
 
 
-def _decide(call: CallInfo, position: int, step: int,
-            matches: dict[str, tuple[AgentInfo, Group, int]], eligibility: _Eligibility,
+def _decide(call: CallInfo, position: int, step: int, matches: set[str], eligibility: _Eligibility,
             pool: _Pool, index: AgentIndex, now: float, config: AcdConfig) -> Decision:
     queue = config.queues[call.queue]
     vip = call.priority_class in VIP_CLASSES
     policy = "vip_highest_level" if vip else queue.policy
     declined = call.declined_by
-    fresh = [m for login, m in matches.items() if login not in declined] if declined \
-        else list(matches.values())
-    usable = fresh or list(matches.values())
+    fresh = [login for login in matches if login not in declined] if declined else matches
+    usable = fresh or matches
     skipped = declined if fresh and len(fresh) < len(matches) else ()
+    first, free = eligibility.first_group, pool.by_login
     # only the best few are logged (see Decision.as_dict): no full sort of every free agent;
     # plain tuples compare in C, a key function would be called once per free agent
     if policy == "longest_idle":
-        keyed = [(g.index, a.idle_since, -lvl, a.login, n) for n, (a, g, lvl) in enumerate(usable)]
+        keyed = [(group.index, free[login].idle_since, -level, login)
+                 for login in usable for group, level in (first[login],)]
     else:
-        keyed = [(g.index, -lvl, a.idle_since, a.login, n) for n, (a, g, lvl) in enumerate(usable)]
-    ranked = [usable[k[-1]] for k in heapq.nsmallest(LOGGED_CANDIDATES, keyed)]
+        keyed = [(group.index, -level, free[login].idle_since, login)
+                 for login in usable for group, level in (first[login],)]
+    ranked = [(free[key[-1]], *first[key[-1]]) for key in heapq.nsmallest(LOGGED_CANDIDATES, keyed)]
     winner, group, _level = ranked[0]
     candidates = tuple(Candidate(a.login, g.index, lvl, max(0.0, now - a.idle_since),
                                  a.login in declined) for a, g, lvl in ranked)
@@ -473,18 +472,16 @@ def _decide_for_agent(call: CallInfo, position: int, pool: "_Pool", index: "Agen
                     tie_break=tie_text(tie), tie=tie, callback=call.callback)
 
 
-def _passed_over(winner: AgentInfo, matches: Mapping[str, Any], skipped: set[str] | tuple,
+def _passed_over(winner: AgentInfo, matches: set[str], skipped: set[str] | tuple,
                  eligibility: _Eligibility, pool: _Pool) -> dict[str, str]:
     """Why each agent with a relevant skill but the winner did not get the call.
     ``skipped``: the free qualified agents left out because they declined this call."""
-    reasons = dict(eligibility.reasons)
-    for login, agent in eligibility.matched.items():
-        if login in matches:
-            if agent is not winner:
-                reasons[login] = "declined_this_call" if login in skipped else "ranked_lower"
-        else:
-            reasons[login] = _availability_reason(agent, pool)
-    return reasons
+    qualified = {login: "ranked_lower" if login in matches else _availability_reason(agent, pool)
+                 for login, agent in eligibility.matched.items()}
+    del qualified[winner.login]
+    for login in matches.intersection(skipped):
+        qualified[login] = "declined_this_call"
+    return {**eligibility.reasons, **qualified} if eligibility.reasons else qualified
 
 
 def _skill_reason(agent: AgentInfo, all_groups: Sequence[Group]) -> str:
