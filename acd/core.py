@@ -347,6 +347,10 @@ class AcdCore:
         """An agent's current record (read only: do not modify)."""
         return self._agent(login)
 
+    def find_agent(self, login: str) -> AgentInfo | None:
+        """An agent's current record, None for a login the core does not know (read only)."""
+        return self._agents.get(login)
+
     def agents(self) -> list[AgentInfo]:
         return list(self._agents.values())
 
@@ -526,9 +530,11 @@ class AcdCore:
         elif call_id is not None:
             agent.call_id = call_id
         # routine: every transition is in the append-only state log (AgentStateChanged)
-        log.debug("agent %s: %s -%s-> %s%s%s", agent.login, record.from_state.value, event.value,
-                 record.to_state.value, f" ({record.reason})" if record.reason else "",
-                 f" call {call_id}" if call_id else "")
+        if log.isEnabledFor(logging.DEBUG):  # the suffixes cost more than the call when off
+            log.debug("agent %s: %s -%s-> %s%s%s", agent.login, record.from_state.value,
+                      event.value, record.to_state.value,
+                      f" ({record.reason})" if record.reason else "",
+                      f" call {call_id}" if call_id else "")
         actions: list[Action] = [AgentStateChanged(record)]
         if record.to_state is AgentState.READY and agent.pending_not_ready is not None:
             reason, agent.pending_not_ready = agent.pending_not_ready, None
