@@ -106,7 +106,9 @@ def transition(agent: str, state: AgentState | str, event: AgentEvent | str, now
                reason: NotReadyReason | str | None = None,
                call_id: str | None = None) -> TransitionRecord:
     """The record of ``agent`` moving from ``state`` on ``event``; raises IllegalTransition."""
-    state, event = AgentState(state), AgentEvent(event)
+    # the core passes members already; the enum look-up by value is the slow path
+    state = state if type(state) is AgentState else AgentState(state)
+    event = event if type(event) is AgentEvent else AgentEvent(event)
     target = TRANSITIONS.get((state, event))
     if target is None:
         raise IllegalTransition(agent, state.value, event.value)

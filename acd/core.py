@@ -45,6 +45,7 @@ class AcdCore:
         self._seq = 0
         self._index: AgentIndex | None = None  # rebuilt after a skill change
         self._free: dict[str, AgentInfo] = {}  # agents who may be offered a call now
+        self._wrapping: dict[str, AgentInfo] = {}  # agents in wrap-up (next_timer looks at these)
 
     # ------------------------------------------------------------------ calls
 
@@ -321,8 +322,7 @@ class AcdCore:
                  if c.offered_at is not None and c.offered_to is not None]
         times += [c.for_agent_until for c in self._waiting
                   if c.for_agent_until is not None and c.offered_to is None]
-        times += [a.wrap_up_until for a in self._agents.values()
-                  if a.state is AgentState.WRAP_UP and a.wrap_up_until is not None]
+        times += [a.wrap_up_until for a in self._wrapping.values() if a.wrap_up_until is not None]
         for call in self._waiting:
             if call.offered_to is None and not call.callback:
                 queue = self.config.queues[call.queue]
@@ -346,6 +346,10 @@ class AcdCore:
     def agent(self, login: str) -> AgentInfo:
         """An agent's current record (read only: do not modify)."""
         return self._agent(login)
+
+    def find_agent(self, login: str) -> AgentInfo | None:
+        """An agent's current record, None for a login the core does not know (read only)."""
+        return self._agents.get(login)
 
     def agents(self) -> list[AgentInfo]:
         return list(self._agents.values())
@@ -449,10 +453,15 @@ class AcdCore:
         self._sync_free(agent)
 
     def _sync_free(self, agent: AgentInfo) -> None:
+        """Keep ``_free`` and ``_wrapping`` in step with the agent's state and flags."""
         if agent.available:
             self._free[agent.login] = agent
         else:
             self._free.pop(agent.login, None)
+        if agent.state is AgentState.WRAP_UP:
+            self._wrapping[agent.login] = agent
+        else:
+            self._wrapping.pop(agent.login, None)
 
     def _agent_index(self) -> AgentIndex:
         if self._index is None:
@@ -521,9 +530,11 @@ class AcdCore:
         elif call_id is not None:
             agent.call_id = call_id
         # routine: every transition is in the append-only state log (AgentStateChanged)
-        log.debug("agent %s: %s -%s-> %s%s%s", agent.login, record.from_state.value, event.value,
-                 record.to_state.value, f" ({record.reason})" if record.reason else "",
-                 f" call {call_id}" if call_id else "")
+        if log.isEnabledFor(logging.DEBUG):  # the suffixes cost more than the call when off
+            log.debug("agent %s: %s -%s-> %s%s%s", agent.login, record.from_state.value,
+                      event.value, record.to_state.value,
+                      f" ({record.reason})" if record.reason else "",
+                      f" call {call_id}" if call_id else "")
         actions: list[Action] = [AgentStateChanged(record)]
         if record.to_state is AgentState.READY and agent.pending_not_ready is not None:
             reason, agent.pending_not_ready = agent.pending_not_ready, None
@@ -687,7 +698,7 @@ class AcdCore:
             return []
         index = self._agent_index()
         decisions = route(self._waiting, index.agents, now, self.config, presorted=True,
-                          table=self.table, index=index, free=list(self._free.values()))
+                          table=self.table, index=index, free=self._free)
         actions: list[Action] = []
         for decision in decisions:
             actions += self._offer(decision, now)

@@ -11,9 +11,9 @@ was passed over, and the tie-break.
 from __future__ import annotations
 
 import heapq
-
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Iterable, Mapping, Sequence
 
 from acd.agent_state import AgentState
@@ -214,10 +214,7 @@ class Decision:
         """The logged reason. With hundreds of agents, listing every one on every offer
         cost more than the routing (about 26 KB a call): the best LOGGED_CANDIDATES and
         the first LOGGED_PASSED_OVER others are listed, and every one is counted."""
-        passed = list(self.passed_over.items())
-        counts: dict[str, int] = {}
-        for _, code in passed:
-            counts[code] = counts.get(code, 0) + 1
+        counts = dict(Counter(self.passed_over.values()))  # in order of first appearance
         return {"call_id": self.call_id, "agent": self.agent, "queue": self.queue,
                 "rule": self.rule, "group": self.group, "step": self.step,
                 "step_rule": self.step_rule, "priority_class": self.priority_class,
@@ -226,7 +223,7 @@ class Decision:
                 "candidates": [c.as_dict() for c in self.candidates[:LOGGED_CANDIDATES]],
                 "candidates_total": (len(self.candidates) if self.candidates_total is None
                                      else self.candidates_total),
-                "passed_over": dict(passed[:LOGGED_PASSED_OVER]),
+                "passed_over": dict(islice(self.passed_over.items(), LOGGED_PASSED_OVER)),
                 "passed_over_counts": counts,
                 "others_lacking_skill": self.others_lacking_skill,
                 "tie_break": self.tie_break, "tie": dict(self.tie or {}),
@@ -297,6 +294,8 @@ class _Eligibility:
         groups = table.groups(queue, step)
         all_groups = table.all_groups(queue)
         self.matched: dict[str, AgentInfo] = {}
+        # login -> (the first group the agent meets, its level there), for every matched agent
+        self.first_group: dict[str, tuple[Group, int]] = {}
         self.reasons: dict[str, str] = {}  # agents with a relevant skill who do not qualify yet
         seen: set[str] = set()
         for skill in table.relevant_skills[queue]:
@@ -304,65 +303,63 @@ class _Eligibility:
                 if agent.login in seen:
                     continue
                 seen.add(agent.login)
-                if any(g.level_of(agent) is not None for g in groups):
+                hit = _first_group(agent, groups)
+                if hit is not None:
                     self.matched[agent.login] = agent
+                    self.first_group[agent.login] = hit
                 else:
                     self.reasons[agent.login] = _skill_reason(agent, all_groups)
         self.considered = len(seen)
 
 
-class _Pool:
-    """Free agents indexed by skill for one routing pass; shrinks as agents are taken."""
+def _first_group(agent: AgentInfo, groups: Sequence[Group]) -> tuple[Group, int] | None:
+    for group in groups:
+        level = group.level_of(agent)
+        if level is not None:
+            return group, level
+    return None
 
-    def __init__(self, free: Sequence[AgentInfo]):
-        self.free_by_skill: dict[str, dict[str, AgentInfo]] = defaultdict(dict)
-        self.free = len(free)
+
+class _Pool:
+    """The free agents of one routing pass; shrinks as agents are taken.
+
+    Who matches a queue at a step comes from the index's cached eligibility (skills
+    change rarely), so a pass over hundreds of free agents does not judge each
+    agent's skills again; the free agents must be among the index's agents."""
+
+    def __init__(self, free: Sequence[AgentInfo] | Mapping[str, AgentInfo]):
+        self.by_login = dict(free) if isinstance(free, Mapping) else {a.login: a for a in free}
         self.taken: set[str] = set()
-        self.by_login = {agent.login: agent for agent in free}
-        for agent in free:
-            for skill in agent.skills:
-                self.free_by_skill[skill][agent.login] = agent
+
+    @property
+    def free(self) -> int:
+        return len(self.by_login)
 
     def take(self, agent: AgentInfo) -> None:
         self.taken.add(agent.login)
         self.by_login.pop(agent.login, None)
-        self.free -= 1
-        for skill in agent.skills:
-            self.free_by_skill[skill].pop(agent.login, None)
 
-    def matching(self, groups: Sequence[Group]) -> list[tuple[AgentInfo, Group, int]]:
-        """Free agents matching ``groups``, each with the first group it matches."""
-        found: dict[str, tuple[AgentInfo, Group, int]] = {}
-        for group in groups:
-            pools = [self.free_by_skill.get(skill, {}) for skill in group.skills]
-            smallest = min(pools, key=len) if pools else {}
-            for login, agent in smallest.items():
-                if login in found:
-                    continue
-                level = group.level_of(agent)
-                if level is not None:
-                    found[login] = (agent, group, level)
-        return list(found.values())
+    def matching(self, eligibility: _Eligibility) -> set[str]:
+        """The logins of the free agents who qualify (eligibility.first_group: how)."""
+        return self.by_login.keys() & eligibility.first_group.keys()
 
-    def any_matching(self, groups: Sequence[Group]) -> bool:
-        for group in groups:
-            pools = [self.free_by_skill.get(skill, {}) for skill in group.skills]
-            smallest = min(pools, key=len) if pools else {}
-            if any(group.level_of(agent) is not None for agent in smallest.values()):
-                return True
-        return False
+    def any_matching(self, eligibility: _Eligibility) -> bool:
+        first, free = eligibility.first_group, self.by_login
+        smaller, other = (first, free) if len(first) <= len(free) else (free, first)
+        return any(login in other for login in smaller)
 
 
 def route(calls: Iterable[CallInfo], agents: Iterable[AgentInfo], now: float, config: AcdConfig,
           *, presorted: bool = False, table: RoutingTable | None = None,
           index: AgentIndex | None = None,
-          free: Sequence[AgentInfo] | None = None) -> list[Decision]:
+          free: Sequence[AgentInfo] | Mapping[str, AgentInfo] | None = None) -> list[Decision]:
     """Match waiting calls to free agents; one decision per offer to make now.
 
     ``calls`` with ``offered_to`` set are skipped.  ``presorted=True`` tells the
     router the calls are already in ``order_key`` order (the core keeps them so).
     ``index`` may be given when it is current for ``agents`` (see AgentIndex),
-    and ``free`` when the caller keeps the list of available agents itself.
+    and ``free`` when the caller keeps the available agents itself (a list, or a dict by
+    login); they must be among ``agents``.
     """
     table = table or routing_table(config)
     agents = agents if isinstance(agents, (list, tuple)) else list(agents)
@@ -394,42 +391,49 @@ def route(calls: Iterable[CallInfo], agents: Iterable[AgentInfo], now: float, co
             continue
         if call.queue not in config.queues:
             continue
-        if not pool.any_matching(table.all_groups(call.queue)):
+        last_step = len(config.queues[call.queue].overflow)
+        if not pool.any_matching(index.eligibility(table, call.queue, last_step)):
             exhausted.add(call.queue)
             continue
         step, _ = current_step(call, now, config, levels, table, staffed)
         if (call.queue, step) in dead:
             continue
-        matches = pool.matching(table.groups(call.queue, step))
+        eligibility = index.eligibility(table, call.queue, step)
+        matches = pool.matching(eligibility)
         if not matches:
             dead.add((call.queue, step))
             continue
-        decision = _decide(call, position, step, matches, pool, index, now, config, table)
+        decision = _decide(call, position, step, matches, eligibility, pool, index, now, config)
         decisions.append(decision)
-        pool.take(next(m[0] for m in matches if m[0].login == decision.agent))
+        pool.take(pool.by_login[decision.agent])
         if not pool.free:
             break
     return decisions
 
 
-def _decide(call: CallInfo, position: int, step: int, matches: list[tuple[AgentInfo, Group, int]],
-            pool: _Pool, index: AgentIndex, now: float, config: AcdConfig,
-            table: RoutingTable) -> Decision:
+def _decide(call: CallInfo, position: int, step: int, matches: set[str], eligibility: _Eligibility,
+            pool: _Pool, index: AgentIndex, now: float, config: AcdConfig) -> Decision:
     queue = config.queues[call.queue]
     vip = call.priority_class in VIP_CLASSES
     policy = "vip_highest_level" if vip else queue.policy
-    fresh = [m for m in matches if m[0].login not in call.declined_by]
+    declined = call.declined_by
+    fresh = [login for login in matches if login not in declined] if declined else matches
     usable = fresh or matches
+    skipped = declined if fresh and len(fresh) < len(matches) else ()
+    first, free = eligibility.first_group, pool.by_login
+    # only the best few are logged (see Decision.as_dict): no full sort of every free agent;
+    # plain tuples compare in C, a key function would be called once per free agent
     if policy == "longest_idle":
-        key = lambda m: (m[1].index, m[0].idle_since, -m[2], m[0].login)  # noqa: E731
+        keyed = [(group.index, free[login].idle_since, -level, login)
+                 for login in usable for group, level in (first[login],)]
     else:
-        key = lambda m: (m[1].index, -m[2], m[0].idle_since, m[0].login)  # noqa: E731
-    # only the best few are logged (see Decision.as_dict): no full sort of every free agent
-    ranked = heapq.nsmallest(LOGGED_CANDIDATES, usable, key=key)
+        keyed = [(group.index, -level, free[login].idle_since, login)
+                 for login in usable for group, level in (first[login],)]
+    ranked = [(free[key[-1]], *first[key[-1]]) for key in heapq.nsmallest(LOGGED_CANDIDATES, keyed)]
     winner, group, _level = ranked[0]
     candidates = tuple(Candidate(a.login, g.index, lvl, max(0.0, now - a.idle_since),
-                                 a.login in call.declined_by) for a, g, lvl in ranked)
-    passed, considered = _passed_over(call, step, winner, matches, usable, pool, index, table)
+                                 a.login in declined) for a, g, lvl in ranked)
+    passed = _passed_over(winner, matches, skipped, eligibility, pool)
     rule = group.rule
     if call.need is None and call.queue == config.default_queue:
         rule = "unidentified_need_to_general"
@@ -440,7 +444,8 @@ def _decide(call: CallInfo, position: int, step: int, matches: list[tuple[AgentI
                     priority_class=call.priority_class,
                     priority=effective_priority(call, now, config), order=position,
                     waited=now - call.entered_at, policy=policy, candidates=candidates,
-                    passed_over=passed, others_lacking_skill=len(index.agents) - considered,
+                    passed_over=passed,
+                    others_lacking_skill=len(index.agents) - eligibility.considered,
                     tie_break=tie_text(tie), tie=tie,
                     callback=call.callback, candidates_total=len(usable))
 
@@ -467,20 +472,16 @@ def _decide_for_agent(call: CallInfo, position: int, pool: "_Pool", index: "Agen
                     tie_break=tie_text(tie), tie=tie, callback=call.callback)
 
 
-def _passed_over(call: CallInfo, step: int, winner: AgentInfo, matches, usable, pool: _Pool,
-                 index: AgentIndex, table: RoutingTable) -> tuple[dict[str, str], int]:
-    eligibility = index.eligibility(table, call.queue, step)
-    matched = {m[0].login for m in matches}
-    usable_logins = {m[0].login for m in usable}
-    reasons = dict(eligibility.reasons)
-    for login, agent in eligibility.matched.items():
-        if agent is winner:
-            continue
-        if login in matched:
-            reasons[login] = "ranked_lower" if login in usable_logins else "declined_this_call"
-        else:
-            reasons[login] = _availability_reason(agent, pool)
-    return reasons, eligibility.considered
+def _passed_over(winner: AgentInfo, matches: set[str], skipped: set[str] | tuple,
+                 eligibility: _Eligibility, pool: _Pool) -> dict[str, str]:
+    """Why each agent with a relevant skill but the winner did not get the call.
+    ``skipped``: the free qualified agents left out because they declined this call."""
+    qualified = {login: "ranked_lower" if login in matches else _availability_reason(agent, pool)
+                 for login, agent in eligibility.matched.items()}
+    del qualified[winner.login]
+    for login in matches.intersection(skipped):
+        qualified[login] = "declined_this_call"
+    return {**eligibility.reasons, **qualified} if eligibility.reasons else qualified
 
 
 def _skill_reason(agent: AgentInfo, all_groups: Sequence[Group]) -> str:

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.core import AcdCore
-from acd.errors import AcdError
 from callcenter.live import writeops as ops
 from callcenter.live.agents import AgentDirectory
 from callcenter.models import AgentPresence, QueueMember
@@ -67,31 +66,23 @@ def picture(core: AcdCore, active_records: Mapping[str, Mapping[str, Any]],
         calls = [call_record(call) for call in core.waiting()]
     else:  # not every waiting call on every input: that grows with the queue
         calls = [call_record(call) for call in map(core.waiting_call, call_ids) if call is not None]
+    named = None if logins is None else [a for a in map(core.find_agent, logins) if a is not None]
     active = []
-    if logins is None:
+    if named is None:
         call_ids: Any = active_records
     else:  # the connected calls of these agents only, not of every agent
-        call_ids = [agent.call_id for agent in (core.agent(login) for login in logins
-                                                if _known(core, login)) if agent.call_id]
+        call_ids = [agent.call_id for agent in named if agent.call_id]
     for call_id in call_ids:
         entry = core.active_call(call_id)
         record = active_records.get(call_id)
         if entry is not None and record is not None and (logins is None or entry[1] in logins):
             active.append({"call": dict(record), "agent": entry[1], "answered_at": entry[2]})
-    if logins is None:
+    if named is None:
         agents = core.agents()
     else:
         agents = [info for info in core.agents() if info.login in logins] if len(logins) > 8 \
-            else [core.agent(login) for login in logins if _known(core, login)]
+            else named
     return {"calls": calls, "active": active, "agents": [agent_record(a) for a in agents]}
-
-
-def _known(core: AcdCore, login: str) -> bool:
-    try:
-        core.agent(login)
-    except AcdError:
-        return False
-    return True
 
 
 class PresenceStore:

@@ -114,8 +114,12 @@ def reason_parts(reason: Any) -> tuple[dict[str, Any], ...]:
 def describe_reason(reason: Any) -> str:
     """The router's decision in words (English; the log's and the fallback's), e.g.
     'billing specialist, level 9; VIP 3 first; highest level 9 (next: agent02 level 7)'."""
+    return _describe(reason_parts(reason))
+
+
+def _describe(parts: tuple[dict[str, Any], ...]) -> str:
     head, rest = "", []
-    for part in reason_parts(reason):
+    for part in parts:
         code = part["code"]
         if code == "rule":
             words = RULE_WORDS.get(part["rule"], part["rule"].replace("_", " "))
@@ -146,12 +150,12 @@ def make_live_call(state: Any, agent_id: int | None, call_state: str, reason: An
         state.extras["offered_at"] = now
     if call_state == "bridged" and "answered_at" not in state.extras:
         state.extras["answered_at"] = now
+    parts = reason_parts(state.extras.get("reason"))
     return LiveCall(uuid=request.uuid, caller_number=request.caller,
                     state="held" if (state.leg and state.leg.held) else call_state,
                     agent_id=agent_id, queue=request.need or "general", need=request.need,
                     customer_id=request.customer_id, ivr_path=ivr_steps(dict(request.context)),
-                    routing_reason=describe_reason(state.extras.get("reason")),
-                    routing_reason_parts=reason_parts(state.extras.get("reason")),
+                    routing_reason=_describe(parts), routing_reason_parts=parts,
                     offered_at=state.extras.get("offered_at"),
                     answered_at=state.extras.get("answered_at"),
                     transferred_note=request.context.get("note"), priority=request.priority)
