@@ -380,6 +380,8 @@ def run_phase(label: str, switch: RealSwitch, capture_ports: tuple[int, ...], wo
         callers.kill()
     elapsed = time.monotonic() - started
     time.sleep(1.5)  # hang-ups and recordings settle
+    # a lagging engine works through its backlog first: its CPU for these calls counts
+    catch_up = float(engine.ask("settle").split()[1]) if engine else float("nan")
     cpu_fs = cpu_ms(fs_pid) - cpu_fs
     cpu_engine = (cpu_ms(engine.pid) - cpu_engine) if engine else float("nan")
     capture.stop()
@@ -400,12 +402,12 @@ def run_phase(label: str, switch: RealSwitch, capture_ports: tuple[int, ...], wo
            "reached": len(wire["reached"] & numbers),
            "bridged": len([n for n in numbers if n in bridges.bridged]),
            "tta": wire["tta"], "fs_ms": cpu_fs / count, "engine_ms": cpu_engine / count,
-           "silent": silent, "released": released, "rerung": rerung, "elapsed": elapsed, "sipp_rc": callers.returncode}
+           "silent": silent, "released": released, "rerung": rerung, "elapsed": elapsed,
+           "catch_up": catch_up, "sipp_rc": callers.returncode}
     if engine is not None:
-        engine.ask("flush")
-        time.sleep(0.5)
         db = db_figures(url, prefix)
         row.update(recorded=len(db["recorded"]), late=len(db["late"]), db_calls=len(db["calls"]),
+                   unended=sum(1 for c in db["calls"] if c.ended_at is None),
                    overload=_overloads(engine) - overloads_before)
     else:
         files = [p for p in (workdir / "recordings" / "peer").glob("*.wav") if p.stat().st_mtime >= time.time()
@@ -445,6 +447,10 @@ def print_row(row: dict) -> None:
         extra.append(f"{row['rerung']} callers rung twice to the same agent")
     if row.get("db_calls") is not None and row["db_calls"] != row["offered"]:
         extra.append(f"{row['db_calls']} calls in the DB")
+    if row.get("catch_up", 0) >= 1:
+        extra.append(f"the engine caught up {row['catch_up']:.1f} s after the last caller")
+    if row.get("unended"):
+        extra.append(f"{row['unended']} calls without an end in the DB")
     if row["sipp_rc"] not in (0, None):
         extra.append(f"SIPp callers exit {row['sipp_rc']}")
     if extra:

@@ -362,6 +362,12 @@ class Engine:
             self.reconcile()
             self.registrations.repair()
 
+    def caught_up(self, timeout: float) -> bool:
+        """Wait until the events received so far have been handled, the ACD's part
+        included; False if that takes longer than ``timeout`` seconds."""
+        from callcenter.live.reconcile import caught_up
+        return caught_up(self._events, self.shell, timeout)
+
     def reconcile(self) -> None:
         """Repair what drifted from the switch: connected calls whose legs are gone."""
         from callcenter.live.reconcile import Reconciliation

@@ -896,6 +896,11 @@ def _engine_main(config_path: str, ready: str) -> int:
         if word == "flush":
             engine.calllog.flush()
             sys.stdout.write("ok\n")
+        elif word == "settle":  # work through the events already here, then write everything
+            started = time.monotonic()
+            engine.caught_up(timeout=120)
+            engine.calllog.flush()
+            sys.stdout.write(f"ok {time.monotonic() - started:.1f}\n")
         elif word == "quit":
             break
         sys.stdout.flush()

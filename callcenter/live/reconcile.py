@@ -40,7 +40,7 @@ class Reconciliation:
             missing = [uuid for uuid in legs if uuid not in live and not self._exists(uuid)]
             if missing:
                 suspects.append((call_id, missing[0]))
-        if not suspects or not self._caught_up():
+        if not suspects or not caught_up(self.events, self.shell, CATCH_UP_SECONDS):
             return
         for call_id, uuid in suspects:
             state = self.runner.calls.get(call_id)
@@ -56,16 +56,17 @@ class Reconciliation:
         except SwitchError:
             return True  # unsure: leave the call alone until the next reconciliation
 
-    def _caught_up(self) -> bool:
-        """Whether the events received so far have been handled, their effect on the ACD
-        included; False (try at the next reconciliation) if that takes too long."""
-        deadline = time.monotonic() + CATCH_UP_SECONDS
-        while not self.events.empty():
-            if time.monotonic() > deadline:
-                return False
-            gevent.sleep(0.05)
-        try:  # the ACD applies inputs in order: an empty step is a barrier behind the hang-ups
-            self.shell.submit(lambda now: [], timeout=max(0.1, deadline - time.monotonic()))
-        except gevent.Timeout:
+
+def caught_up(events: Queue, shell: Any, timeout: float) -> bool:
+    """Whether the events received so far have been handled, their effect on the ACD
+    included; False if that takes longer than ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not events.empty():
+        if time.monotonic() > deadline:
             return False
-        return True
+        gevent.sleep(0.05)
+    try:  # the ACD applies inputs in order: an empty step is a barrier behind the hang-ups
+        shell.submit(lambda now: [], timeout=max(0.1, deadline - time.monotonic()))
+    except gevent.Timeout:
+        return False
+    return True
