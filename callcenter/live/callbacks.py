@@ -41,10 +41,12 @@ from callcenter.dialer.callback_policy import (
     DEFAULT_FILE, AfterDial, CallbackPolicy, after_dial, hand_at, load_callback_policy)
 from callcenter.live.inbound import QueueRequest
 from callcenter.models import Agent, Call, CallbackRequest, CallbackStatus, CallEvent, Customer
+from callcenter.hooks import run_with_timeout
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0
+READ_TIMEOUT = 10.0  # s a periodic read (in a worker thread, off the hub) may take
 # a request dialling with no call in this engine this long: its dial was lost with an
 # engine that stopped (longer than an agent's and a customer's ring together)
 STALE_SECONDS = 120.0
@@ -127,10 +129,12 @@ class CallbackDialer:
         the dial has had ``stale_seconds`` to end, the attempt (already counted) is settled
         'interrupted' and retried as a failure; 'done' when the call shows the customer
         reached. Nothing is lost, nothing counted twice."""
-        with self.sessions() as session:
-            dialling = session.execute(
-                select(CallbackRequest.id, Call.uuid).outerjoin(Call, Call.id == CallbackRequest.call_id)
-                .where(CallbackRequest.status == CallbackStatus.DIALING)).all()
+        def read() -> list:
+            with self.sessions() as session:
+                return session.execute(
+                    select(CallbackRequest.id, Call.uuid).outerjoin(Call, Call.id == CallbackRequest.call_id)
+                    .where(CallbackRequest.status == CallbackStatus.DIALING)).all()
+        dialling = run_with_timeout(read, READ_TIMEOUT)
         now = time.monotonic()
         self._lost = {request_id: self._lost.get(request_id, now) for request_id, uuid in dialling
                       if uuid not in held}
@@ -170,6 +174,9 @@ class CallbackDialer:
         callback while waiting: never scheduled, never handed here): left in the IVR (its
         call over), promised for a time at wrap-up, owned by an agent, handed by us before,
         or with no call; due now."""
+        return run_with_timeout(lambda: self._due_ids(now), READ_TIMEOUT)
+
+    def _due_ids(self, now: datetime) -> list[int]:
         with self.sessions() as session:
             return list(session.scalars(
                 select(CallbackRequest.id)

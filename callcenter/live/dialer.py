@@ -38,10 +38,12 @@ from callcenter.esl import CallHungUp, SwitchError, new_uuid
 from callcenter.live.campaign_call import CallResult, CampaignCall
 from callcenter.live.preview import PreviewRunner
 from callcenter.models import Campaign, CampaignContact, ContactStatus
+from callcenter.hooks import run_with_timeout
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.5
+READ_TIMEOUT = 10.0  # s a periodic read (in a worker thread, off the hub) may take
 WINDOW_GUARD_SECONDS = 60  # no new dial in a window's last minute: a call never starts after it
 # attempt outcomes of the shell's own, and the retry core's outcome they are retried as
 SHELL_OUTCOMES = {"interrupted": "failed"}  # an engine restart cut the attempt short
@@ -147,10 +149,12 @@ class Dialer:
     # --- pacing and claims --------------------------------------------------------------------
     def tick(self) -> None:
         now = self.clock()
-        with self.sessions() as session:
-            plans = [CampaignPlan.of(c, self.center_timezone) for c in store.running_campaigns(session)]
-        for plan in plans:
+        for plan in run_with_timeout(self._running_plans, READ_TIMEOUT):
             self._pace(plan, now)
+
+    def _running_plans(self) -> list[CampaignPlan]:
+        with self.sessions() as session:
+            return [CampaignPlan.of(c, self.center_timezone) for c in store.running_campaigns(session)]
 
     def _pace(self, plan: CampaignPlan, now: datetime) -> None:
         busy = self.in_flight(plan.id)
