@@ -114,6 +114,18 @@ def test_statements_are_rendered_for_the_dialect(dialect, paramstyle, run, sql, 
     assert connection.runs == [(sql, params)]
 
 
+def test_postgresql_inserts_are_multi_row_statements():
+    connection = Recorder("postgresql", "pyformat")
+    rows = [{"call_id": n, "kind": "k"} for n in range(driversql.INSERT_CHUNK + 1)]
+    driversql.insert(connection, events, ("call_id", "kind"), rows)
+    [(first, params), (second, last)] = connection.runs
+    assert first == ("INSERT INTO call_events (call_id, kind, at) VALUES "
+                     + ", ".join(["(%s, %s, %s)"] * driversql.INSERT_CHUNK))
+    assert params[:2] == (0, "k") and isinstance(params[2], datetime)  # at: its default, utcnow
+    assert second == "INSERT INTO call_events (call_id, kind, at) VALUES (%s, %s, %s)"
+    assert last[0][:2] == (driversql.INSERT_CHUNK, "k")
+
+
 def test_returning_inserts_are_one_multi_row_statement():
     connection = Recorder()
     rows = [{"uuid": f"u{n}", "direction": "inbound", "created_at": AT} for n in range(3)]
