@@ -1,7 +1,7 @@
 """What each write-behind op does in SQL (SQLAlchemy Core: no ORM objects).
 
 A batch is applied in one transaction, kind by kind, each kind in one or a few
-statements (executemany; inserts as multi-row VALUES where the driver allows):
+statements (executemany; a multi-row INSERT where RETURNING is needed):
 
   1. call rows inserted (ON CONFLICT DO NOTHING: a resync may see a call again),
      their ids learnt from RETURNING;
@@ -13,6 +13,9 @@ statements (executemany; inserts as multi-row VALUES where the driver allows):
      thread); queue members and agent presence
      (the last op per row wins).
 
+All but the rare statements (ids looked up, callback progress) are pre-rendered
+SQL (driversql): Core's CPU per statement and per value was most of the writer's.
+
 Doing kind by kind gives the same result as doing the ops one by one in order,
 because each kind only depends on kinds before it (a call's row before its
 updates and events, a request before its progress, a recording before its
@@ -23,10 +26,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Iterable
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import func, select, update
 
+from callcenter.live import driversql as sql
 from callcenter.models import (AgentPresence, AgentStateChange, Call, CallbackRequest,
-                               CallbackStatus, CallDirection, CallEvent, QueueMember, Recording)
+                               CallbackStatus, CallEvent, QueueMember, Recording)
 from callcenter.qa.storage import measure
 
 CALL, UPDATE, EVENT, AGENT_STATE = "call", "update", "event", "agent_state"
@@ -43,18 +47,14 @@ recordings, members, presence = Recording.__table__, QueueMember.__table__, Agen
 CALL_COLUMNS = frozenset(calls.c.keys())
 ID_CACHE = 20_000  # call uuid -> id entries kept
 SELECT_CHUNK = 500
-
-_update_call = update(calls).where(calls.c.uuid == bindparam("b_uuid"))
-_update_recording = update(recordings).where(recordings.c.path == bindparam("b_path"))
-
-
-def _insert(connection: Any, table: Any):
-    """The dialect's INSERT (for ON CONFLICT)."""
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+EVENT_KEYS = ("call_id", "at", "kind", "data")
+STATE_KEYS = ("agent_id", "at", "from_state", "to_state", "reason", "call_uuid", "by_agent_id")
+RECORDING_KEYS = ("call_id", "path", "kind", "started_at", "retain_until")
+CALLBACK_KEYS = ("phone", "customer_id", "call_id", "need", "requested_at", "status", "attempts")
+FIGURES = ("size_bytes", "sha256", "duration_ms")
+MEMBER_KEYS = ("call_uuid", "queue_name", "priority", "entered_at", "announced_position",
+               "callback_requested", "context")
+PRESENCE_KEYS = ("agent_id", "state", "reason", "since", "call_uuid", "missed_in_a_row", "details")
 
 
 def _measured(op: dict[str, Any], notes: list[str]) -> bool:
@@ -107,10 +107,9 @@ class SqlApplier:
         if kinds[EVENT] or self._created:
             self._insert_events(connection, ops, notes)
         if kinds[AGENT_STATE]:
-            connection.execute(state_changes.insert(), [
-                {"agent_id": op["agent_id"], "at": op["at"], "from_state": op["from_state"],
-                 "to_state": op["to_state"], "reason": op["reason"], "call_uuid": op["call_uuid"],
-                 "by_agent_id": op.get("by_agent_id")} for op in kinds[AGENT_STATE]])
+            sql.insert(connection, state_changes, STATE_KEYS, [
+                op if "by_agent_id" in op else {**op, "by_agent_id": None}
+                for op in kinds[AGENT_STATE]])
         if kinds[CALLBACK]:
             self._insert_callbacks(connection, kinds[CALLBACK], notes)
         for op in kinds[CALLBACK_PROGRESS]:
@@ -119,13 +118,10 @@ class SqlApplier:
             self._insert_recordings(connection, kinds[RECORDING], notes)
         done = [op for op in kinds[RECORDING_DONE] if _measured(op, notes)]
         if done:
-            connection.execute(_update_recording, [
-                {"b_path": op["path"], "size_bytes": op["size_bytes"], "sha256": op["sha256"],
-                 "duration_ms": op["duration_ms"]} for op in done])
+            sql.update(connection, recordings, FIGURES, "path").run(connection, done)
         if kinds[RECORDING_MASKED]:
-            connection.execute(_update_recording, [
-                {"b_path": op["path"], "masked_spans": op["masked_spans"]}
-                for op in kinds[RECORDING_MASKED]])
+            sql.update(connection, recordings, ("masked_spans",), "path").run(
+                connection, kinds[RECORDING_MASKED])
         if kinds[MEMBER_PUT] or kinds[MEMBER_DELETE]:
             self._members(connection, ops)
         if kinds[PRESENCE_PUT]:
@@ -143,14 +139,12 @@ class SqlApplier:
                 continue  # the row exists: a resync saw the call again
             seen.add(op["uuid"])
             row = dict(op["fields"])
-            row.update(uuid=op["uuid"], direction=CallDirection(op["direction"]),
-                       caller_number=op["caller"], dialled_number=op["dialled"],
-                       created_at=op["at"])
+            row.update(uuid=op["uuid"], direction=op["direction"], caller_number=op["caller"],
+                       dialled_number=op["dialled"], created_at=op["at"])
             rows.append(row)
-        for group in _by_keys(rows).values():
-            statement = (_insert(connection, calls).on_conflict_do_nothing(index_elements=["uuid"])
-                         .returning(calls.c.id, calls.c.uuid))
-            for call_id, uuid in connection.execute(statement, group):
+        for keys, group in _by_keys(rows).items():
+            for call_id, uuid in sql.insert(connection, calls, keys, group, conflict="nothing:uuid",
+                                            returning=("id", "uuid")):
                 self._learnt[uuid] = call_id
                 self._created.add(uuid)
 
@@ -166,9 +160,12 @@ class SqlApplier:
         merged: dict[str, dict[str, Any]] = {}
         for op in ops:
             merged.setdefault(op["uuid"], {}).update(op["fields"])
-        rows = [{"b_uuid": uuid, **fields} for uuid, fields in merged.items() if fields]
-        for group in _by_keys(rows).values():
-            connection.execute(_update_call, group)
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for uuid, fields in merged.items():
+            if fields:
+                groups[tuple(sorted(fields))].append({**fields, "uuid": uuid})
+        for keys, group in groups.items():
+            sql.update(connection, calls, keys, "uuid").run(connection, group)
 
     def _insert_events(self, connection: Any, ops: list[dict[str, Any]], notes: list[str]) -> None:
         rows = []
@@ -185,11 +182,11 @@ class SqlApplier:
                 rows.append({"call_id": call_id, "at": op["at"], "kind": op["kind"],
                              "data": op["data"]})
         if rows:
-            connection.execute(events.insert(), rows)
+            sql.insert(connection, events, EVENT_KEYS, rows)
 
     # --- callbacks and recordings -------------------------------------------------------
     def _insert_callbacks(self, connection: Any, ops: list[dict[str, Any]], notes: list[str]) -> None:
-        connection.execute(callbacks.insert(), [
+        sql.insert(connection, callbacks, CALLBACK_KEYS, [
             {"phone": op["phone"], "customer_id": op["customer_id"], "call_id": self._id(op["uuid"]),
              "need": op["need"], "requested_at": op["at"], "status": CallbackStatus.PENDING,
              "attempts": 0} for op in ops])
@@ -221,8 +218,7 @@ class SqlApplier:
             rows.append({"call_id": call_id, "path": op["path"], "kind": op["kind"],
                          "started_at": op["at"], "retain_until": op["retain_until"]})
         if rows:
-            connection.execute(_insert(connection, recordings)
-                               .on_conflict_do_nothing(index_elements=["path"]), rows)
+            sql.insert(connection, recordings, RECORDING_KEYS, rows, conflict="nothing:path")
 
     # --- the ACD's saved picture ----------------------------------------------------------
     def _members(self, connection: Any, ops: list[dict[str, Any]]) -> None:
@@ -233,18 +229,16 @@ class SqlApplier:
             elif op["op"] == MEMBER_DELETE:
                 for call_uuid in op["call_uuids"]:
                     last[call_uuid] = None
-        touched = list(last)
-        for start in range(0, len(touched), SELECT_CHUNK):
-            connection.execute(delete(members).where(
-                members.c.call_uuid.in_(touched[start:start + SELECT_CHUNK])))
+        sql.delete(connection, members, "call_uuid").run(
+            connection, [{"call_uuid": call_uuid} for call_uuid in last])
         rows = [row for row in last.values() if row is not None]
         if rows:
-            connection.execute(members.insert(), rows)
+            sql.insert(connection, members, MEMBER_KEYS, rows)
 
     def _presence(self, connection: Any, ops: list[dict[str, Any]]) -> None:
         last = {op["row"]["agent_id"]: op["row"] for op in ops}
-        connection.execute(delete(presence).where(presence.c.agent_id.in_(list(last))))
-        connection.execute(presence.insert(), list(last.values()))
+        sql.insert(connection, presence, PRESENCE_KEYS, list(last.values()),
+                   conflict="update:agent_id")
 
 
 def islice_keys(mapping: dict[str, int], count: int) -> Iterable[str]:
