@@ -65,7 +65,12 @@ SEQUENCES = [
     ("an update before the row in the same batch still lands (the row is inserted first)",
      ["update c1 need=early", "start c1"],
      lambda s: call_row(s, "c1").need == "early"),
+    ("an end written before the row exists (the hang-up handled while the take was on its way)"
+     " is carried by the row",
+     ["end c1", "flush", "start c1"],
+     lambda s: (call_row(s, "c1").ended_at, call_row(s, "c1").hangup_cause) == (ENDED, "NORMAL_CLEARING")),
 ]
+ENDED = datetime(2026, 11, 23, 2, 0, 5, tzinfo=timezone.utc)
 
 
 @pytest.mark.parametrize("name,steps,check", SEQUENCES, ids=[s[0] for s in SEQUENCES])
@@ -80,6 +85,8 @@ def test_a_sequence_of_writes_leaves_the_rows_it_describes(calllog, sessions, na
             calllog.event(rest[0], rest[1], {"n": rest[1]})
         elif word == "update":
             calllog.update(rest[0], **dict(pair.split("=") for pair in rest[1:]))
+        elif word == "end":
+            calllog.update(rest[0], ended_at=ENDED, hangup_cause="NORMAL_CLEARING")
     assert calllog.flush()
     assert check(sessions), name
 

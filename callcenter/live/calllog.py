@@ -77,7 +77,7 @@ class CallLog:
         self.applier = ops.SqlApplier()
         self.writer = WriteBehind(sessions.kw["bind"], self.applier, spool,
                                   max_pending=max_pending, **writer_options)
-        self._ended: OrderedDict[str, None] = OrderedDict()
+        self._ended: OrderedDict[str, dict[str, Any]] = OrderedDict()  # uuid -> its end's fields
         self._lookup_failing = False
 
     # --- calls --------------------------------------------------------------------------
@@ -87,13 +87,17 @@ class CallLog:
         resync sees calls again). ``at``: when the switch took the call (default: now).
         Queued: returns at once."""
         _check_fields(fields)
+        # an end logged before the row (the hang-up handled while the IVR's take was on its
+        # way) would update nothing: the row carries it
+        fields = {**self._ended.get(uuid, {}), **fields}
         self.put({"op": ops.CALL, "uuid": uuid, "direction": CallDirection(direction).value,
                   "caller": caller, "dialled": dialled, "at": at or utcnow(), "fields": fields})
 
     def update(self, uuid: str, **fields: Any) -> None:
         _check_fields(fields)
         if fields.get("ended_at") is not None:
-            self._remember_ended(uuid)
+            self._remember_ended(uuid, {name: fields[name] for name in ("ended_at", "hangup_cause")
+                                        if name in fields})
         self.put({"op": ops.UPDATE, "uuid": uuid, "fields": fields})
 
     def event(self, uuid: str, kind: str, data: dict[str, Any] | None = None,
@@ -106,8 +110,8 @@ class CallLog:
         """Whether this process has recorded the call's end (ended_at) already."""
         return uuid in self._ended
 
-    def _remember_ended(self, uuid: str) -> None:
-        self._ended[uuid] = None
+    def _remember_ended(self, uuid: str, end: dict[str, Any]) -> None:
+        self._ended[uuid] = end
         if len(self._ended) > ENDED_REMEMBERED:
             self._ended.popitem(last=False)
 
