@@ -349,15 +349,15 @@ def db_figures(url: str, prefix: str) -> dict:
         events = connection.execute(select(CallEvent.call_id, CallEvent.kind, CallEvent.at)
                                     .where(CallEvent.call_id.in_(ids))).all() if ids else []
     engine.dispose()
-    recorded = set()
+    recorded, empty = set(), set()
     for call_id, path, sha in recordings:
-        if sha and path and Path(path).exists() and Path(path).stat().st_size > 44:
-            recorded.add(call_id)
+        if sha and path and Path(path).exists():
+            (recorded if Path(path).stat().st_size > 44 else empty).add(call_id)
     ended = {c.id: c.ended_at for c in calls}
     late = {e.call_id for e in events if e.at is not None and ended.get(e.call_id) is not None
             and e.at > ended[e.call_id]}
     connected = {e.call_id for e in events if e.kind == "connected"}
-    return {"calls": calls, "recorded": recorded, "late": late, "connected": connected,
+    return {"calls": calls, "recorded": recorded, "empty": empty, "late": late, "connected": connected,
             "by_number": {c.caller_number: c for c in calls}}
 
 
@@ -408,6 +408,7 @@ def run_phase(label: str, switch: RealSwitch, capture_ports: tuple[int, ...], wo
         db = db_figures(url, prefix)
         row.update(recorded=len(db["recorded"]), late=len(db["late"]), db_calls=len(db["calls"]),
                    unended=sum(1 for c in db["calls"] if c.ended_at is None),
+                   empty_recordings=len(db["empty"]),
                    overload=_overloads(engine) - overloads_before)
     else:
         files = [p for p in (workdir / "recordings" / "peer").glob("*.wav") if p.stat().st_mtime >= time.time()
@@ -449,6 +450,8 @@ def print_row(row: dict) -> None:
         extra.append(f"{row['db_calls']} calls in the DB")
     if row.get("catch_up", 0) >= 1:
         extra.append(f"the engine caught up {row['catch_up']:.1f} s after the last caller")
+    if row.get("empty_recordings"):
+        extra.append(f"{row['empty_recordings']} recordings with no audio (a WAV header only)")
     if row.get("unended"):
         extra.append(f"{row['unended']} calls without an end in the DB")
     if row["sipp_rc"] not in (0, None):

@@ -174,21 +174,22 @@ class AcdShell:
             if time.monotonic() - self._full_saved_at >= FULL_SAVE_SECONDS and self._saved_once:
                 self._persist(set(), None)  # the timers the core moved without an action
             return
-        # Persist first: the actions talk to the switch and may block; an engine that dies
-        # meanwhile must find the queue as the core left it. Persist again after them for
-        # what the runner learnt meanwhile (agent legs, transfers, callbacks).
-        self._persist(touched | self._touched_later, calls)
-        self._touched_later = set()
         for action in actions:
             try:
                 self.runner.execute(action)
             except Exception:
                 log.exception("ACD action %s failed", type(action).__name__)
-        if not self._inbox.empty():  # more input waits: saved with it, before its actions
-            self._touched_later = touched | self.runner.take_touched()
+        # Saved once, after the actions, with what the runner learnt carrying them out
+        # (agent legs, transfers, callbacks). Saving only queues writes (a batch a quarter
+        # second later), so saving before the actions as well would not make a crash lose
+        # less; a restart takes what the switch had started from the switch's variables.
+        touched |= self._touched_later | self.runner.take_touched()
+        if not self._inbox.empty():  # more input waits: saved with it
+            self._touched_later = touched
             self._dirty_calls |= calls
             return
-        self._persist(touched | self.runner.take_touched(), calls)
+        self._touched_later = set()
+        self._persist(touched, calls)
 
     def _persist(self, touched: set[str], calls: set[str] | None = None) -> None:
         """Save the agents in ``touched`` and the waiting ``calls`` (None: every waiting
