@@ -113,22 +113,22 @@ class InboundCalls:
             if service_line is None:
                 service_line = self.switch.get_variable(uuid, "cc_service_line")
         except CallHungUp:
-            gone = True
+            found = None
         except SwitchError as error:
             log.warning("[%s] could not take the call: %s", uuid, error)
             return
-        else:  # a lagging engine may have read the caller's hang-up already
-            gone = uuid in self.hung_up
+        else:
+            found = lookup.get()  # find_customer never raises
         answered = datetime.fromtimestamp(answered_at, timezone.utc) if answered_at else \
             datetime.now(timezone.utc)
-        if gone:  # counted (the switch answered it), no IVR run for nobody
+        # a lagging engine may have read the caller's hang-up meanwhile
+        if found is None or uuid in self.hung_up:  # counted (the switch answered it), no IVR
             log.info("[%s] caller gone before the IVR started", uuid)
             lookup.kill(block=False)
             self.calllog.start(uuid, CallDirection.INBOUND, caller, dialled, at=answered,
                                switch_answered_at=answered)
             return
         entry = self._entry(uuid, dialled, service_line)
-        found = lookup.get()  # find_customer never raises
         customer = found.customer
         self.calllog.start(uuid, CallDirection.INBOUND, caller, dialled, at=answered,
                            switch_answered_at=answered,
