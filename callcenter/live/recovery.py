@@ -79,7 +79,7 @@ def recover(config: AcdConfig, presence: PresenceStore, switch: Switch,
         if uuid in saved_ids or caller is None or caller.variables.get("cc_entry") != "hotline":
             continue
         seq += 1
-        call, shell = _call_from_switch(caller, seq, now, config.default_queue)
+        call, shell = _call_from_switch(caller, seq, now, config)
         log.info("[%s] %s had answered a call the engine had not saved yet: connected", uuid,
                  leg.variables["cc_agent"])
         runner.calllog.start(uuid, CallDirection.INBOUND, call["caller"] or "",
@@ -130,7 +130,7 @@ def _connect_answered(switch: Switch, runner: ActionRunner, call: dict[str, Any]
 
 
 def _call_from_switch(caller: ControlledChannel, seq: int, now: float,
-                      default_queue: str) -> tuple[dict[str, Any], dict[str, Any]]:
+                      config: AcdConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """The ACD record and request of a hotline caller, from the cc_* variables the engine set
     on its channel when it queued it (the queue, the priority, when it queued, the caller's
     number: the channel's own caller id shows the agent's once the switch has bridged them)."""
@@ -140,7 +140,8 @@ def _call_from_switch(caller: ControlledChannel, seq: int, now: float,
     entered_at = float(queued_at) if queued_at.isdigit() else float(caller.info.created_epoch or now)
     priority = variables.get("cc_priority") or ""
     queue = variables.get("cc_queue") or None
-    record = call_record(CallInfo(call_id=caller.info.uuid, queue=queue or default_queue,
+    record = call_record(CallInfo(call_id=caller.info.uuid,
+                                  queue=queue if queue in config.queues else config.default_queue,
                                   entered_at=entered_at, seq=seq, need=queue,
                                   queue_since=entered_at, caller=number))
     request = QueueRequest(caller.info.uuid, number, queue,
