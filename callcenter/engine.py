@@ -97,9 +97,8 @@ class Engine:
         self.clock = clock or time.time
         self.simulator = simulator
         self._events: Queue = Queue()
-        from callcenter.esl import ChannelHungUp
         from callcenter.live.hungup import HungUpChannels
-        self._hung_up_event, self.hung_up = ChannelHungUp, HungUpChannels()
+        self.hung_up = HungUpChannels()
         from callcenter.live.availability import AvailabilityLog
         self.availability = AvailabilityLog(sessions, self.clock)
         self.connection = SwitchConnection.from_config(config.switch, on_connected=self._on_connected,
@@ -219,8 +218,7 @@ class Engine:
 
     def _received(self, event) -> None:
         """Each event as it is read off the socket (handled later, in order, by _dispatch)."""
-        if type(event) is self._hung_up_event:
-            self.hung_up.saw(event.uuid)
+        self.hung_up.note(event)
         self._events.put(event)
 
     def _on_connected(self) -> None:

@@ -39,9 +39,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from callcenter.db import transaction
 from callcenter.dialer.callback_policy import (
     DEFAULT_FILE, AfterDial, CallbackPolicy, after_dial, hand_at, load_callback_policy)
+from callcenter.hooks import run_with_timeout
 from callcenter.live.inbound import QueueRequest
 from callcenter.models import Agent, Call, CallbackRequest, CallbackStatus, CallEvent, Customer
-from callcenter.hooks import run_with_timeout
 
 log = logging.getLogger(__name__)
 

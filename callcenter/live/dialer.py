@@ -35,10 +35,10 @@ from callcenter.dialer.retry import (DEFAULT_ABANDON_QUIET_PERIOD, DEFAULT_DELAY
                                      next_step as retry_step)
 from callcenter.dialer.windows import WEEKDAYS, WeeklyWindows, may_start, next_start, parse_weekly
 from callcenter.esl import CallHungUp, SwitchError, new_uuid
+from callcenter.hooks import run_with_timeout
 from callcenter.live.campaign_call import CallResult, CampaignCall
 from callcenter.live.preview import PreviewRunner
 from callcenter.models import Campaign, CampaignContact, ContactStatus
-from callcenter.hooks import run_with_timeout
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,9 @@ so those steps can look."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Any
+
+from callcenter.esl import ChannelHungUp
 
 KEEP = 20_000  # channels remembered (a few minutes of the busiest traffic)
 
@@ -16,6 +19,11 @@ class HungUpChannels:
     def __init__(self, keep: int = KEEP) -> None:
         self.keep = keep
         self._seen: OrderedDict[str, None] = OrderedDict()
+
+    def note(self, event: Any) -> None:
+        """Each event as it is read off the socket: the hang-ups are remembered."""
+        if type(event) is ChannelHungUp:
+            self.saw(event.uuid)
 
     def saw(self, uuid: str) -> None:
         self._seen[uuid] = None
