@@ -262,6 +262,8 @@ class ActionRunner(WaitingCallerActions, CallbackLegActions):
         if state is None or state.leg is not leg:
             self._later(self.switch.hangup, leg.uuid, "NORMAL_CLEARING")
             return []
+        if leg.accepted:  # taken already from the switch's bridge (see on_bridged)
+            return []
         info = self.core.waiting_call(call_id)
         try:
             actions = self.core.offer_answered(call_id, now, leg.offer_id)
@@ -288,6 +290,12 @@ class ActionRunner(WaitingCallerActions, CallbackLegActions):
             return []
         if leg.bridged_at is None:
             leg.bridged_at = now
+        if not leg.accepted and not state.callback:
+            # The switch bridges on the agent's answer: the answer is taken from here when
+            # the originate's own result comes later (a lagging engine may handle the
+            # caller's hang-up before it; the conversation, however short, was real).
+            leg.answered = True
+            return self._answered(call_id, leg, self.agents.by_login(leg.agent), None, now)
         self._maybe_connected(call_id, state, leg)
         return []
 
@@ -325,17 +333,6 @@ class ActionRunner(WaitingCallerActions, CallbackLegActions):
             return []
         if uuid == call_id and state.callback:
             return []  # the caller left to be called back: the place is kept
-        leg = state.leg
-        if leg is not None and leg.bridged_at is not None and not leg.accepted \
-                and uuid in (call_id, leg.uuid) and self.consults.get(call_id) is None:
-            # The switch had bridged them: a conversation, however short, even if the agent's
-            # answer (the originate's result) comes to the ACD after this hang-up (a lagging
-            # engine). Take the answer first, so the call is logged connected, with its recording.
-            leg.answered = True
-            answered = self._answered(call_id, leg, self.agents.by_login(leg.agent), None,
-                                      leg.bridged_at)
-            if leg.accepted:
-                return answered + self._ended(core, call_id, state, cause, now, gone=uuid)
         if state.leg is not None and state.leg.answered:
             consult = self.consults.get(call_id)
             if consult is None:
