@@ -94,7 +94,9 @@ class FakeSwitch:
     """`api` maps the first word of an api command to fn(args) -> response body (for
     `api`, and for a `bgapi` of a known command as a BACKGROUND_JOB unless `on_bgapi`
     is set; an unknown bgapi gets no job, like a switch that never finishes it);
-    `on_sendmsg(uuid, headers)` and `on_bgapi(job_uuid, command)` may push() events."""
+    `on_sendmsg(uuid, headers)` and `on_bgapi(job_uuid, command)` may push() events.
+    `bgapi_refusal` / `sendmsg_refusal`: a reply text (-ERR ...) given instead of +OK;
+    `own_job_uuids`: answer a bgapi with a Job-UUID of its own, as an old switch would."""
 
     def __init__(self, password: str = "fake-esl-secret") -> None:
         self.password = password
@@ -107,6 +109,9 @@ class FakeSwitch:
         self.api = {"status": lambda args: "UP 0 years\n", "show": lambda args: "\n0 total.\n"}
         self.on_sendmsg = None
         self.on_bgapi = None
+        self.bgapi_refusal: str | None = None
+        self.sendmsg_refusal: str | None = None
+        self.own_job_uuids = False
         self._listener: socket.socket | None = None
         self._clients: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -195,8 +200,12 @@ class FakeSwitch:
             handler = self.api.get(name)
             client.sendall(api_response(handler(args) if handler else
                                         f"-ERR {name} Command not found!\n"))
+        elif verb == "bgapi" and self.bgapi_refusal:
+            client.sendall(reply(self.bgapi_refusal))
+        elif verb == "sendmsg" and self.sendmsg_refusal:
+            client.sendall(reply(self.sendmsg_refusal))
         elif verb == "bgapi":
-            job = headers.get("Job-UUID") or str(uuidlib.uuid4())
+            job = (None if self.own_job_uuids else headers.get("Job-UUID")) or str(uuidlib.uuid4())
             client.sendall(b"Content-Type: command/reply\nReply-Text: +OK Job-UUID: %s\nJob-UUID: %s\n\n"
                            % (job.encode(), job.encode()))
             if self.on_bgapi:

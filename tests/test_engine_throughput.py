@@ -210,3 +210,18 @@ def test_an_acd_that_falls_behind_makes_new_callers_get_the_busy_answer(hotline,
     assert hotline.sim.channel(caller).variables.get("cc_entry") == "overload"
     hotline.wait(lambda: hotline.engine.shell.input_lag == 0.0, 10, "the ACD never caught up")
     assert not hotline.engine.overloaded()
+
+
+def test_an_agent_phone_ringing_a_while_is_not_overload(hotline, monkeypatch):
+    monkeypatch.setattr(hotline.engine.config.switch, "overload_lag_seconds", 1.0)
+    hotline.agent_ready("agent08", phone="answer:40")  # 10 s: the simulator runs at x4
+    first = hotline.sim.place_call("13800000084", "10000", TO_AN_AGENT + " wait:20 hangup")
+    hotline.wait(lambda: hotline.ringing_agents() == ["agent08"], 15, "agent08's phone never rang")
+    gevent.sleep(2.0)  # the offer's originate has waited longer than the overload limit
+    assert hotline.ringing_agents() == ["agent08"]
+    assert not hotline.engine.overloaded(), hotline.engine.lag()
+    second = hotline.sim.place_call("13800000085", "10000", "wait:20 hangup")
+    hotline.wait(lambda: hotline.engine.inbound.has(second), 10, "the second caller was not taken")
+    assert hotline.engine.inbound.turned_away == 0
+    assert hotline.sim.channel(second).variables.get("cc_entry") != "overload"
+    assert not hotline.sim.channel(first).gone

@@ -293,3 +293,41 @@ def test_originate_failure_with_free_text_keeps_the_text(fake, connection):
     with pytest.raises(OriginateFailed) as failure:
         Switch(connection).originate(Endpoint.user("1001"), timeout=5)
     assert failure.value.cause == "unterminated { in dial string"
+
+
+def test_a_refused_bgapi_fails_at_once_without_waiting_for_its_job(fake, connection):
+    fake.bgapi_refusal = "-ERR no such command"
+    started = time.monotonic()
+    with pytest.raises(CommandFailed) as failure:
+        connection.api_in_background("status", timeout=5)
+    assert failure.value.reply == "-ERR no such command"
+    assert time.monotonic() - started < 0.5
+    fake.bgapi_refusal = None
+    assert connection.api_in_background("status").startswith("UP")
+    assert connection.connections == 1
+
+
+def test_a_bgapi_whose_reply_never_comes_times_out_and_the_connection_is_rebuilt(fake, connection):
+    fake.silent = True
+    with pytest.raises(CommandTimeout):
+        connection.api_in_background("status", timeout=0.3)
+    fake.silent = False  # replies can no longer be matched to commands by order: a new session
+    assert wait_until(lambda: connection.connections == 2 and connection.connected)
+    assert connection.api_in_background("status").startswith("UP")
+
+
+def test_a_switch_that_picks_its_own_job_uuid_is_still_followed(fake, connection):
+    fake.own_job_uuids = True
+    assert connection.api_in_background("status").startswith("UP")
+    assert connection.backlog()["commands_waiting"] == 0
+
+
+def test_an_application_on_a_channel_gone_before_the_sendmsg_is_a_hang_up_at_once(fake, connection):
+    fake.sendmsg_refusal = "-ERR invalid session id [%s]" % CALLER
+    started = time.monotonic()
+    with pytest.raises(CallHungUp) as hung:
+        connection.execute(CALLER, "playback", "ivr/welcome.wav")
+    assert hung.value.cause == "NO_SUCH_CHANNEL" and time.monotonic() - started < 0.5
+    fake.sendmsg_refusal = "-ERR no such application"
+    with pytest.raises(CommandFailed):
+        connection.execute(CALLER, "playback", "ivr/welcome.wav")

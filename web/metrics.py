@@ -22,9 +22,9 @@ log = logging.getLogger(__name__)
 ENGINE_GAUGES = {  # Engine.lag() key -> (metric, help)
     "event_lag_seconds": ("callcenter_event_lag_seconds", "Age of the last switch event handled"),
     "events_waiting": ("callcenter_events_waiting", "Switch events received, not handled yet"),
-    "commands_waiting": ("callcenter_switch_commands_waiting", "Commands sent, not answered yet"),
+    "commands_waiting": ("callcenter_switch_commands_waiting", "Commands sent, not acknowledged yet"),
     "oldest_command_seconds": ("callcenter_switch_oldest_command_seconds",
-                               "How long the oldest unanswered command has waited"),
+                               "How long the oldest unacknowledged command has waited"),
     "calls_in_ivr": ("callcenter_calls_in_ivr", "Callers in the IVR"),
     "overloaded": ("callcenter_overloaded", "1 when the engine turns new callers away"),
 }

@@ -64,7 +64,10 @@ class SwitchConnection:
         self._queues: dict[str, Queue] = {}
         self._exec: dict[str, tuple[str, AsyncResult]] = {}
         self._jobs: dict[str, AsyncResult] = {}
-        self._job_sent: dict[str, float] = {}  # job uuid -> time.monotonic() it was sent
+        # commands the switch has not acknowledged yet (job or application uuid -> when sent):
+        # how far behind the switch is. A job that runs long (an originate ringing a phone)
+        # was acknowledged at once and is not counted.
+        self._unacknowledged: dict[str, float] = {}
         self._early_jobs: collections.OrderedDict[str, BackgroundJobDone] = collections.OrderedDict()
         self.round_trips = RoundTrips()
         self.connections = 0  # how many times a session was established (for tests and health)
@@ -249,36 +252,67 @@ class SwitchConnection:
         return reply.text
 
     def bgapi(self, command: str, timeout: float) -> BackgroundJobDone:
-        """Run `bgapi <command>` and wait up to `timeout` s for its BACKGROUND_JOB."""
+        """Run `bgapi <command>` and wait up to `timeout` s for its BACKGROUND_JOB.
+
+        The command goes out without waiting for its `+OK Job-UUID` reply: the reply is
+        taken in the reader (a refusal fails the wait at once), so a command costs the
+        caller one wait instead of two."""
         ds.no_control("bgapi command", command)
         job = new_uuid()
+        keys = [job]
         result = self._jobs[job] = AsyncResult()
-        self._job_sent[job] = time.monotonic()
-        try:
-            reply = self.command(f"bgapi {command}\nJob-UUID: {job}")
+
+        def accepted(reply: Reply) -> SwitchError | None:
             if not reply.ok:
-                raise CommandFailed(command, reply.text)
+                return CommandFailed(command, reply.text)
             actual = reply.headers.get("Job-UUID") or job
             if actual != job:  # a switch that ignores our Job-UUID
-                self._jobs.pop(job, None)
-                result = self._jobs[actual] = AsyncResult()
-                job = actual
-            early = self._early_jobs.pop(job, None)
-            if early is not None:
-                return early
+                keys.append(actual)
+                self._jobs[actual] = self._jobs.pop(job, result)
+                early = self._early_jobs.pop(actual, None)
+                if early is not None and not result.ready():
+                    result.set(early)
+            return None
+
+        try:
+            return self._post_and_wait(job, f"bgapi {command}\nJob-UUID: {job}", accepted, result,
+                                       timeout, f"bgapi {command[:60]}")
+        finally:
+            for key in keys:
+                self._jobs.pop(key, None)
+
+    def _post_and_wait(self, key: str, text: str, accepted: Callable[[Reply], SwitchError | None],
+                       result: AsyncResult, timeout: float, what: str):
+        """Send ``text`` without waiting for its reply, then wait up to ``timeout`` for
+        ``result``. The reply is taken in the reader: ``accepted`` turns a refusal into the
+        error that fails the wait. A wait that runs out before the reply came closes the
+        connection: the reply stream can no longer be matched to commands by order."""
+        sent = self._unacknowledged[key] = time.monotonic()
+
+        def replied(reply: Reply | SwitchError) -> None:
+            self._unacknowledged.pop(key, None)
+            self.round_trips.observe(time.monotonic() - sent)
+            error = reply if isinstance(reply, SwitchError) else accepted(reply)
+            if error is not None and not result.ready():
+                result.set_exception(error)
+
+        try:
+            wire = self._live_wire()
+            posted = wire.post(text, replied)
             return result.get(timeout=timeout)
         except gevent.Timeout:
-            raise CommandTimeout(f"bgapi {command[:60]}", timeout) from None
+            if not posted.answered:
+                wire.close(f"no reply to {what!r} within {timeout:g} s")
+            raise CommandTimeout(what, timeout) from None
         finally:
-            self._jobs.pop(job, None)
-            self._job_sent.pop(job, None)
+            self._unacknowledged.pop(key, None)
 
     def backlog(self) -> dict[str, float | int]:
-        """Commands sent and not answered yet, and how long the oldest has waited (s):
-        the switch's side of the engine's lag."""
-        sent = list(self._job_sent.values())
-        oldest = time.monotonic() - min(sent) if sent else 0.0
-        return {"commands_waiting": len(sent), "oldest_command_seconds": round(oldest, 3)}
+        """Commands the switch has not acknowledged yet, and how long the oldest has waited
+        (s): the switch's side of the engine's lag. (Entries are in the order sent.)"""
+        first = next(iter(self._unacknowledged.values()), None)
+        oldest = time.monotonic() - first if first is not None else 0.0
+        return {"commands_waiting": len(self._unacknowledged), "oldest_command_seconds": round(oldest, 3)}
 
     def api_in_background(self, command: str, timeout: float | None = None) -> str:
         """Run an api command as `bgapi` and wait (up to `timeout`, default api_timeout)
@@ -295,15 +329,13 @@ class SwitchConnection:
         return text
 
     def sendmsg(self, uuid: str, headers: Iterable[tuple[str, str]]) -> Reply:
-        lines = [f"sendmsg {ds.uuid(uuid)}"]
-        for name, value in headers:
-            lines.append(f"{name}: {ds.no_control(name, value)}")
-        return self.command("\n".join(lines))
+        return self.command(_sendmsg_text(uuid, headers))
 
     def execute(self, uuid: str, app: str, arg: str = "",
                 timeout: float | None = None) -> ApplicationCompleted:
         """Execute an application on a (parked) channel and wait for its
-        CHANNEL_EXECUTE_COMPLETE; a hang-up ends the wait at once with CallHungUp."""
+        CHANNEL_EXECUTE_COMPLETE; a hang-up ends the wait at once with CallHungUp.
+        The sendmsg's reply is taken in the reader, as bgapi's is."""
         ds.uuid(uuid)
         ds.application(app)
         seconds = self.application_timeout if timeout is None else timeout
@@ -314,14 +346,24 @@ class SwitchConnection:
         if arg:
             headers.append(("execute-app-arg", arg))
         headers.append(("Event-UUID", event_uuid))
+        log.debug("[%s] execute %s(%s)", uuid, app, arg)
+
+        def accepted(reply: Reply) -> SwitchError | None:
+            if reply.ok:
+                return None
+            if "invalid session" in reply.text.lower():
+                return CallHungUp(uuid, "NO_SUCH_CHANNEL")
+            return CommandFailed(f"execute {app}", reply.text)
+
         try:
-            reply = self.sendmsg(uuid, headers)
-            if not reply.ok:
-                raise CallHungUp(uuid, "NO_SUCH_CHANNEL") if "invalid session" in reply.text.lower() \
-                    else CommandFailed(f"execute {app}", reply.text)
-            log.debug("[%s] execute %s(%s)", uuid, app, arg)
-            return result.get(timeout=seconds)
-        except gevent.Timeout:
-            raise CommandTimeout(f"execute {app} on {uuid}", seconds) from None
+            return self._post_and_wait(event_uuid, _sendmsg_text(uuid, headers), accepted, result,
+                                       seconds, f"execute {app} on {uuid}")
         finally:
             self._exec.pop(event_uuid, None)
+
+
+def _sendmsg_text(uuid: str, headers: Iterable[tuple[str, str]]) -> str:
+    lines = [f"sendmsg {ds.uuid(uuid)}"]
+    for name, value in headers:
+        lines.append(f"{name}: {ds.no_control(name, value)}")
+    return "\n".join(lines)

@@ -21,6 +21,7 @@ What is kept: the InboundESL object, its attributes and its `authenticate()`.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from typing import Callable
 
 import gevent
@@ -58,6 +59,26 @@ class Reply:
         return not self.text.startswith("-ERR")
 
 
+class Posted:
+    """A command sent without waiting for its reply: `on_reply` gets the Reply, or the
+    SwitchDisconnected that ended the wait, in the reader greenlet (it must not block)."""
+
+    __slots__ = ("on_reply", "answered")
+
+    def __init__(self, on_reply: Callable[["Reply | SwitchError"], None]) -> None:
+        self.on_reply = on_reply
+        self.answered = False
+
+    def set(self, reply: "Reply | SwitchError") -> None:
+        self.answered = True
+        try:
+            self.on_reply(reply)
+        except Exception:  # a bad handler must never stop the reader
+            log.exception("reply handler failed")
+
+    set_exception = set
+
+
 class HardenedInboundESL(InboundESL):
     def __init__(self, host: str, port: int, password: str, *, timeout: float,
                  on_event_frame: Callable[[Frame], None], on_lost: Callable[[str], None]) -> None:
@@ -67,6 +88,7 @@ class HardenedInboundESL(InboundESL):
         self._on_event_frame = on_event_frame
         self._on_lost = on_lost
         self._lost = False
+        self._commands_sent: deque = deque()  # AsyncResult or Posted, in the order sent
         self.sock = None
 
     # -- lifecycle -----------------------------------------------------------------
@@ -107,7 +129,7 @@ class HardenedInboundESL(InboundESL):
         self.connected = False
         self._run = False
         self._auth_request_event.set()
-        pending, self._commands_sent = self._commands_sent, []
+        pending, self._commands_sent = self._commands_sent, deque()
         for result in pending:
             result.set_exception(SwitchDisconnected(f"connection lost: {reason}"))
         if self.sock is not None:
@@ -147,7 +169,7 @@ class HardenedInboundESL(InboundESL):
             if not self._commands_sent:
                 log.warning("reply with no command waiting, dropped: %r", frame.headers)
                 return
-            self._commands_sent.pop(0).set(Reply(frame))
+            self._commands_sent.popleft().set(Reply(frame))
         elif kind == "auth/request":
             self._auth_request_event.set()
         elif kind == "text/rude-rejection":
@@ -159,11 +181,27 @@ class HardenedInboundESL(InboundESL):
             log.debug("frame of type %r ignored", kind)
 
     # -- writing ---------------------------------------------------------------------
+    def post(self, data: str, on_reply: Callable[["Reply | SwitchError"], None]) -> Posted:
+        """Send `data` and return at once; its reply goes to `on_reply`. The caller bounds
+        its own wait (for a BACKGROUND_JOB, an application's completion) and, if that wait
+        runs out with `answered` still False, closes the connection as send() would."""
+        if self._lost or not self.connected:
+            raise SwitchDisconnected("not connected to the switch")
+        _check_text(data)
+        posted = Posted(on_reply)
+        try:
+            with self._send_lock:
+                self._commands_sent.append(posted)
+                self.sock.sendall((data + "\n\n").encode("utf-8"))
+        except OSError as error:
+            self.close(f"send failed: {error}")
+            raise SwitchDisconnected(f"send failed: {error}") from error
+        return posted
+
     def send(self, data: str, timeout: float | None = None) -> Reply:
         if self._lost or not self.connected:
             raise SwitchDisconnected("not connected to the switch")
-        if "\r" in data or "\0" in data or "\n\n" in data:
-            raise ValueError("ESL command text with CR, NUL or a blank line")
+        _check_text(data)
         seconds = self.timeout if timeout is None else timeout
         result: AsyncResult = AsyncResult()
         timer = gevent.Timeout(seconds)
@@ -187,3 +225,8 @@ class HardenedInboundESL(InboundESL):
             raise SwitchDisconnected(f"send failed: {error}") from error
         finally:
             timer.close()
+
+
+def _check_text(data: str) -> None:
+    if "\r" in data or "\0" in data or "\n\n" in data:
+        raise ValueError("ESL command text with CR, NUL or a blank line")
