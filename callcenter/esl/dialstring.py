@@ -28,6 +28,9 @@ _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
 _TOKEN = re.compile(r"[A-Za-z0-9_.+*#@:-]{1,128}")  # extensions, numbers, gateways, domains, causes
 _CAUSE = re.compile(r"[A-Z_]{1,64}")
 _FORBIDDEN = ("\r", "\n", "\0")
+_WHITESPACE = re.compile(r"\s")
+_API_QUOTING = re.compile(r"['\"\\\\]")
+_APP_ARGUMENT_BREAKS = re.compile(r"[()\s]")
 _NO_ESCAPE = set("{}[]<>'\"\\^\t")
 
 APPLICATIONS = frozenset({
@@ -80,7 +83,7 @@ def application(name: str) -> str:
 def word(value: str, what: str) -> str:
     """One space-free argument of an api command (a file path, a dialplan name...)."""
     no_control(what, value)
-    if not value or any(ch.isspace() for ch in value):
+    if not value or _WHITESPACE.search(value):
         raise InvalidArgument(what, value, "must be non-empty and contain no whitespace")
     return value
 
@@ -99,7 +102,7 @@ def api_value(value: object, what: str = "value") -> str:
     """The last argument of an api command such as uuid_setvar: the blank split there
     removes quotes and backslash escapes, so those are refused."""
     text = no_control(what, str(value) if isinstance(value, (int, float)) else value)
-    if any(ch in text for ch in "'\"\\"):
+    if _API_QUOTING.search(text):
         raise InvalidArgument(what, value, "quotes and backslashes are not allowed here")
     return text
 
@@ -138,7 +141,7 @@ def app_suffix(name: str, argument: str = "") -> str:
     """`&name(argument)` for the end of an originate."""
     application(name)
     no_control("application argument", argument)
-    if any(ch in argument for ch in "()") or any(ch.isspace() for ch in argument):
+    if _APP_ARGUMENT_BREAKS.search(argument):
         raise InvalidArgument("application argument", argument,
                               "no parentheses or whitespace after '&app(' in an originate")
     return f"&{name}({argument})"

@@ -24,6 +24,7 @@ _ENVELOPE_LINE = b"\nContent-Type: "
 _ENVELOPE_TYPE = re.compile(rb"(?:command/reply|api/response|text/event-plain|"
                             rb"text/disconnect-notice|auth/request)\n")
 _LENGTH_LINE = re.compile(rb"\nContent-Length: \d+$")
+_BLANK_START = (10, 13)  # b"\n", b"\r"
 
 @dataclass(frozen=True, slots=True)
 class Frame:
@@ -72,8 +73,13 @@ class FrameReader:
 
     def _read_header_block(self) -> bool:
         buf = self._buf
-        while buf[:1] == b"\n" or buf[:2] == b"\r\n":  # stray blank lines between frames
-            del buf[:1 if buf[:1] == b"\n" else 2]
+        while buf and buf[0] in _BLANK_START:  # stray blank lines between frames
+            if buf[0] == 10:
+                del buf[:1]
+            elif buf[:2] == b"\r\n":
+                del buf[:2]
+            else:
+                break
         end = buf.find(b"\n\n")
         if end < 0:
             if len(buf) > MAX_HEADER_BLOCK:  # garbage without a blank line: drop it
@@ -135,6 +141,9 @@ def _decode(data: bytes, problems: list[str] | None = None) -> str:
         return data.decode("utf-8", "replace")
 
 
+_LINE_KEYS: dict[str, tuple[str, str]] = {}  # header name -> ("\nName: ", "Name: ")
+
+
 class EventHeaders:
     """The header block of a plain event, parsed only as far as it is read.
 
@@ -164,14 +173,18 @@ class EventHeaders:
         return default if value is None else value
 
     def _find(self, name: str) -> str | None:
-        text, key = self._text, name + ": "
+        text = self._text
+        try:
+            line_key, key = _LINE_KEYS[name]
+        except KeyError:
+            line_key, key = _LINE_KEYS.setdefault(name, ("\n" + name + ": ", name + ": "))
         if text.startswith(key):
             start = len(key)
         else:
-            at = text.find("\n" + key, 0, self._end)
+            at = text.find(line_key, 0, self._end)
             if at < 0:
                 return None
-            start = at + 1 + len(key)
+            start = at + len(line_key)
         raw = text[start:text.find("\n", start)]
         return unquote(raw) if "%" in raw else raw
 

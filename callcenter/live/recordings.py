@@ -49,17 +49,18 @@ class RecordingStore:
         self.paths = RecordingPaths(directory, switch_directory)
         self.switch_view = switch_directory or str(self.directory)
         self.retention_days = retention_days
-        self._day, self._folder = "", self.directory
+        self._day, self._switch_folder = "", self.switch_view
         self.writer = writer if writer is not None else CallLog(sessions)  # .put(op)
         self.live: dict[str, LiveRecording] = {}  # call uuid -> the file being written now
 
     def path_for(self, call_uuid: str, kind: str = "call") -> str:
         day = datetime.now(timezone.utc).strftime("%Y/%m/%d")
-        if day != self._day:  # one mkdir a day, not one a call
-            self._folder = self.directory / day
-            self._folder.mkdir(parents=True, exist_ok=True)
+        if day != self._day:  # one mkdir and one path translation a day, not one a call
+            folder = self.directory / day
+            folder.mkdir(parents=True, exist_ok=True)
+            self._switch_folder = self.paths.for_switch(folder)
             self._day = day
-        return self.paths.for_switch(f"{self._folder}/{call_uuid}-{kind}.wav")
+        return f"{self._switch_folder}/{call_uuid}-{kind}.wav"
 
     def started(self, call_uuid: str, path: str, kind: str = "call", track: bool = True) -> None:
         """A recording of the call began (``track``: it is the call's own, the one a
