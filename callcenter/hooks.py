@@ -262,6 +262,9 @@ class KnownAnswers:
         return self.known(name, args) or self.runner.call(name, args, timeout)
 
 
+READ_TIMEOUT = 10.0  # s a periodic read (in a worker thread, off the hub) may take
+
+
 def run_with_timeout(function: Callable[[], Any], timeout: float) -> Any:
     """Run ``function`` in gevent's pool of real threads, so blocking database
     drivers cannot stall the other calls; TimeoutError after ``timeout``."""

@@ -2,34 +2,33 @@
 to finish), a ticket's page with its history and the owner's actions, ticket
 search, customer search (every look-up audited).
 
-Also the ticket helpers the back-office desk shares: the dispatch rules (read
-and checked when the console starts) and the clock (``TICKETS_CLOCK`` pins it)."""
+The helpers the back-office desk shares with these pages live in web.tickets_common (the
+dispatch rules, the clock) and web.tickets_forms (a ticket action posted from a form)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Callable
+from datetime import datetime
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   send_file, url_for)
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter.db import transaction
-from callcenter.models import (Account, Call, Customer, CustomerPhone, Role, Ticket,
-                               TicketAttachment, TicketStatus, TicketTask)
-from callcenter.phone import InvalidPhoneNumber, normalize_phone
+from callcenter.models import Customer, Role, Ticket, TicketAttachment, TicketStatus, TicketTask
 from callcenter.tickets import attachments, service
-from callcenter.tickets.dispatch import DEFAULT_RULES, DispatchRules, load_rules
-from callcenter.tickets.states import OPEN_STATUSES, IllegalTicketTransition
+from callcenter.tickets.dispatch import DEFAULT_RULES, load_rules
+from callcenter.tickets.states import OPEN_STATUSES
 from web import data
-from web.auth import DESK_ROLES, FLOOR_ROLES, audit, current_user, requires, services, sessions
-from web.live import local_zone, port_of
+from web.auth import DESK_ROLES, FLOOR_ROLES, audit, current_user, requires, sessions
+from web.live import local_zone
+from web.tickets_common import (attachment_folder, in_call_uuid, may_view, now, rules, sweep,
+                                ticket_or_404)
+from web.tickets_forms import act, owner_only
+from web.tickets_lookup import SEARCH_LIMIT, find_customers, search_tickets
+from web.unfinished_calls import desk_counts, to_finish  # noqa: F401  (web.desk imports desk_counts from here)
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 TICKET_VIEW_ROLES = (*DESK_ROLES, Role.BACKOFFICE)
-SEARCH_LIMIT = 30
 BILL_MONTHS = 12
 
 
@@ -38,21 +37,6 @@ def _check_rules(state) -> None:
     """A broken rules file stops the console at start, with its file:line:column list."""
     state.app.extensions["ticket_rules"] = load_rules(state.app.config.get("TICKET_RULES",
                                                                            DEFAULT_RULES))
-
-
-def rules() -> DispatchRules:
-    return current_app.extensions["ticket_rules"]
-
-
-def now() -> datetime:
-    clock: Callable[[], datetime] | None = current_app.config.get("TICKETS_CLOCK")
-    return clock() if clock else datetime.now(timezone.utc)
-
-
-def sweep(db: Session) -> None:
-    """Flag warnings and escalations before a work list is shown (the engine may also
-    run it on a timer; each flag is set once either way)."""
-    service.sweep_deadlines(db, rules(), now())
 
 
 @bp.app_template_filter("ticket_time")
@@ -69,91 +53,10 @@ def ticket_group_name(name: str | None) -> str:
     return group.display_name if group else (name or "")
 
 
-def ticket_or_404(db: Session, number: str) -> Ticket:
-    try:
-        return service.find(db, number)
-    except LookupError:
-        abort(404, description=_("No ticket %(number)s.", number=number))
-
-
-def may_view(ticket: Ticket) -> bool:
-    """The center sees every ticket; a back-office worker the tickets of their groups."""
-    user = current_user()
-    if user.role is not Role.BACKOFFICE:
-        return True
-    return ticket.backoffice_group in rules().groups_of(user.login) or \
-        ticket.worker_agent_id == user.id
-
-
-def act(number: str, operation: Callable[[Session, Ticket], Any], done: str | Callable[[], str],
-        back: str = ""):
-    """Run one ticket operation in a transaction; form and transition errors are flashed."""
-    try:
-        with transaction(sessions()) as db:
-            ticket = ticket_or_404(db, number)
-            if not may_view(ticket):
-                abort(403)
-            operation(db, ticket)
-            audit(db, f"ticket_{request.endpoint.rsplit('.', 1)[-1]}", "ticket", number)
-        flash(done() if callable(done) else done, "ok")
-    except service.TicketFormError as exc:
-        value = f" {exc.value}" if exc.value is not None else ""
-        flash(f"{field_label(exc.field)}: {service_message(exc.message)}{value}", "error")
-    except IllegalTicketTransition as exc:
-        flash(_("Not allowed now: the ticket is %(status)s.", status=status_label(exc.status.value)),
-              "error")
-    return redirect(back or url_for("tickets.detail", number=number))
-
-
-def field_label(field: str) -> str:
-    return {"note": _("Note"), "reason": _("Reason"), "result": _("Result"), "group": _("Group"),
-            "agent": _("Agent"), "task": _("Task"), "file": _("File"),
-            "result_code": _("Result the call will say"), "team": _("Team")}.get(field, field)
-
-
-def service_message(text: str) -> str:
-    """The service's fixed messages in the user's language (others, naming a value, as they are)."""
-    return {
-        "a finished ticket has no owner to hand over": _("a finished ticket has no owner to hand over"),
-        "a hand-over needs a note for the new owner": _("a hand-over needs a note for the new owner"),
-        "say what the customer is unhappy about": _("say what the customer is unhappy about"),
-        "say why the ticket goes back to the center": _("say why the ticket goes back to the center"),
-        "say why the ticket goes to another group": _("say why the ticket goes to another group"),
-        "say why the ticket is cancelled": _("say why the ticket is cancelled"),
-        "the note is empty": _("the note is empty"),
-        "the ticket is already theirs": _("the ticket is already theirs"),
-        "this task is already done": _("this task is already done"),
-        "unknown group": _("unknown group"), "no active agent": _("no active agent"),
-        "choose a file to attach": _("choose a file to attach"),
-        "a file may be at most 10 MB": _("a file may be at most 10 MB"),
-        "the ticket is finished": _("the ticket is finished"),
-        "write the result the customer will be told": _("write the result the customer will be told"),
-        "choose the result the call will say": _("choose the result the call will say"),
-        "unknown team": _("unknown team"),
-        "no team is waiting for someone to take this ticket":
-            _("no team is waiting for someone to take this ticket"),
-        "only the team's agents take its tickets": _("only the team's agents take its tickets"),
-    }.get(text, text)
-
-
-def status_label(status: str) -> str:
-    return {"new": _("new"), "dispatched": _("dispatched"), "accepted": _("accepted"),
-            "in_progress": _("in progress"), "answered_back": _("answered back"),
-            "customer_informed": _("customer informed"), "closed": _("closed"),
-            "returned": _("returned"), "reopened": _("reopened"),
-            "cancelled": _("cancelled")}.get(status, status)
-
-
 @bp.app_template_global("ticket_due_class")
 def due_class(ticket: Ticket) -> str:
     state = service.ticket_due_state(ticket, rules(), now()).value
     return {"overdue": "overdue", "warning": "warning"}.get(state, "")
-
-
-def in_call_uuid() -> str | None:
-    port = port_of(services())
-    call = port.current_call(current_user().id) if port is not None else None
-    return call.uuid if call is not None else None
 
 
 # --- my tickets --------------------------------------------------------------------
@@ -177,32 +80,6 @@ def mine():
                                team=team_tickets(db, user.id), **hand_over_context(db, user.id),
                                unfinished=unfinished, due_class=due_class, now=now(),
                                dispositions=data.DISPOSITIONS)
-
-
-def desk_counts() -> dict[str, int]:
-    """For the desk's link to My tickets: call-back tasks and calls still to finish."""
-    user = current_user()
-    with sessions()() as db:
-        tasks = db.scalar(select(func.count()).select_from(TicketTask).where(
-            TicketTask.agent_id == user.id, TicketTask.done_at.is_(None)))
-        return {"callback_tasks": int(tasks or 0), "calls_to_finish": len(to_finish(db, user.id))}
-
-
-def to_finish(db: Session, agent_id: int) -> list[Call]:
-    """The agent's answered calls that ended without a disposition (wrap-up ran out first);
-    not the call being wrapped up right now, which the desk's wrap-up form has."""
-    query = select(Call).where(Call.agent_id == agent_id, Call.ended_at.is_not(None),
-                               Call.agent_answered_at.is_not(None), Call.disposition.is_(None))
-    wrapping = wrapping_up_uuid(agent_id)
-    if wrapping:
-        query = query.where(Call.uuid != wrapping)
-    return db.scalars(query.order_by(Call.ended_at.desc()).limit(50)).all()
-
-
-def wrapping_up_uuid(agent_id: int) -> str | None:
-    port = port_of(services())
-    status = port.agent_status(agent_id) if port is not None else None
-    return status.call_uuid if status is not None and status.state == "wrapup" else None
 
 
 @bp.post("/calls/<uuid>/disposition")
@@ -257,19 +134,6 @@ def not_reached_tickets() -> list[Ticket]:
     """For the floor: tickets closed lately without the customer being told."""
     with sessions()() as db:
         return service.not_reached(db, now())
-
-
-def search_tickets(db: Session, query: str) -> list[Ticket]:
-    """By ticket number, or by the customer's phone number, account or name."""
-    if query.isdigit():
-        by_number = db.scalars(select(Ticket).where(Ticket.number == query)).all()
-        if by_number:
-            return list(by_number)
-    customers = [c.id for c in find_customers(db, query)]
-    if not customers:
-        return []
-    return list(db.scalars(select(Ticket).where(Ticket.customer_id.in_(customers))
-                           .order_by(Ticket.created_at.desc()).limit(SEARCH_LIMIT)))
 
 
 # --- one ticket --------------------------------------------------------------------
@@ -331,16 +195,11 @@ def attachment(attachment_id: int):
     return send_file(path, mimetype=kind, as_attachment=True, download_name=name)
 
 
-def attachment_folder() -> Path:
-    configured = current_app.config.get("TICKET_ATTACHMENTS")
-    return Path(configured or Path(services().config.general.data_directory) / "ticket_attachments")
-
-
 @bp.post("/<number>/hand-over")
 @requires(*DESK_ROLES)
 def hand_over(number: str):
     form = request.form
-    return act(number, lambda db, t: _owner_only(t) and service.hand_over(
+    return act(number, lambda db, t: owner_only(t) and service.hand_over(
         db, t, current_user().id, form.get("agent", ""), form.get("note", ""), now()),
         _("Ticket handed over."))
 
@@ -357,7 +216,7 @@ def reopen(number: str):
 @requires(*DESK_ROLES)
 def cancel(number: str):
     text = request.form.get("reason", "")
-    return act(number, lambda db, t: _owner_only(t) and service.cancel(
+    return act(number, lambda db, t: owner_only(t) and service.cancel(
         db, t, current_user().id, text, now()), _("Ticket cancelled."))
 
 
@@ -369,7 +228,7 @@ def dispatch(number: str):
 
     def redispatch(db: Session, ticket: Ticket) -> None:
         if current_user().role is not Role.SUPERVISOR:
-            _owner_only(ticket)
+            owner_only(ticket)
             if ticket.status is not TicketStatus.RETURNED:
                 raise service.TicketFormError("group", _("only a supervisor re-dispatches a ticket "
                                                          "the back office has"))
@@ -394,30 +253,7 @@ def inform(number: str):
     return act(number, attempt, done, back=url_for("tickets.mine"))
 
 
-def _owner_only(ticket: Ticket) -> bool:
-    if current_user().id != ticket.owner_agent_id and current_user().role is not Role.SUPERVISOR:
-        raise service.TicketFormError("agent", _("only the ticket's owner or a supervisor can do this"))
-    return True
-
-
 # --- customers -------------------------------------------------------------------------
-
-def find_customers(db: Session, query: str) -> list[Customer]:
-    conditions = [Customer.name.ilike(f"%{query}%")] if len(query) >= 2 else []
-    try:
-        conditions.append(Customer.id.in_(select(CustomerPhone.customer_id)
-                                          .where(CustomerPhone.number == normalize_phone(query))))
-    except InvalidPhoneNumber:
-        pass
-    digits = "".join(ch for ch in query if ch.isdigit())
-    if digits:
-        conditions.append(Customer.id.in_(select(Account.customer_id).where(
-            Account.number.in_([query.upper(), digits, f"A{digits}"]))))
-    if not conditions:
-        return []
-    return list(db.scalars(select(Customer).where(or_(*conditions)).order_by(Customer.name)
-                           .limit(SEARCH_LIMIT)))
-
 
 @bp.get("/customers")
 @requires(*DESK_ROLES)

@@ -1,7 +1,7 @@
 """Hand-over to a team of the center's agents (the database's teams, Admin → Agents →
 Teams): the owner (or a supervisor) hands a ticket to a team with a note; it waits on
 the team's list in My tickets until one of its agents takes it. Routes of the tickets
-blueprint; each move is in the ticket's history and the audit log (web.tickets.act)."""
+blueprint; each move is in the ticket's history and the audit log (web.tickets_forms.act)."""
 from __future__ import annotations
 
 from flask import request
@@ -13,7 +13,8 @@ from callcenter.models import Ticket
 from callcenter.tickets import service, teams
 from callcenter.tickets.states import OPEN_STATUSES
 from web.auth import DESK_ROLES, current_user, requires
-from web.tickets import _owner_only, act, bp, now
+from web.tickets import act, bp, now
+from web.tickets_forms import owner_only
 
 
 def team_tickets(db: Session, agent_id: int) -> list[Ticket]:
@@ -35,7 +36,7 @@ def hand_over_context(db: Session, agent_id: int) -> dict:
 @requires(*DESK_ROLES)
 def hand_over_team(number: str):
     form = request.form
-    return act(number, lambda db, t: _owner_only(t) and service.hand_over_to_team(
+    return act(number, lambda db, t: owner_only(t) and service.hand_over_to_team(
         db, t, current_user().id, form.get("team", ""), form.get("note", ""), now()),
         _("Ticket handed over to the team."))
 

@@ -39,14 +39,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from callcenter.db import transaction
 from callcenter.dialer.callback_policy import (
     DEFAULT_FILE, AfterDial, CallbackPolicy, after_dial, hand_at, load_callback_policy)
-from callcenter.hooks import run_with_timeout
+from callcenter.hooks import READ_TIMEOUT, run_with_timeout
 from callcenter.live.inbound import QueueRequest
 from callcenter.models import Agent, Call, CallbackRequest, CallbackStatus, CallEvent, Customer
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0
-READ_TIMEOUT = 10.0  # s a periodic read (in a worker thread, off the hub) may take
 # a request dialling with no call in this engine this long: its dial was lost with an
 # engine that stopped (longer than an agent's and a customer's ring together)
 STALE_SECONDS = 120.0

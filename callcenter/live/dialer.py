@@ -35,7 +35,7 @@ from callcenter.dialer.retry import (DEFAULT_ABANDON_QUIET_PERIOD, DEFAULT_DELAY
                                      next_step as retry_step)
 from callcenter.dialer.windows import WEEKDAYS, WeeklyWindows, may_start, next_start, parse_weekly
 from callcenter.esl import CallHungUp, SwitchError, new_uuid
-from callcenter.hooks import run_with_timeout
+from callcenter.hooks import READ_TIMEOUT, run_with_timeout
 from callcenter.live.campaign_call import CallResult, CampaignCall
 from callcenter.live.preview import PreviewRunner
 from callcenter.models import Campaign, CampaignContact, ContactStatus
@@ -43,7 +43,6 @@ from callcenter.models import Campaign, CampaignContact, ContactStatus
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.5
-READ_TIMEOUT = 10.0  # s a periodic read (in a worker thread, off the hub) may take
 WINDOW_GUARD_SECONDS = 60  # no new dial in a window's last minute: a call never starts after it
 # attempt outcomes of the shell's own, and the retry core's outcome they are retried as
 SHELL_OUTCOMES = {"interrupted": "failed"}  # an engine restart cut the attempt short
