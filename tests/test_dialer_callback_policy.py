@@ -79,6 +79,8 @@ def test_the_shipped_file_is_the_policy_and_the_centers_zone_fills_in(tmp_path):
     policy = load_callback_policy(DEFAULT_FILE, center_timezone="Asia/Urumqi")
     assert policy.retry.max_attempts == 4 and policy.retry.delay("busy") == 300
     assert policy.timezone == "Asia/Urumqi"  # the shipped file names no zone
+    assert (policy.caller_id, policy.ring_timeout) == ("10086", 30.0)  # what the customer sees
+    assert policy.with_holidays({date(2026, 9, 29)}).caller_id == "10086"
     assert hand_at(policy.with_holidays({date(2026, 9, 29)}), utc(2026, 9, 29, 6, 0)) \
         == utc(2026, 9, 30, 2, 0)  # a center holiday: Wed 08:00 in Urumqi (UTC+6)
 

@@ -47,6 +47,9 @@ def test_a_callback_left_in_the_ivr_rings_a_free_agent_then_calls_the_customer(h
     hotline.agent_ready("agent10")
     hotline.wait(lambda: customer_leg(hotline), 20, "the customer was never called back")
     customer = customer_leg(hotline)
+    # what campaigns/callbacks.yaml says: the customer sees the hotline's number, rings 30 s
+    assert customer.caller_id_number == "10086"
+    assert customer.variables.get("originate_timeout") == "30"
     hotline.wait(lambda: hotline.sim.channel(customer.uuid).bridged_to, 10, "customer not bridged")
     agent_leg = hotline.sim.channel(hotline.sim.channel(customer.uuid).bridged_to)
     assert agent_leg.variables.get("cc_agent") == "agent10"

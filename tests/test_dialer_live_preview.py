@@ -26,7 +26,7 @@ def number(index: int) -> str:
 def preview_campaign(out, rows):
     return out.campaign("overdue preview", rows, kind=CampaignKind.COLLECTIONS, flow=None,
                         queue_name="billing", max_lines=5, ring_timeout=20, max_attempts=2,
-                        pacing="preview", settings=SETTINGS)
+                        pacing="preview", caller_id="95588", settings=SETTINGS)
 
 
 def card(out, agent_id):
@@ -71,6 +71,9 @@ def test_an_agent_previews_calls_and_the_customer_is_bridged_to_them(outbound_at
 
     out.line.wait(lambda: out.line.state_of("agent11") == "on_call", 20, "agent11 never on the call")
     out.line.wait(lambda: len(out.customers.dials_to(number(1))) == 1, 10, "the customer was not dialled")
+    dialled = out.line.sim.channel(out.customers.dials_to(number(1))[0].uuid)
+    assert dialled.caller_id_number == "95588"  # the campaign's number, and its ring time
+    assert dialled.variables.get("originate_timeout") == "20"
     out.line.wait(lambda: bridged_to(out, number(1)) == "agent11", 10, "the customer never reached agent11")
 
     def contact():

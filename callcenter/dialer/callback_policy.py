@@ -17,7 +17,7 @@ time in and stores what comes out.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Collection
@@ -44,10 +44,11 @@ class CallbackPolicy:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     guard_seconds: float = GUARD_SECONDS
     source: str = "<memory>"
+    caller_id: str | None = None  # the number the customer sees (the file's caller_id)
+    ring_timeout: float = 30.0  # seconds the customer's phone rings
 
     def with_holidays(self, more: Collection[date]) -> "CallbackPolicy":
-        return CallbackPolicy(self.windows, self.timezone, self.holidays | frozenset(more),
-                              self.retry, self.guard_seconds, self.source)
+        return replace(self, holidays=self.holidays | frozenset(more))
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ class AfterDial:
 def policy_from_spec(spec: CampaignSpec, timezone: str | None = None) -> CallbackPolicy:
     """``timezone``: the center's, used when the file names none (None: the file's default)."""
     return CallbackPolicy(spec.windows, timezone or spec.timezone, frozenset(spec.holidays),
-                          spec.retry_policy(), GUARD_SECONDS, spec.source)
+                          spec.retry_policy(), GUARD_SECONDS, spec.source,
+                          caller_id=spec.caller_id, ring_timeout=spec.ring_timeout)
 
 
 def load_callback_policy(path: str | Path = DEFAULT_FILE, center_timezone: str | None = None,

@@ -89,6 +89,9 @@ class ActionRunner(WaitingCallerActions, CallbackLegActions):
         # before a callback's agent is rung: None (dial now) or why not now
         # (callback_policy.AfterDial: pending until the window opens, or failed); set by the engine
         self.defer_callback: Callable[[dict[str, Any]], Any] | None = None
+        # a callback's customer leg: () -> (the number the customer sees, ring seconds);
+        # set by the engine (a preview campaign call has its campaign's in its context)
+        self.callback_dial: Callable[[], tuple[str | None, float]] | None = None
         from callcenter.live.consult import Consultations  # it builds on this module
         self.consults = Consultations(self)
         # channels whose hang-up the engine has read but maybe not handled (set by the engine)

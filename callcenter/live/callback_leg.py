@@ -17,12 +17,12 @@ from callcenter.models import CallbackStatus
 log = logging.getLogger(__name__)
 
 CALLBACK_GATEWAY = "carrier"
-CUSTOMER_RING_SECONDS = 40
+CUSTOMER_RING_SECONDS = 30  # when neither the callbacks policy nor the campaign says
 
 
 class CallbackLegActions:
     """Mixed into ActionRunner: uses its calls, switch, calllog, recordings, agent_legs,
-    after_dial and _quietly."""
+    after_dial, callback_dial and _quietly."""
 
     def _call_customer(self, call_id: str, leg: Any, number: str) -> None:
         """A callback's agent answered: dial the customer, who is bridged to the agent and
@@ -48,10 +48,11 @@ class CallbackLegActions:
         if request is not None:
             self.calllog.callback_progress(call_id, CallbackStatus.DIALING, attempt=True)
         customer = new_uuid()
+        caller_id, ring_seconds = self._customer_dial(call_id)
         try:
             return self.switch.dial(
-                Endpoint.gateway(CALLBACK_GATEWAY, number), timeout=CUSTOMER_RING_SECONDS,
-                uuid=customer,
+                Endpoint.gateway(CALLBACK_GATEWAY, number), timeout=ring_seconds,
+                uuid=customer, caller_id_number=caller_id,
                 variables={"cc_call_id": call_id, "cc_leg": "caller", "cc_state": "bridged",
                            "cc_agent": agent_leg.agent, "RECORD_STEREO": "true",
                            "intercept_unbridged_only": "true",
@@ -64,6 +65,19 @@ class CallbackLegActions:
             if request is not None:
                 self._callback_not_reached(call_id, request, outcome)
             return None
+
+    def _customer_dial(self, call_id: str) -> tuple[str | None, int]:
+        """The number the customer sees and how long their phone rings: the campaign's for
+        a preview campaign call, the callbacks policy's for a callback."""
+        state = self.calls.get(call_id)
+        campaign = state.request.context.get("campaign") if state is not None else None
+        if campaign:
+            caller_id, ring = campaign.get("caller_id"), campaign.get("ring_timeout")
+        elif self.callback_dial is not None:
+            caller_id, ring = self.callback_dial()
+        else:
+            caller_id, ring = None, None
+        return caller_id or None, max(1, min(600, round(ring or CUSTOMER_RING_SECONDS)))
 
     def _callback_deferred(self, call_id: str) -> bool:
         """A callback whose turn came outside its calling window (a queue callback when the

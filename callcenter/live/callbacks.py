@@ -49,6 +49,7 @@ TICK_SECONDS = 1.0
 # a request dialling with no call in this engine this long: its dial was lost with an
 # engine that stopped (longer than an agent's and a customer's ring together)
 STALE_SECONDS = 120.0
+DEFAULT_CUSTOMER_RING = 30.0  # seconds, without a policy file
 BATCH = 50
 
 
@@ -70,6 +71,13 @@ class CallbackDialer:
         if self._policy is None:
             return None
         return self._policy.with_holidays(self.center_holidays())
+
+    def customer_dial(self) -> tuple[str | None, float]:
+        """The number a callback's customer sees and how long their phone rings (the
+        policy file's caller_id and ring_timeout)."""
+        if self._policy is None:
+            return None, DEFAULT_CUSTOMER_RING
+        return self._policy.caller_id, self._policy.ring_timeout
 
     def after_dial(self, request: dict[str, Any], outcome: str) -> AfterDial:
         """The customer of a handed request (``request``: its part of the call's context)

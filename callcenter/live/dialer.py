@@ -402,4 +402,5 @@ def build_dialer(engine: Any, clock: Callable[[], datetime] | None = None,
         policy=engine.callback_policy, center_holidays=lambda: engine.flows.calendar.holidays)
     engine.runner.after_dial = dialer.callbacks.after_dial  # a customer leg not reached
     engine.runner.defer_callback = dialer.callbacks.defer  # a callback's turn outside its window
+    engine.runner.callback_dial = dialer.callbacks.customer_dial  # its caller id and ring time
     return dialer

@@ -124,7 +124,8 @@ class PreviewRunner:
                              need=plan.queue_name, campaign_contact_id=claim.contact_id,
                              created_at=dialer.clock()))
         context = {"campaign": {"id": plan.id, "name": claim.name, "script": plan.script,
-                                "amount_cents": claim.amount_cents, "preview": True},
+                                "amount_cents": claim.amount_cents, "preview": True,
+                                "caller_id": plan.caller_id, "ring_timeout": plan.ring_timeout},
                    "callback": {"note": plan.script, "promised_by": login}}
         request = QueueRequest(claim.uuid, claim.number, plan.queue_name, 0, "regular",
                                claim.customer_id, context)
