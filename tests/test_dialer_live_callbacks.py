@@ -110,3 +110,54 @@ def test_a_callback_promised_at_wrap_up_is_made_when_due_and_keeps_the_first_cal
     assert callback.direction is CallDirection.OUTBOUND and callback.id == request(hotline).call_id
     assert hotline.event(callback.uuid, "callback_for") == {"request": request(hotline).id,
                                                            "call": "first-call"}
+
+
+def _restart(hotline):
+    hotline.wait(lambda: hotline.engine.calllog.backlog()["pending"] == 0, 5,
+                 "the saved picture was never written")
+    hotline.crash_engine()
+    hotline.engine = hotline._make_engine()
+    hotline.engine.start()
+
+
+def _agent_leg(hotline, agent):
+    return next((c for c in hotline.sim.channels() if c.variables.get("cc_leg") == "agent"
+                 and c.variables.get("cc_agent") == agent), None)
+
+
+def test_a_restart_while_the_customer_rings_keeps_the_callback_and_its_end(hotline):
+    hotline.sim.add_external_party(CUSTOMER, "answer:12 hangup:8")  # x4: rings 3 s, talks 2 s
+    hotline.agent_ready("agent10")
+    with transaction(hotline.services.sessions) as session:
+        session.add(CallbackRequest(phone=CUSTOMER, need="general"))
+    hotline.wait(lambda: customer_leg(hotline), 20, "the customer was never called back")
+    customer = customer_leg(hotline).uuid
+    assert not hotline.sim.channel(customer).answered
+    _restart(hotline)
+    assert hotline.state_of("agent10") == "on_call"
+    hotline.wait(lambda: hotline.sim.channel(customer).bridged_to, 10, "the switch did not bridge")
+    agent_leg = hotline.sim.channel(customer).bridged_to
+    hotline.wait(lambda: hotline.sim.channel(customer).gone, 10, "the customer never hung up")
+    # the customer's hang-up ends the call: the agent's leg is not left on a silent line
+    hotline.wait(lambda: hotline.sim.channel(agent_leg).gone, 5, "agent10 left on a silent line")
+    hotline.wait(lambda: hotline.state_of("agent10") == "wrap_up", 5, "agent10 never left the call")
+
+
+def test_a_callback_whose_customer_dial_ended_while_no_engine_ran_frees_the_agent(hotline):
+    hotline.sim.add_external_party(CUSTOMER, "ring")
+    hotline.agent_ready("agent10")
+    with transaction(hotline.services.sessions) as session:
+        session.add(CallbackRequest(phone=CUSTOMER, need="general"))
+    hotline.wait(lambda: customer_leg(hotline), 20, "the customer was never called back")
+    customer = customer_leg(hotline).uuid
+    agent_leg = _agent_leg(hotline, "agent10").uuid
+    hotline.wait(lambda: hotline.engine.calllog.backlog()["pending"] == 0, 5, "picture not written")
+    hotline.crash_engine()
+    hotline.sim.hangup_call(customer)  # not reached: the dial ends while no engine runs
+    hotline.wait(lambda: hotline.sim.channel(customer).gone, 5, "the customer leg stayed")
+    hotline.engine = hotline._make_engine()
+    hotline.engine.start()
+    hotline.wait(lambda: hotline.sim.channel(agent_leg).gone, 5, "agent10 left on a silent line")
+    hotline.wait(lambda: hotline.state_of("agent10") in ("wrap_up", "ready"), 5,
+                 "agent10 still held by a callback that is over")
+    assert hotline.waiting() == []

@@ -7,7 +7,9 @@ the switch no longer has is dropped; agent legs that were ringing when the
 engine died are hung up (the call is offered again). An agent leg that had been
 answered (the switch bridges it to its caller by itself, see ActionRunner._ring)
 makes its call a connected one, with its recording; if its caller is gone it is
-hung up at once, so no agent is left answering silence."""
+hung up at once, so no agent is left answering silence. So is a callback's agent
+leg whose customer dial ended while no engine ran; a customer leg the switch
+still has (ringing, or talking) ends the call when it hangs up."""
 from __future__ import annotations
 
 import logging
@@ -34,7 +36,9 @@ TALKING_STATES = ("on_call", "on_hold")
 @dataclass
 class Recovered:
     core: AcdCore
-    ended: list[str] = field(default_factory=list)  # connected calls whose legs are gone
+    # connected calls that are over: the leg whose hang-up ends each (the caller's channel,
+    # or a callback's agent leg)
+    ended: list[str] = field(default_factory=list)
     orphans: list[ControlledChannel] = field(default_factory=list)  # hotline calls cut off in the IVR
 
 
@@ -66,7 +70,11 @@ def recover(config: AcdConfig, presence: PresenceStore, switch: Switch,
         elif saved["state"] == "active" and shell.get("agent_leg"):
             active.append({"call": call, "agent": saved["agent"], "answered_at": saved["answered_at"]})
             _remember(runner, uuid, shell, saved["agent"]).acd_record = call
-            if not (alive(uuid) and alive(shell["agent_leg"])):
+            if call.get("callback") or shell.get("callback"):
+                lost = _resume_callback(switch, runner, channels, uuid, shell["agent_leg"])
+                if lost is not None:
+                    ended.append(lost)
+            elif not (alive(uuid) and alive(shell["agent_leg"])):
                 ended.append(uuid)
         else:
             gone.append(uuid)
@@ -127,6 +135,31 @@ def _connect_answered(switch: Switch, runner: ActionRunner, call: dict[str, Any]
     state.leg.bridged_at = int(answered) / 1_000_000 if answered.isdigit() and answered != "0" else now
     runner.connected_after_restart(uuid, state)
     return {"call": call, "agent": agent, "answered_at": now}
+
+
+def _resume_callback(switch: Switch, runner: ActionRunner,
+                     channels: dict[str, ControlledChannel] | None, call_id: str,
+                     agent_leg: str) -> str | None:
+    """A callback whose agent had answered: the switch was ringing the customer (it bridges
+    them itself when they answer) or they were talking. The customer's leg, while the switch
+    has it, ends the call when it hangs up, answered or not. Without it the agent is on a
+    silent line: that leg is hung up. Returns the leg whose hang-up ends the call now."""
+    if channels is None:  # the switch could not be read: kept as saved
+        return None
+    if agent_leg not in channels:
+        return agent_leg
+    customer = next((c for c in channels.values() if c.variables.get("cc_call_id") == call_id
+                     and c.variables.get("cc_leg") == "caller"), None)
+    if customer is not None:
+        runner.agent_legs[customer.info.uuid] = call_id
+        return None
+    log.info("[%s] the callback's customer dial ended while no engine ran: releasing the agent",
+             call_id)
+    try:
+        switch.hangup(agent_leg, "NORMAL_CLEARING")
+    except SwitchError as error:
+        log.warning("[%s] could not hang up the agent leg %s: %s", call_id, agent_leg, error)
+    return agent_leg
 
 
 def _call_from_switch(caller: ControlledChannel, seq: int, now: float,
