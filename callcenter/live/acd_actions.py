@@ -91,7 +91,7 @@ class ActionRunner(WaitingCallerActions, CallbackLegActions):
         self.defer_callback: Callable[[dict[str, Any]], Any] | None = None
         # a callback's customer leg: () -> (the number the customer sees, ring seconds);
         # set by the engine (a preview campaign call has its campaign's in its context)
-        self.callback_dial: Callable[[], tuple[str | None, float]] | None = None
+        self.callback_dial: Callable[[], tuple[str | None, float | None]] | None = None
         from callcenter.live.consult import Consultations  # it builds on this module
         self.consults = Consultations(self)
         # channels whose hang-up the engine has read but maybe not handled (set by the engine)

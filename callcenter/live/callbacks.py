@@ -49,7 +49,6 @@ TICK_SECONDS = 1.0
 # a request dialling with no call in this engine this long: its dial was lost with an
 # engine that stopped (longer than an agent's and a customer's ring together)
 STALE_SECONDS = 120.0
-DEFAULT_CUSTOMER_RING = 30.0  # seconds, without a policy file
 BATCH = 50
 
 
@@ -72,11 +71,11 @@ class CallbackDialer:
             return None
         return self._policy.with_holidays(self.center_holidays())
 
-    def customer_dial(self) -> tuple[str | None, float]:
+    def customer_dial(self) -> tuple[str | None, float | None]:
         """The number a callback's customer sees and how long their phone rings (the
-        policy file's caller_id and ring_timeout)."""
+        policy file's caller_id and ring_timeout; None, None without a policy)."""
         if self._policy is None:
-            return None, DEFAULT_CUSTOMER_RING
+            return None, None
         return self._policy.caller_id, self._policy.ring_timeout
 
     def after_dial(self, request: dict[str, Any], outcome: str) -> AfterDial:
