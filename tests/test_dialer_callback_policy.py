@@ -121,3 +121,14 @@ def test_the_configuration_names_the_policy_file_and_a_wrong_one_is_a_configurat
     with pytest.raises(ConfigError) as error:
         callback_policy_of(named)
     assert f"{tmp_path / 'cb.yaml'}:3:1: 'max_attempts' must be at least 1" in str(error.value)
+
+
+def test_a_dial_lost_with_an_engine_is_given_the_policy_s_longest_ring_to_end():
+    from dataclasses import replace
+
+    from callcenter.live.callbacks import CallbackDialer
+    policy = load_callback_policy(DEFAULT_FILE)
+    assert CallbackDialer(None, None, None, policy=policy).stale_seconds == 120
+    longest = replace(policy, ring_timeout=180.0)  # the most a campaign file allows
+    assert CallbackDialer(None, None, None, policy=longest).stale_seconds == 240
+    assert CallbackDialer(None, None, None).stale_seconds == 120

@@ -47,8 +47,10 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0
 # a request dialling with no call in this engine this long: its dial was lost with an
-# engine that stopped (longer than an agent's and a customer's ring together)
+# engine that stopped (longer than an agent's and a customer's ring together; a policy
+# whose customers ring longer lengthens it)
 STALE_SECONDS = 120.0
+AGENT_RING_ALLOWANCE = 60.0  # seconds: an agent's ring and the time to answer it
 BATCH = 50
 
 
@@ -61,7 +63,8 @@ class CallbackDialer:
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.tick_seconds = tick_seconds
         self._policy, self.center_holidays = policy, center_holidays
-        self.stale_seconds = STALE_SECONDS
+        self.stale_seconds = max(STALE_SECONDS, AGENT_RING_ALLOWANCE + (
+            policy.ring_timeout if policy is not None else 0.0))
         self._lost: dict[int, float] = {}  # dialling requests no engine holds -> since (monotonic)
         self._loop: gevent.Greenlet | None = None
 
