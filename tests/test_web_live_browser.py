@@ -185,3 +185,24 @@ def test_the_floor_and_the_desk_show_a_phone_going_offline_and_coming_back(live_
     floor.wait_for_selector(phone + ".phone-online")
     desk.wait_for_selector("#phone.phone-online")
     assert console.engine.shell.core.agent("agent02").available
+
+
+def test_the_desk_says_when_the_caller_hangs_up_while_the_agents_phone_rings(live_console, browser):
+    console = live_console
+    agent = console.agent("agent10")
+    console.register_phone(agent.sip_extension, "answer:600")  # rings on, nobody picks up
+    desk = log_in(browser, console.url, "agent10", CONSOLE_PASSWORD)
+    desk.set_default_timeout(15_000)
+    desk.wait_for_url("**/desk/")
+    in_english(desk)
+    desk.wait_for_selector("#conn.up")
+    press_ready(desk)
+
+    uuid = console.sim.place_call(VIP_CALLER, "10000", "wait:600 hangup")
+    desk.wait_for_selector("#state.offered")
+    console.sim.hangup_call(uuid)  # the caller gives up while agent10's phone rings
+    desk.wait_for_selector("#state.ready")
+    assert desk.text_content("#message") == "The caller hung up before you answered"
+    assert "The caller hung up before you answered" in desk.text_content("#state-reason")
+    console.wait(lambda: not any(c.variables.get("cc_agent") == "agent10" and not c.gone
+                                 for c in console.sim.channels()), 10, "agent10's phone still rings")

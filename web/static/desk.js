@@ -10,9 +10,13 @@
   let shownSince = 0;
   const stale = s => Date.parse(s.since) < shownSince;
 
+  // why an offer ringing on the agent's phone was taken back: said, not only shown
+  const WITHDRAWN = ["caller_hung_up", "caller_chose_callback", "call_removed"];
+
   function showState(s) {
     if (stale(s)) return;
     shownSince = Date.parse(s.since);
+    if (state === "offered" && WITHDRAWN.includes(s.reason)) CC.say(t[s.reason] || s.reason);
     state = s.state; since = new Date(s.since);
     if (state === "wrapup") wrapUuid = s.call_uuid || (pop && pop.call.uuid) || wrapUuid;
     $("state").textContent = t[state] || state;
