@@ -328,9 +328,6 @@ class SwitchConnection:
             raise CommandFailed(command, text)
         return text
 
-    def sendmsg(self, uuid: str, headers: Iterable[tuple[str, str]]) -> Reply:
-        return self.command(_sendmsg_text(uuid, headers))
-
     def execute(self, uuid: str, app: str, arg: str = "",
                 timeout: float | None = None) -> ApplicationCompleted:
         """Execute an application on a (parked) channel and wait for its
