@@ -5,7 +5,6 @@ greenlets of its own so the ACD loop never waits on the switch."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Container, Mapping
 
@@ -14,61 +13,26 @@ import gevent
 from acd import actions as act
 from acd.core import AcdCore
 from acd.errors import AcdError
-from callcenter.esl import (CallHungUp, Endpoint, OriginateFailed, Switch, SwitchError, new_uuid)
+from callcenter.esl import CallHungUp, Switch, SwitchError
 from callcenter.live.agents import AgentDirectory
 from callcenter.live.announcer import Announcer
 from callcenter.live.bus import EventBus
 from callcenter.live.calllog import CallLog
 from callcenter.live.inbound import QueueRequest
-from callcenter.live.phones import UNREACHABLE, PhoneBook
-from callcenter.live.presence import AnsweredRecords, call_record
+from callcenter.live.phones import PhoneBook
+from callcenter.live.presence import AnsweredRecords
 from callcenter.live.recordings import RecordingStore
 from callcenter.live.states import agent_event, live_call
+from callcenter.live.call_state import (CallState, Leg, request_dict,  # noqa: F401 (imported from here)
+                                        switch_time, utcnow)
 from callcenter.live.callback_leg import CallbackLegActions
+from callcenter.live.ringing import RingingActions
 from callcenter.live.waiting import WaitingCallerActions
 
 log = logging.getLogger(__name__)
 
-NOT_REGISTERED = {"USER_NOT_REGISTERED", "SUBSCRIBER_ABSENT", "UNALLOCATED_NUMBER"}
-REJECTED = {"CALL_REJECTED", "USER_BUSY", "NORMAL_CLEARING", "USER_CHALLENGE"}
 
-
-def switch_time(epoch: float | None) -> datetime:
-    """A time from the switch (an event's timestamp, or the ACD's `now`, which is the
-    event's time for inputs that came from one) as stored: UTC-aware."""
-    return utcnow() if epoch is None else datetime.fromtimestamp(epoch, timezone.utc)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-@dataclass
-class Leg:
-    """The agent leg of a call: ringing (answered False) or connected."""
-    agent: str
-    uuid: str
-    answered: bool = False
-    recording: str | None = None
-    held: bool = False
-    held_by: str | None = None  # 'desk' or 'phone' (the agent pressed hold on the phone)
-    offer_id: int | None = None  # the core's number of the offer this leg rings for
-    bridged_at: float | None = None  # the switch's CHANNEL_BRIDGE of this leg and its caller
-    accepted: bool = False  # the ACD took the answer (offer_answered)
-    connected: bool = False  # 'connected' logged (bridged and accepted)
-
-
-@dataclass
-class CallState:
-    request: QueueRequest
-    leg: Leg | None = None
-    choices: tuple[str, ...] = ()
-    callback: bool = False  # the caller chose a callback and was let go
-    extras: dict[str, Any] = field(default_factory=dict)
-    acd_record: dict[str, Any] | None = None  # the core's record of the call when it was answered
-
-
-class ActionRunner(WaitingCallerActions, CallbackLegActions):
+class ActionRunner(RingingActions, WaitingCallerActions, CallbackLegActions):
     def __init__(self, switch: Switch, calllog: CallLog, recordings: RecordingStore,
                  agents: AgentDirectory, bus: EventBus, announcer: Announcer) -> None:
         self.switch, self.calllog, self.recordings = switch, calllog, recordings
@@ -183,105 +147,6 @@ class ActionRunner(WaitingCallerActions, CallbackLegActions):
 
     def _on_RouteDecisionLogged(self, action: act.RouteDecisionLogged) -> None:
         self.calllog.event(action.call_id, "routed", dict(action.reason), at=switch_time(self.now))
-
-    # --- ringing and connecting ---------------------------------------------------
-    def _ring(self, call_id: str, agent: str, ring_timeout: float, reason: Any,
-              callback_number: str | None = None, offer_id: int | None = None) -> None:
-        if callback_number is None and call_id in self.hung_up:
-            # the caller's hang-up waits in the engine's backlog: it withdraws this offer
-            log.info("[%s] not ringing %s: the caller has hung up", call_id, agent)
-            return
-        state = self.calls.get(call_id)
-        card = self.agents.by_login(agent)
-        if state is None or card is None or not card.extension:
-            log.warning("[%s] cannot ring %s: no extension or call unknown", call_id, agent)
-            self.submit(lambda now: _safe(lambda: self.core.offer_rejected(call_id, now, offer_id)))
-            return
-        leg = Leg(agent, new_uuid(), offer_id=offer_id)
-        state.leg = leg
-        self.agent_legs[leg.uuid] = call_id
-        self.submit(lambda now: self.core.offer_ringing(call_id, now, offer_id))
-        self.calllog.update(call_id, offered_at=utcnow(), agent_id=card.id)
-        self.calllog.event(call_id, "offered", {"agent": agent})
-        self.bus.publish(live_call(state, card, "offered", reason))
-        variables = {"cc_call_id": call_id, "cc_leg": "agent", "cc_agent": agent}
-        application = None
-        if callback_number is None:
-            # The switch itself bridges the caller when the agent answers (intercept) and
-            # starts the recording in the same instant (api_on_answer): nothing the engine
-            # sends later can miss a short call, and an agent whose caller is gone by then
-            # is released at once (intercept finds no caller, the leg hangs up).
-            # (the caller's RECORD_STEREO=true is set by the dialplan)
-            variables.update(cc_state="bridged", intercept_unbridged_only="true")
-            if not getattr(state.request, "record_whole_call", False):
-                leg.recording = self.recordings.path_for(call_id)
-                variables["api_on_answer"] = f"uuid_record {call_id} start {leg.recording}"
-            # else the IVR's whole-call recording goes on through the agent's part: one file
-            application = ("intercept", call_id)
-        try:
-            dialled = self.switch.dial(
-                Endpoint.user(card.extension), uuid=leg.uuid, timeout=int(ring_timeout) + 5,
-                caller_id_number=state.request.caller or "0", variables=variables,
-                application=application)
-        except OriginateFailed as failure:
-            self._offer_failed(call_id, leg, failure.cause)
-            return
-        except SwitchError as error:
-            log.warning("[%s] ringing %s failed: %s", call_id, agent, error)
-            self._offer_failed(call_id, leg, "SWITCH_ERROR")
-            return
-        if state.leg is not leg:  # withdrawn while it rang (caller hung up, ring timeout)
-            self._quietly(self.switch.hangup, leg.uuid, "ORIGINATOR_CANCEL")
-            return
-        leg.answered = True
-        self.submit(lambda now: self._answered(call_id, leg, card, callback_number, now),
-                    dialled.answered_at)
-
-    def _offer_failed(self, call_id: str, leg: Leg, cause: str) -> None:
-        state = self.calls.get(call_id)
-        if state is None or state.leg is not leg:
-            return  # we cancelled it ourselves
-        state.leg = None
-        self.agent_legs.pop(leg.uuid, None)
-        log.info("[%s] offer to %s failed: %s", call_id, leg.agent, cause)
-        self.calllog.event(call_id, "offer_failed", {"agent": leg.agent, "cause": cause})
-        if cause in UNREACHABLE:  # a phone that died without un-registering: not the agent's miss
-            card = self.agents.by_login(leg.agent)
-            if card is not None:
-                self.phones.offline(card.extension, None, "unreachable")
-            self.submit(lambda now: self.core.phone_unregistered(leg.agent, now)
-                        + self.core.offer_rejected(call_id, now, leg.offer_id))
-        elif cause in NOT_REGISTERED:
-            self.submit(lambda now: self.core.phone_unregistered(leg.agent, now)
-                        + self.core.offer_rejected(call_id, now, leg.offer_id))
-        elif cause in REJECTED:
-            self.submit(lambda now: self.core.offer_rejected(call_id, now, leg.offer_id))
-        else:
-            self.submit(lambda now: self.core.offer_timed_out(call_id, now, leg.offer_id))
-
-    def _answered(self, call_id: str, leg: Leg, card: Any, callback_number: str | None,
-                  now: float) -> list:
-        state = self.calls.get(call_id)
-        if state is None or state.leg is not leg:
-            self._later(self.switch.hangup, leg.uuid, "NORMAL_CLEARING")
-            return []
-        if leg.accepted:  # taken already from the switch's bridge (see on_bridged)
-            return []
-        info = self.core.waiting_call(call_id)
-        try:
-            actions = self.core.offer_answered(call_id, now, leg.offer_id)
-        except AcdError:
-            actions = []
-        if actions and info is not None:
-            state.acd_record = call_record(info)
-        if not actions:
-            self._later(self.switch.hangup, leg.uuid, "NORMAL_CLEARING")
-            return []
-        leg.accepted = True
-        if callback_number is not None:
-            gevent.spawn(self._call_customer, call_id, leg, callback_number)
-        self._maybe_connected(call_id, state, leg)
-        return actions
 
     def on_bridged(self, core: AcdCore, uuid: str, other: str, now: float) -> list:
         """CHANNEL_BRIDGE: the switch joined an agent leg and its caller (on the agent's
@@ -435,16 +300,3 @@ def core_has(core: AcdCore, call_id: str) -> bool:
 def agent_call_ended(agent_id: int, call_id: str, cause: str):
     from web.ports import LiveEvent
     return LiveEvent("call_ended", agent_id, {"call_uuid": call_id, "cause": cause})
-
-
-def request_dict(request: QueueRequest) -> dict[str, Any]:
-    return {"uuid": request.uuid, "caller": request.caller, "need": request.need,
-            "priority": request.priority, "tier": request.tier, "customer_id": request.customer_id,
-            "context": dict(request.context), "record_whole_call": request.record_whole_call}
-
-
-def _safe(step: Callable[[], list]) -> list:
-    try:
-        return step()
-    except AcdError:
-        return []
