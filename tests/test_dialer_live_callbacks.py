@@ -126,7 +126,7 @@ def _agent_leg(hotline, agent):
 
 
 def test_a_restart_while_the_customer_rings_keeps_the_callback_and_its_end(hotline):
-    hotline.sim.add_external_party(CUSTOMER, "answer:12 hangup:8")  # x4: rings 3 s, talks 2 s
+    hotline.sim.add_external_party(CUSTOMER, "answer:12 wait:600 hangup")  # x4: rings 3 s
     hotline.agent_ready("agent10")
     with transaction(hotline.services.sessions) as session:
         session.add(CallbackRequest(phone=CUSTOMER, need="general"))
@@ -137,10 +137,14 @@ def test_a_restart_while_the_customer_rings_keeps_the_callback_and_its_end(hotli
     assert hotline.state_of("agent10") == "on_call"
     hotline.wait(lambda: hotline.sim.channel(customer).bridged_to, 10, "the switch did not bridge")
     agent_leg = hotline.sim.channel(customer).bridged_to
-    hotline.wait(lambda: hotline.sim.channel(customer).gone, 10, "the customer never hung up")
-    # the customer's hang-up ends the call: the agent's leg is not left on a silent line
+    hotline.sim.hangup_call(customer, "NORMAL_UNSPECIFIED")
+    # the customer's hang-up ends the call (the engine follows their leg since the restart):
+    # the agent's leg is not left on a silent line, the call ends with the customer's cause
     hotline.wait(lambda: hotline.sim.channel(agent_leg).gone, 5, "agent10 left on a silent line")
     hotline.wait(lambda: hotline.state_of("agent10") == "wrap_up", 5, "agent10 never left the call")
+    dial = request(hotline).dial_uuid
+    hotline.wait(lambda: hotline.call(dial).ended_at is not None, 5, "the call's end never logged")
+    assert hotline.call(dial).hangup_cause == "NORMAL_UNSPECIFIED"
 
 
 def test_a_callback_whose_customer_dial_ended_while_no_engine_ran_frees_the_agent(hotline):
