@@ -185,7 +185,11 @@ class Engine:
     def stop(self) -> None:
         if self.dialer is not None:
             self.dialer.stop()
-        gevent.killall(self._greenlets, timeout=5)
+        try:
+            gevent.killall(self._greenlets, timeout=5)
+        except gevent.Timeout:  # one stuck greenlet must not leave the rest running
+            log.warning("engine greenlets still stopping after 5 s: %s",
+                        [g for g in self._greenlets if not g.dead])
         if self.roster is not None:
             self.roster.stop()
         self.inbound.stop()
