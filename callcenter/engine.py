@@ -141,6 +141,7 @@ class Engine:
         self.roster = None
         self._lag = 0.0  # seconds between the switch raising the last event and its handling
         self._greenlets: list[gevent.Greenlet] = []
+        self._rounds: list = []  # callcenter.live.rounds: the periodic jobs
         services.switch_state = lambda: self.connection.state
         services.lag = self.lag
 
@@ -149,6 +150,7 @@ class Engine:
         from callcenter.live.acd_shell import AcdShell
         from callcenter.live.floor import LiveFloor
         from callcenter.live.recovery import recover
+        from callcenter.live.rounds import Rounds
 
         if self.simulator is not None:
             self.simulator.start()
@@ -174,17 +176,22 @@ class Engine:
         for channel in recovered.orphans:
             self._adopt(channel)
         self.registrations.sync()
-        self._greenlets = [gevent.spawn(self._dispatch), gevent.spawn(self._reload_flows),
-                           gevent.spawn(self._reconcile_forever)]
+        self._greenlets = [gevent.spawn(self._dispatch)]
         from callcenter.live.ticket_timers import build_ticket_timers
         self.ticket_timers = build_ticket_timers(self, self._tickets_clock)
-        self._greenlets.append(gevent.spawn(self.ticket_timers.run_forever))
+        self._rounds = [Rounds("flow reload", self.flows.reload, FLOW_RELOAD_SECONDS, wait_first=True),
+                        Rounds("reconciliation", self._reconcile_round, RECONCILE_SECONDS, wait_first=True),
+                        Rounds("ticket timers", self.ticket_timers.tick, self.ticket_timers.interval)]
+        for rounds in self._rounds:
+            rounds.start()
         self.dialer.start()
         log.info("engine started (switch %s: %s)", self.config.switch.kind, self.connection.state)
 
     def stop(self) -> None:
         if self.dialer is not None:
             self.dialer.stop()
+        for rounds in self._rounds:
+            rounds.stop()
         try:
             gevent.killall(self._greenlets, timeout=5)
         except gevent.Timeout:  # one stuck greenlet must not leave the rest running
@@ -350,19 +357,9 @@ class Engine:
             self.inbound.take(info.uuid, info.caller_number,
                               variables.get("cc_hotline") or info.destination)
 
-    def _reload_flows(self) -> None:
-        while True:
-            gevent.sleep(FLOW_RELOAD_SECONDS)
-            try:
-                self.flows.reload()
-            except Exception:
-                log.exception("flow reload failed")
-
-    def _reconcile_forever(self) -> None:
-        while True:
-            gevent.sleep(RECONCILE_SECONDS)
-            self.reconcile()
-            self.registrations.repair()
+    def _reconcile_round(self) -> None:
+        self.reconcile()
+        self.registrations.repair()
 
     def caught_up(self, timeout: float) -> bool:
         """Wait until the events received so far have been handled, the ACD's part

@@ -32,7 +32,6 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Collection
 
-import gevent
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,6 +40,7 @@ from callcenter.dialer.callback_policy import (
     DEFAULT_FILE, AfterDial, CallbackPolicy, after_dial, hand_at, load_callback_policy)
 from callcenter.hooks import READ_TIMEOUT, run_with_timeout
 from callcenter.live.inbound import QueueRequest
+from callcenter.live.rounds import Rounds
 from callcenter.models import Agent, Call, CallbackRequest, CallbackStatus, CallEvent, Customer
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class CallbackDialer:
         self.stale_seconds = max(STALE_SECONDS, AGENT_RING_ALLOWANCE + (
             policy.ring_timeout if policy is not None else 0.0))
         self._lost: dict[int, float] = {}  # dialling requests no engine holds -> since (monotonic)
-        self._loop: gevent.Greenlet | None = None
+        self._rounds = Rounds("callback dialler" , self.tick, lambda: self.tick_seconds)
 
     def policy(self) -> CallbackPolicy | None:
         """The callbacks policy with the center calendar's holidays (None: any time, once)."""
@@ -103,21 +103,10 @@ class CallbackDialer:
         return AfterDial("pending", at, "outside the calling window", "")
 
     def start(self) -> None:
-        if self._loop is None or self._loop.dead:
-            self._loop = gevent.spawn(self._run)
+        self._rounds.start()
 
     def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.kill(timeout=5)
-            self._loop = None
-
-    def _run(self) -> None:
-        while True:
-            try:
-                self.tick()
-            except Exception:
-                log.exception("callback dialler tick failed")
-            gevent.sleep(self.tick_seconds)
+        self._rounds.stop()
 
     def tick(self) -> int:
         """Hand the due requests the ACD does not hold; returns how many."""

@@ -34,6 +34,7 @@ from callcenter.hooks import READ_TIMEOUT, run_with_timeout
 from callcenter.live.campaign_call import CallResult, CampaignCall
 from callcenter.live.campaign_plan import CampaignPlan, next_step
 from callcenter.live.preview import PreviewRunner
+from callcenter.live.rounds import Rounds
 from callcenter.models import Campaign, CampaignContact, ContactStatus
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class Dialer:
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.center_timezone, self.tick_seconds = center_timezone, tick_seconds
         self._lines: dict[int, set[str]] = defaultdict(set)  # campaign -> attempts in flight here
-        self._loop: gevent.Greenlet | None = None
+        self._rounds = Rounds("dialer" , self.tick, lambda: self.tick_seconds)
         self._calls: set[gevent.Greenlet] = set()
         self.callbacks: Any = None  # callcenter.live.callbacks.CallbackDialer, run alongside
         self._flowless: set[int] = set()  # campaigns whose flow is missing (logged once)
@@ -58,8 +59,7 @@ class Dialer:
     # --- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
         self.recover()
-        if self._loop is None or self._loop.dead:
-            self._loop = gevent.spawn(self._run)
+        self._rounds.start()
         if self.callbacks is not None:
             self.callbacks.start()
 
@@ -68,21 +68,11 @@ class Dialer:
         next start's recovery (as after a crash)."""
         if self.callbacks is not None:
             self.callbacks.stop()
-        if self._loop is not None:
-            self._loop.kill(timeout=5)
-            self._loop = None
+        self._rounds.stop()
         gevent.killall(list(self._calls), timeout=5)
 
     def in_flight(self, campaign_id: int) -> int:
         return len(self._lines.get(campaign_id, ()))
-
-    def _run(self) -> None:
-        while True:
-            try:
-                self.tick()
-            except Exception:  # a bad row or a database hiccup must not stop every campaign
-                log.exception("dialer tick failed")
-            gevent.sleep(self.tick_seconds)
 
     # --- pacing and claims --------------------------------------------------------------------
     def tick(self) -> None:

@@ -19,6 +19,7 @@ from gevent.event import Event
 from acd.errors import AcdError, UnknownAgent
 from callcenter.freeswitch.directory import DirectorySync
 from callcenter.live.agents import AgentCard, AgentDirectory, RosterChange
+from callcenter.live.rounds import STOP_WAIT_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +37,23 @@ class RosterWatch:
         self._poke = Event()
         self._phones_moved = False
         self._greenlet: gevent.Greenlet | None = None
+        self._stopping = False
         agents.on_change(self._changed)
 
     # --- lifecycle ------------------------------------------------------------------
     def start(self) -> None:
+        self._stopping = False
         self._greenlet = gevent.spawn(self._run)
 
     def stop(self) -> None:
-        if self._greenlet is not None:
-            self._greenlet.kill(timeout=5)
-            self._greenlet = None
+        """Lets a reload in progress end: killed in a query, it would leave its
+        database connection mid-transaction (see callcenter.live.rounds)."""
+        greenlet, self._greenlet = self._greenlet, None
+        if greenlet is not None:
+            self._stopping = True
+            self._poke.set()
+            greenlet.join(STOP_WAIT_SECONDS)
+            greenlet.kill(timeout=5)
 
     def poke(self) -> None:
         """An agent was just changed in this process: reload now rather than at the next tick."""
@@ -56,6 +64,8 @@ class RosterWatch:
         while True:
             self._poke.wait(self.interval)
             self._poke.clear()
+            if self._stopping:
+                return
             try:
                 self._tick()
             except Exception as error:  # the database away, say: the loop lives on, tries next tick

@@ -13,7 +13,6 @@ import logging
 from datetime import datetime, timezone
 from typing import Callable
 
-import gevent
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.db import transaction
@@ -48,15 +47,6 @@ class TicketTimers:
                                self.rules.forward_attempts, now)
         self.rounds += 1
         return flagged
-
-    def run_forever(self) -> None:
-        while True:
-            try:
-                self.tick()
-            except Exception:  # noqa: BLE001 - a bad round must not stop the next one
-                log.exception("the tickets' timer round failed; trying again in %ss",
-                              self.interval)
-            gevent.sleep(self.interval)
 
 
 def build_ticket_timers(engine, clock: Callable[[], datetime] | None = None) -> TicketTimers:

@@ -1,0 +1,60 @@
+"""A periodic job in its own greenlet, stopped between rounds rather than killed in one.
+
+A greenlet killed inside a database query leaves its connection in the middle of a
+transaction (seen on PostgreSQL: "can't change 'autocommit' now"), and the pool hands
+that connection on. So ``stop`` lets a round in progress end, and kills only one that
+will not end within ``STOP_WAIT_SECONDS``.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+import gevent
+import gevent.event
+
+log = logging.getLogger(__name__)
+
+STOP_WAIT_SECONDS = 10.0
+
+
+class Rounds:
+    def __init__(self, name: str, work: Callable[[], object], interval: Callable[[], float] | float,
+                 *, wait_first: bool = False) -> None:
+        """``work``: one round (an exception is logged, the next round runs);
+        ``interval``: seconds between rounds, or a function giving them (read each round);
+        ``wait_first``: the first round comes after one interval rather than at once."""
+        self.name, self.work, self.wait_first = name, work, wait_first
+        self._interval = interval if callable(interval) else (lambda: interval)
+        self._stopping = gevent.event.Event()
+        self._greenlet: gevent.Greenlet | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._greenlet is not None and not self._greenlet.dead
+
+    def start(self) -> None:
+        if not self.running:
+            self._stopping.clear()
+            self._greenlet = gevent.spawn(self._run)
+
+    def stop(self, timeout: float = STOP_WAIT_SECONDS) -> None:
+        greenlet, self._greenlet = self._greenlet, None
+        if greenlet is None:
+            return
+        self._stopping.set()
+        greenlet.join(timeout)
+        if not greenlet.dead:
+            log.warning("%s: the round in progress did not end within %ss; killed", self.name, timeout)
+            greenlet.kill(timeout=5)
+
+    def _run(self) -> None:
+        if self.wait_first and self._stopping.wait(self._interval()):
+            return
+        while True:
+            try:
+                self.work()
+            except Exception:  # noqa: BLE001 - a bad round must not stop the next one
+                log.exception("%s: a round failed; trying again in %ss", self.name, self._interval())
+            if self._stopping.wait(self._interval()):
+                return
