@@ -474,7 +474,8 @@ def run_engine(args, workdir: Path) -> None:
         phones = AgentPhones(workdir, switch, dict(agents.values())).start()
         print(f"# {args.agents} agents registered in {time.monotonic() - t0:.1f} s", flush=True)
         config = engine_config(workdir, switch, url)
-        engine = EngineProcess(config, ready=list(agents), log=workdir / "engine.log").start(timeout=120)
+        engine = EngineProcess(config, ready=list(agents), log=workdir / "engine.log",
+                               realtime=args.engine_scheduling == "rr").start(timeout=120)
         bridges = BridgeListener(switch)
         bridges.start()
         for number, rate in enumerate(args.rate_list):
@@ -532,6 +533,9 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--peer", action="store_true", help="FreeSWITCH's mod_callcenter instead of the engine")
     mode.add_argument("--both", action="store_true", help="the engine, then mod_callcenter")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, pcaps)")
+    parser.add_argument("--engine-scheduling", choices=("rr", "normal"), default="rr",
+                        help="rr: round-robin real-time priority 1, as docs/systemd/callcenter.service "
+                             "runs the engine; normal: the default time-sharing policy")
     args = parser.parse_args(argv)
     args.rate_list = [float(r) for r in args.rates.split(",") if r]
     binary = freeswitch_binary()
@@ -545,7 +549,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# machine: {machine()}")
     print(f"# FreeSWITCH: {binary} ({freeswitch_version(binary)}); SIPp callers -> hotline, "
           f"{args.agents} SIPp agents (digest-registered, answer at once), callers hold {args.hold:g} s; "
-          f"{args.seconds:g} s per rate; SQLite; engine in its own process")
+          f"{args.seconds:g} s per rate; SQLite; engine in its own process"
+          f" (scheduling: {args.engine_scheduling})")
     print("# silent = agent 200 OK whose caller never got CHANNEL_BRIDGE and whose dialog lasted >= 0.5 s;"
           " released = the same, hung up by the switch within 0.5 s (the caller had gone)")
     print("# tta = FreeSWITCH 200 OK to the caller's INVITE -> FreeSWITCH INVITE to an agent (From = caller), s")

@@ -786,14 +786,22 @@ def cpu_ms(pid: int) -> float:
     return 1000.0 * ticks / os.sysconf("SC_CLK_TCK")
 
 
+def _round_robin_realtime() -> None:
+    os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(1))
+
+
 class EngineProcess:
     """The engine in its own process (`python tests/realswitch.py engine CONFIG`), so its CPU
     is its own and it can be killed with SIGKILL. `ready` logins are logged in ready once
     their phones are registered; the child prints `ready` then, and `flush` flushes its
     call log (answers `ok`)."""
 
-    def __init__(self, config: Path, ready: list[str] = (), log: Path | None = None):
+    def __init__(self, config: Path, ready: list[str] = (), log: Path | None = None,
+                 realtime: bool = False):
+        """``realtime``: run it as docs/systemd/callcenter.service does, round-robin real-time
+        at priority 1 (FreeSWITCH's own threads run SCHED_FIFO 1 and up when it may)."""
         self.config, self.ready, self.log = config, list(ready), log or config.with_suffix(".engine.log")
+        self.realtime = realtime
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> EngineProcess:
@@ -802,7 +810,8 @@ class EngineProcess:
         self.process = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "engine", str(self.config), ",".join(self.ready)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._logfile, text=True, cwd=str(ROOT),
-            env={**os.environ, "PYTHONPATH": str(ROOT)})
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            preexec_fn=_round_robin_realtime if self.realtime else None)
         import select
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
