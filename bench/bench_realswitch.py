@@ -27,7 +27,9 @@ SIP on the loopback interface and the figures come from the wire, the database a
                  within 0.5 s of the agent's 200 OK (the phone rang for a caller who
                  left while the offer was on its way)
   late ev        calls with a DB CallEvent stamped after the call's ended_at
-  overload       callers the engine sent to cc_overload ("engine overloaded" log lines)
+  overload       callers given the busy answer (cc_overload): by the engine ("engine overloaded"
+                 log lines) or by the switch's admission limit (--admit: the kit's
+                 cc_max_new_calls_per_second; mod_hash's "exceeds maximum rate" log lines)
 
 --peer runs the same load into FreeSWITCH's own mod_callcenter instead (queue
 bench@default with the same agents as mod_callcenter agents/tiers, written to
@@ -64,6 +66,7 @@ from realswitch import (AgentPhones, EngineProcess, RealSwitch, SipCapture, _Fra
 
 HOTLINE, PEER_HOTLINE = "10000", "20000"
 FIRST_EXTENSION = 2000
+NO_ADMISSION_LIMIT = 100_000  # calls a second: the kit's admission limit out of the way
 RELEASED_WITHIN = 0.5  # s: an unbridged agent leg hung up this soon after its 200 OK was let go at once
 FLOW = """\
 flow: bench
@@ -228,13 +231,15 @@ acd:
     return path
 
 
-def new_switch(workdir: Path, peer: bool = False) -> RealSwitch:
+def new_switch(workdir: Path, peer: bool = False, admit: int | None = None) -> RealSwitch:
+    """``admit``: the kit's cc_max_new_calls_per_second (None: no admission limit)."""
     switch = RealSwitch(workdir / "fs", park_timeout=20)
     # 8000 RTP ports, all below the ephemeral range (32768-60999) where SIPp's, tshark's and
     # the clients' sockets live: a taken port is an RTP "Bind Error" and a lost call
     start = 16384 + (switch.ports.rtp_start // 2) % 4096 * 2
     switch.variables.update(cc_rtp_start_port=str(start), cc_rtp_end_port=str(start + 8000),
-                            cc_max_sessions="5000", cc_sessions_per_second="1000")
+                            cc_max_sessions="5000", cc_sessions_per_second="1000",
+                            cc_max_new_calls_per_second=str(admit or NO_ADMISSION_LIMIT))
     switch.prepare()
     if peer:
         add_peer_callcenter(switch, workdir)
@@ -368,7 +373,7 @@ def run_phase(label: str, switch: RealSwitch, capture_ports: tuple[int, ...], wo
     pcap = workdir / f"{label}-{prefix}.pcap"
     capture = SipCapture(pcap, capture_ports).start()
     fs_pid = switch.process.pid
-    overloads_before = _overloads(engine)
+    overloads_before, refusals_before = _overloads(engine), _refusals(switch)
     cpu_fs, cpu_engine = cpu_ms(fs_pid), cpu_ms(engine.pid) if engine else 0.0
     started = time.monotonic()
     callers = sipp_load(workdir / "callers", load_caller_scenario(prefix, int(hold * 1000)),
@@ -409,7 +414,8 @@ def run_phase(label: str, switch: RealSwitch, capture_ports: tuple[int, ...], wo
         row.update(recorded=len(db["recorded"]), late=len(db["late"]), db_calls=len(db["calls"]),
                    unended=sum(1 for c in db["calls"] if c.ended_at is None),
                    empty_recordings=len(db["empty"]),
-                   overload=_overloads(engine) - overloads_before)
+                   refused=_refusals(switch) - refusals_before,
+                   overload=_overloads(engine) - overloads_before + _refusals(switch) - refusals_before)
     else:
         files = [p for p in (workdir / "recordings" / "peer").glob("*.wav") if p.stat().st_mtime >= time.time()
                  - elapsed - 10 and p.stat().st_size > 44]
@@ -420,6 +426,11 @@ def run_phase(label: str, switch: RealSwitch, capture_ports: tuple[int, ...], wo
 
 
 _SEEN: set[str] = set()
+
+
+def _refusals(switch: RealSwitch) -> int:
+    """Callers the switch's admission limit sent to the busy answer (mod_hash's log line)."""
+    return switch.log_text().count("exceeds maximum rate")
 
 
 def _overloads(engine: EngineProcess | None) -> int:
@@ -452,6 +463,11 @@ def print_row(row: dict) -> None:
         extra.append(f"the engine caught up {row['catch_up']:.1f} s after the last caller")
     if row.get("empty_recordings"):
         extra.append(f"{row['empty_recordings']} recordings with no audio (a WAV header only)")
+    if row.get("refused"):
+        extra.append(f"{row['refused']} of the overload answers by the switch's admission limit")
+    if row.get("overload") is not None:
+        unserved = row["offered"] - row["bridged"] - row["overload"]
+        extra.append(f"{unserved} callers neither bridged nor given the overload answer")
     if row.get("unended"):
         extra.append(f"{row['unended']} calls without an end in the DB")
     if row["sipp_rc"] not in (0, None):
@@ -464,7 +480,7 @@ def print_row(row: dict) -> None:
 def run_engine(args, workdir: Path) -> None:
     url = f"sqlite:///{workdir / 'bench.db'}"
     agents = prepare_database(url, args.agents)
-    switch = new_switch(workdir)
+    switch = new_switch(workdir, admit=args.admit)
     write_directory(url, switch.users_dir)
     (workdir / "recordings").mkdir(exist_ok=True)
     phones = engine = bridges = None
@@ -533,6 +549,8 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--peer", action="store_true", help="FreeSWITCH's mod_callcenter instead of the engine")
     mode.add_argument("--both", action="store_true", help="the engine, then mod_callcenter")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, pcaps)")
+    parser.add_argument("--admit", type=int, default=None,
+                        help="the kit's admission limit, hotline calls a second (default: none)")
     parser.add_argument("--engine-scheduling", choices=("rr", "normal"), default="rr",
                         help="rr: round-robin real-time priority 1, as docs/systemd/callcenter.service "
                              "runs the engine; normal: the default time-sharing policy")
@@ -550,7 +568,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# FreeSWITCH: {binary} ({freeswitch_version(binary)}); SIPp callers -> hotline, "
           f"{args.agents} SIPp agents (digest-registered, answer at once), callers hold {args.hold:g} s; "
           f"{args.seconds:g} s per rate; SQLite; engine in its own process"
-          f" (scheduling: {args.engine_scheduling})")
+          f" (scheduling: {args.engine_scheduling}); admission limit: "
+          f"{f'{args.admit} calls/s' if args.admit else 'none'}")
     print("# silent = agent 200 OK whose caller never got CHANNEL_BRIDGE and whose dialog lasted >= 0.5 s;"
           " released = the same, hung up by the switch within 0.5 s (the caller had gone)")
     print("# tta = FreeSWITCH 200 OK to the caller's INVITE -> FreeSWITCH INVITE to an agent (From = caller), s")

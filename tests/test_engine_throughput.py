@@ -225,3 +225,27 @@ def test_an_agent_phone_ringing_a_while_is_not_overload(hotline, monkeypatch):
     assert hotline.engine.inbound.turned_away == 0
     assert hotline.sim.channel(second).variables.get("cc_entry") != "overload"
     assert not hotline.sim.channel(first).gone
+
+
+def test_calls_above_the_admitted_rate_get_the_busy_answer_from_the_switch_and_never_reach_the_engine(hotline):
+    # the kit's dialplan counts hotline calls with mod_hash's `limit` (vars.xml's
+    # cc_max_new_calls_per_second, a one-second window); here 2 a second
+    hotline.sim.global_vars["cc_max_new_calls_per_second"] = "2"
+    calls = [hotline.sim.place_call(f"138000001{n:02d}", "10000", "wait:20 hangup") for n in range(4)]
+    admitted, refused = calls[:2], calls[2:]
+    for uuid in refused:
+        hotline.wait(lambda: hotline.sim.channel(uuid).gone, 15, "a call above the rate was kept")
+        channel = hotline.sim.channel(uuid)
+        assert channel.variables.get("cc_entry") == "overload"
+        assert channel.hangup_cause == "NORMAL_TEMPORARY_FAILURE"
+        assert any(path.endswith("engine_busy.wav") for path in channel.files_played)
+    hotline.wait(lambda: all(hotline.call(uuid) is not None for uuid in admitted), 10,
+                 "the admitted calls never reached the engine")
+    assert not any(hotline.sim.channel(uuid).gone for uuid in admitted)
+    assert hotline.engine.inbound.turned_away == 0  # the switch answered them, not the engine
+    hotline.engine.calllog.flush()
+    assert all(hotline.call(uuid) is None for uuid in refused)
+
+    gevent.sleep(0.3)  # a simulated second later (x4) a new window opens
+    later = hotline.sim.place_call("13800000199", "10000", "wait:20 hangup")
+    hotline.wait(lambda: hotline.call(later) is not None, 10, "the next second's call was refused")

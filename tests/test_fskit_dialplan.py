@@ -4,9 +4,10 @@ in plain <action application=.. data=../> form, then answers and parks, with
 the fallback scheduled before the park."""
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
-from fskit_fixtures import DIALPLANS
+from fskit_fixtures import DIALPLANS, KIT
 
 NEEDS = {"billing", "complaints", "service_orders", "password", "general"}
 
@@ -34,7 +35,7 @@ def test_every_hotline_extension_sets_the_entry_variables_then_answers_and_parks
         assert sets["cc_hotline"] == number and sets["cc_entry"] == "hotline"
         assert sets.get("cc_service_line", "general") in NEEDS
         applications = [app for app, _ in steps]
-        assert applications[-3:] == ["answer", "sched_transfer", "park"], applications
+        assert applications[-4:] == ["answer", "limit", "sched_transfer", "park"], applications
         assert applications.index("answer") > max(i for i, app in enumerate(applications) if app == "set")
 
 
@@ -54,6 +55,15 @@ def test_fallback_is_scheduled_into_the_fallback_context_that_apologises_and_han
     steps = {extension.get("name"): actions(extension) for extension in fallback.iter("extension")}
     assert [app for app, _ in steps["engine_unavailable"]] == ["set", "playback", "hangup"]
     assert dict(steps["engine_unavailable"])["playback"].endswith("/engine_unavailable.wav")
+
+
+def test_hotline_calls_above_the_admitted_rate_get_the_busy_answer_from_the_switch():
+    for extension in hotline_extensions():
+        limit = dict(actions(extension))["limit"]
+        assert limit == ("hash callcenter new_calls $${cc_max_new_calls_per_second}/1 "
+                         "cc_overload XML cc_fallback"), extension.get("name")
+    admitted = re.search(r'data="cc_max_new_calls_per_second=(\d+)"', (KIT / "vars.xml").read_text())
+    assert admitted and int(admitted.group(1)) > 0
 
 
 def test_an_overloaded_engine_sends_new_callers_to_the_busy_answer():

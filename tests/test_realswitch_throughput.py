@@ -56,11 +56,11 @@ class Rig:
     """A switch on the kit, N agents in a SQLite database and in the switch's directory,
     the engine's configuration; the pieces are started by the tests."""
 
-    def __init__(self, workdir: Path, agents: int, park_timeout: int = 20):
+    def __init__(self, workdir: Path, agents: int, park_timeout: int = 20, admit: int | None = None):
         self.workdir = workdir
         self.url = f"sqlite:///{workdir / 'rig.db'}"
         self.agents = rsb.prepare_database(self.url, agents)  # login -> (extension, password)
-        self.switch = rsb.new_switch(workdir)
+        self.switch = rsb.new_switch(workdir, admit=admit)
         self.switch.variables["cc_park_timeout"] = str(park_timeout)
         (self.switch.conf_dir / "local" / "realswitch.xml").write_text(
             "<include>\n" + "".join(f'  <X-PRE-PROCESS cmd="set" data="{k}={v}"/>\n'
@@ -111,8 +111,8 @@ class Rig:
 def rig_factory(tmp_path):
     made = []
 
-    def make(agents: int, park_timeout: int = 20) -> Rig:
-        rig = Rig(tmp_path, agents, park_timeout)
+    def make(agents: int, park_timeout: int = 20, admit: int | None = None) -> Rig:
+        rig = Rig(tmp_path, agents, park_timeout, admit)
         made.append(rig)
         return rig
     yield make
@@ -202,6 +202,35 @@ def test_a_burst_of_200_calls_is_answered_bridged_recorded_with_the_switch_times
         bye = wire["caller_end"][call.caller_number]
         assert abs(ended - bye) < 0.5, f"{call.uuid}: ended_at {ended} vs BYE on the wire {bye}"
     assert "engine overloaded" not in rig.engine_log()
+
+
+def test_calls_above_the_admission_limit_get_the_busy_answer_from_the_switch(rig_factory):
+    rig = rig_factory(agents=40, admit=5)  # the kit's cc_max_new_calls_per_second
+    rig.switch.start()
+    phones = AgentPhones(rig.workdir, rig.switch, dict(rig.agents.values())).start()
+    rig.stoppables.append(phones)
+    engine = rig.engine()
+    capture = rig.capture()
+    prefix = "13978"
+    callers = sipp_load(rig.workdir / "callers", load_caller_scenario(prefix, 3000),
+                        f"127.0.0.1:{rig.switch.ports.public_sip}", service=HOTLINE, rate=20, count=20,
+                        timeout=60)
+    callers.wait(90)  # the refused callers' scenario fails: the switch, not they, hangs up
+    time.sleep(1)
+    capture.stop()
+    wire = caller_result(capture, prefix)
+    numbers = set(wire["callers"].values())
+    refused = rig.switch.log_text().count("Usage for callcenter_new_calls exceeds maximum rate of 5/1s")
+    assert len(numbers) == 20 and len(wire["answer_at"]) == 20, "every caller is answered"
+    # 20 calls in 1 s meet one or two one-second windows of 5
+    assert 10 <= refused <= 15, refused
+    assert len(wire["reached"] & numbers) == 20 - refused, "an admitted caller never reached an agent"
+    engine.ask("flush")
+    calls, _, _ = db_calls(rig, prefix)
+    assert len(calls) == 20 - refused, "the engine saw a call the switch refused"
+    assert "engine overloaded" not in rig.engine_log()
+    busy = [line for line in rig.switch.log_text().splitlines() if "engine_busy.wav" in line]
+    assert len(busy) >= refused, "a refused caller did not hear the busy answer"
 
 
 # --- (b) ---------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import math
 import re
 import uuid as uuidlib
 
-from . import apps_digits, apps_media  # noqa: F401  (importing them registers their applications)
+from . import apps_digits, apps_limit, apps_media  # noqa: F401  (importing them registers their applications)
 from .app_registry import APPS, app, int_arg
 from .apps_bridge import transfer_to  # noqa: F401  (for the simulator's uuid_transfer)
 from .channel import QUIET, Channel, ChannelHangup, Interrupted

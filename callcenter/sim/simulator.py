@@ -27,6 +27,7 @@ from gevent.server import StreamServer
 
 from .bridging import BridgingMixin
 from .channel import Channel, ChannelSnapshot
+from .apps_limit import RateWindows
 from .clock import Clock
 from .connection import EslConnection
 from .dialplan import load_dialplans, load_global_vars, route
@@ -65,6 +66,7 @@ class Simulator(ServerMixin, EventsMixin, PhonesMixin, BridgingMixin):
             self.global_vars.update(load_global_vars(Path(dialplan_dir).parent / "freeswitch-conf" / "vars.xml"))
         self.global_vars.update(global_vars or {})
         self.extensions = load_dialplans(dialplan_dir)
+        self.rate_windows = RateWindows()  # the `limit` application's counts (apps_limit.py)
         if dialplan_dir is not None and not self.extensions:
             log.warning("sim: no dialplan extensions in %s: every inbound call will be rejected "
                         "(NO_ROUTE_DESTINATION)", Path(dialplan_dir).resolve())
