@@ -144,6 +144,19 @@ def test_public_context_transferring_into_the_agents_context_is_refused(kit):
     assert "'agents'" in problem.message
 
 
+def test_an_admission_limit_sending_calls_over_it_into_the_agents_context_is_refused(kit):
+    dialplan = kit.parent / "dialplans" / "public.xml"
+    text = dialplan.read_text()
+    shipped = "cc_overload XML cc_fallback"
+    assert shipped in text
+    dialplan.write_text(text.replace(shipped, "1001 XML agents", 1))
+
+    problem = only_problem(kit)
+
+    assert (problem.file, problem.line) == (dialplan, line_of(dialplan, "/1 1001 XML agents"))
+    assert "'agents'" in problem.message
+
+
 def test_hook_variables_that_run_applications_later_are_refused(kit):
     dialplan = kit.parent / "dialplans" / "public.xml"
     text = dialplan.read_text()

@@ -18,9 +18,10 @@ SIP_REALM = "callcenter"  # callcenter.seed.SIP_REALM: the realm of Agent.sip_a1
 SAFE_APPLICATIONS = frozenset({
     "set", "export", "unset", "answer", "pre_answer", "ring_ready", "park", "playback", "hangup",
     "respond", "log", "info", "sleep", "sched_hangup", "sched_transfer", "transfer", "say",
-    "play_and_get_digits", "gentones", "endless_playback"})
+    "play_and_get_digits", "gentones", "endless_playback", "limit"})
 REFUSING_APPLICATIONS = frozenset({"hangup", "respond", "log"})
-TRANSFERRING_APPLICATIONS = frozenset({"transfer", "sched_transfer"})
+# `limit` transfers a call over its limit (to limit_exceeded in the same context by default)
+TRANSFERRING_APPLICATIONS = frozenset({"transfer", "sched_transfer", "limit"})
 # ${name(...)} inside data runs an API command (originate, system, bgapi ...).
 API_EXPANSION = re.compile(r"\$\{\s*[A-Za-z_][\w-]*\s*\(")
 # Channel variables that make FreeSWITCH run an application or API command later.
@@ -221,8 +222,11 @@ def _literal_number(condition: Node) -> str | None:
 
 def _transfer_context(application: str, data: str, current: str) -> str:
     """The context a transfer lands in: `transfer <ext> [<dialplan> [<context>]]`,
-    `sched_transfer +<secs> <ext> [<dialplan> [<context>]]`."""
+    `sched_transfer +<secs> <ext> [<dialplan> [<context>]]`,
+    `limit <backend> <realm> <resource> <max>[/<interval>] [<ext> [<dialplan> [<context>]]]`."""
     words = data.split()
     if application == "sched_transfer":
         words = words[1:]
+    elif application == "limit":
+        words = words[4:]
     return words[2] if len(words) >= 3 else current
