@@ -71,6 +71,11 @@ class Rig:
         self.engines: list[EngineProcess] = []
         self.stoppables: list = []
 
+    def start_with_phones(self) -> None:
+        """The switch, then every agent's phone registered."""
+        self.switch.start()
+        self.stoppables.append(AgentPhones(self.workdir, self.switch, dict(self.agents.values())).start())
+
     def engine(self, ready: list[str] | None = None) -> EngineProcess:
         process = EngineProcess(self.config, ready=list(self.agents) if ready is None else ready,
                                 log=self.workdir / "engine.log").start(timeout=90)
@@ -151,9 +156,7 @@ def caller_result(capture: SipCapture, prefix: str) -> dict:
 # --- (a) ---------------------------------------------------------------------------------------
 def test_a_burst_of_200_calls_is_answered_bridged_recorded_with_the_switch_times(rig_factory):
     rig = rig_factory(agents=200)
-    rig.switch.start()
-    phones = AgentPhones(rig.workdir, rig.switch, dict(rig.agents.values())).start()
-    rig.stoppables.append(phones)
+    rig.start_with_phones()
     engine = rig.engine()
     bridges = rig.bridges()
     capture = rig.capture()
@@ -206,9 +209,7 @@ def test_a_burst_of_200_calls_is_answered_bridged_recorded_with_the_switch_times
 
 def test_calls_above_the_admission_limit_get_the_busy_answer_from_the_switch(rig_factory):
     rig = rig_factory(agents=40, admit=5)  # the kit's cc_max_new_calls_per_second
-    rig.switch.start()
-    phones = AgentPhones(rig.workdir, rig.switch, dict(rig.agents.values())).start()
-    rig.stoppables.append(phones)
+    rig.start_with_phones()
     engine = rig.engine()
     capture = rig.capture()
     prefix = "13978"
@@ -236,9 +237,7 @@ def test_calls_above_the_admission_limit_get_the_busy_answer_from_the_switch(rig
 # --- (b) ---------------------------------------------------------------------------------------
 def test_b_a_call_parked_before_the_engine_starts_is_taken_when_it_connects(rig_factory):
     rig = rig_factory(agents=1)
-    rig.switch.start()
-    phones = AgentPhones(rig.workdir, rig.switch, dict(rig.agents.values())).start()
-    rig.stoppables.append(phones)
+    rig.start_with_phones()
     capture = rig.capture()
     bridges = rig.bridges()
     prefix = "13966"
@@ -328,9 +327,7 @@ def test_c_engine_killed_while_the_agent_phone_answers_the_call_stays_connected(
 # --- (d) ---------------------------------------------------------------------------------------
 def test_d_caller_arriving_while_the_engine_reconnects_after_a_switch_restart_is_served(rig_factory):
     rig = rig_factory(agents=1)
-    rig.switch.start()
-    phones = AgentPhones(rig.workdir, rig.switch, dict(rig.agents.values())).start()
-    rig.stoppables.append(phones)
+    rig.start_with_phones()
     engine = rig.engine()
     rig.switch.stop()
     rig.switch.start()
