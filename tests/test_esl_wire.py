@@ -249,15 +249,17 @@ def test_channel_commands_send_exact_lines(fake, connection):
     switch.broadcast(CALLER, "ivr/hold.wav", "both")
     switch.set_variable(CALLER, "cc_state", "queued")
     switch.transfer(CALLER, "10000", context="public")
-    # per-call commands go out as bgapi with our own Job-UUID, so none waits behind another
+    # commands that may take their time go out as bgapi with our own Job-UUID, so none
+    # waits behind another; those the switch answers at once are posted as api
     assert all("\nJob-UUID: " in c for c in fake.received if c.startswith("bgapi "))
-    api = [c.split("\n")[0][6:] for c in fake.received if c.startswith("bgapi ")]
-    assert api == [f"uuid_bridge {CALLER} {OTHER}", f"uuid_kill {OTHER} USER_BUSY",
-                   f"uuid_record {CALLER} start /recordings/a.wav",
-                   f"uuid_record {CALLER} mask /recordings/a.wav", f"uuid_hold {CALLER}",
-                   f"uuid_hold off {CALLER}", f"uuid_break {CALLER} all",
-                   f"uuid_broadcast {CALLER} ivr/hold.wav both", f"uuid_setvar {CALLER} cc_state queued",
-                   f"uuid_transfer {CALLER} 10000 XML public"]
+    sent = [c.split("\n")[0] for c in fake.received if c.startswith(("bgapi ", "api "))]
+    assert sent == [f"bgapi uuid_bridge {CALLER} {OTHER}", f"api uuid_kill {OTHER} USER_BUSY",
+                    f"bgapi uuid_record {CALLER} start /recordings/a.wav",
+                    f"bgapi uuid_record {CALLER} mask /recordings/a.wav", f"bgapi uuid_hold {CALLER}",
+                    f"bgapi uuid_hold off {CALLER}", f"api uuid_break {CALLER} all",
+                    f"api uuid_broadcast {CALLER} ivr/hold.wav both",
+                    f"api uuid_setvar {CALLER} cc_state queued",
+                    f"bgapi uuid_transfer {CALLER} 10000 XML public"]
 
 
 def test_eavesdrop_originates_to_the_supervisor(fake, connection):
@@ -331,3 +333,33 @@ def test_an_application_on_a_channel_gone_before_the_sendmsg_is_a_hang_up_at_onc
     fake.sendmsg_refusal = "-ERR no such application"
     with pytest.raises(CommandFailed):
         connection.execute(CALLER, "playback", "ivr/welcome.wav")
+
+
+def test_quick_api_commands_posted_together_each_get_their_own_reply(fake, connection):
+    fake.api["uuid_getvar"] = lambda args: f"value-of-{args.split()[1]}\n"
+    names = [f"v{n}" for n in range(20)]
+    waits = [gevent.spawn(connection.quick_api, f"uuid_getvar {CALLER} {name}") for name in names]
+    gevent.joinall(waits, timeout=5, raise_error=True)
+    assert [w.value for w in waits] == [f"value-of-{name}" for name in names]
+    assert not any(c.startswith("bgapi ") for c in fake.received)  # no job, no switch thread each
+    assert connection.backlog()["commands_waiting"] == 0
+
+
+def test_a_quick_api_on_a_channel_gone_is_a_hang_up_and_a_refusal_fails_at_once(fake, connection):
+    fake.api["uuid_kill"] = lambda args: "-ERR No such channel!\n"
+    fake.api["uuid_setvar"] = lambda args: "-USAGE: <uuid> <var> [value]\n"
+    switch = Switch(connection)
+    assert switch.hangup(OTHER) is False
+    with pytest.raises(CommandFailed) as failure:
+        switch.set_variable(CALLER, "cc_state", "queued")
+    assert failure.value.reply.startswith("-USAGE")
+    assert connection.connections == 1
+
+
+def test_a_quick_api_whose_reply_never_comes_times_out_and_the_connection_is_rebuilt(fake, connection):
+    fake.silent = True
+    with pytest.raises(CommandTimeout):
+        connection.quick_api("status", timeout=0.3)
+    fake.silent = False
+    assert wait_until(lambda: connection.connections == 2 and connection.connected)
+    assert connection.quick_api("status").startswith("UP")

@@ -153,10 +153,13 @@ class Switch:
         self.execute(uuid, "say", arg, timeout)
 
     # -- api commands on live channels ---------------------------------------------------
-    def _on_channel(self, uuid: str, command: str) -> str:
-        """An api command on one channel, as bgapi (see SwitchConnection.api_in_background);
-        the switch's 'no such channel' becomes CallHungUp."""
+    def _on_channel(self, uuid: str, command: str, quick: bool = False) -> str:
+        """An api command on one channel, as bgapi (see SwitchConnection.api_in_background),
+        or posted on the connection when ``quick`` (SwitchConnection.quick_api: the switch
+        answers it at once); the switch's 'no such channel' becomes CallHungUp."""
         try:
+            if quick:
+                return self.connection.quick_api(command)
             return self.connection.api_in_background(command)
         except CommandFailed as failure:
             if any(m in failure.reply.lower() for m in _GONE):
@@ -217,31 +220,31 @@ class Switch:
         """Cancel the dialplan's scheduled fallback for a parked call (`sched_del <uuid>`);
         False when nothing was scheduled."""
         try:
-            reply = self.connection.api_in_background(f"sched_del {ds.uuid(uuid)}")
+            reply = self.connection.quick_api(f"sched_del {ds.uuid(uuid)}")
         except CommandFailed:
             return False
         deleted = re.search(r"Deleted:\s*(\d+)", reply)  # FreeSWITCH: '+OK Deleted: 0' when none
         return int(deleted.group(1)) > 0 if deleted else True
 
     def break_media(self, uuid: str, all_queued: bool = False) -> None:
-        self._on_channel(uuid, f"uuid_break {ds.uuid(uuid)}" + (" all" if all_queued else ""))
+        self._on_channel(uuid, f"uuid_break {ds.uuid(uuid)}" + (" all" if all_queued else ""), quick=True)
 
     def broadcast(self, uuid: str, path: str, leg: str = "aleg") -> None:
         if leg not in ("aleg", "bleg", "both"):
             raise InvalidArgument("leg", leg, "aleg, bleg or both")
-        self._on_channel(uuid, f"uuid_broadcast {ds.uuid(uuid)} {ds.word(path, 'file')} {leg}")
+        self._on_channel(uuid, f"uuid_broadcast {ds.uuid(uuid)} {ds.word(path, 'file')} {leg}", quick=True)
 
     def hangup(self, uuid: str, cause: str = "NORMAL_CLEARING") -> bool:
         """uuid_kill; False when the channel was already gone."""
         try:
-            self._on_channel(uuid, f"uuid_kill {ds.uuid(uuid)} {ds.cause(cause)}")
+            self._on_channel(uuid, f"uuid_kill {ds.uuid(uuid)} {ds.cause(cause)}", quick=True)
         except CallHungUp:
             return False
         return True
 
     def set_variable(self, uuid: str, name: str, value: object) -> None:
         text = ds.api_value(value, name)
-        self._on_channel(uuid, f"uuid_setvar {ds.uuid(uuid)} {ds.var_name(name)} {text}")
+        self._on_channel(uuid, f"uuid_setvar {ds.uuid(uuid)} {ds.var_name(name)} {text}", quick=True)
 
     def set_variables(self, uuid: str, values: Mapping[str, object]) -> None:
         """All in one `uuid_setvar_multi` (it splits on ';', so no value may hold one)."""
@@ -252,14 +255,14 @@ class Switch:
                 raise InvalidArgument(name, value, "uuid_setvar_multi takes no ';' and no empty value")
             pairs.append(f"{ds.var_name(name)}={text}")
         if pairs:
-            self._on_channel(uuid, f"uuid_setvar_multi {ds.uuid(uuid)} {';'.join(pairs)}")
+            self._on_channel(uuid, f"uuid_setvar_multi {ds.uuid(uuid)} {';'.join(pairs)}", quick=True)
 
     def get_variable(self, uuid: str, name: str) -> str | None:
-        value = self._on_channel(uuid, f"uuid_getvar {ds.uuid(uuid)} {ds.var_name(name)}")
+        value = self._on_channel(uuid, f"uuid_getvar {ds.uuid(uuid)} {ds.var_name(name)}", quick=True)
         return None if value in ("_undef_", "") else value
 
     def channel_exists(self, uuid: str) -> bool:
-        return self.connection.api_in_background(f"uuid_exists {ds.uuid(uuid)}") == "true"
+        return self.connection.quick_api(f"uuid_exists {ds.uuid(uuid)}") == "true"
 
     # -- switch-wide -------------------------------------------------------------------
     def show_channels(self) -> list[ChannelInfo]:

@@ -314,6 +314,26 @@ class SwitchConnection:
         oldest = time.monotonic() - first if first is not None else 0.0
         return {"commands_waiting": len(self._unacknowledged), "oldest_command_seconds": round(oldest, 3)}
 
+    def quick_api(self, command: str, timeout: float | None = None) -> str:
+        """Run `api <command>` without blocking the connection: posted, its reply taken in
+        the reader. For the commands FreeSWITCH answers at once (a variable set, a hang-up,
+        a scheduled task cancelled): no BACKGROUND_JOB event and no switch thread each, as
+        a bgapi costs. The switch runs a connection's api commands one after another, so
+        a command that may take its time (originate, a file opened, reloadxml) goes
+        through api_in_background instead. -ERR / -USAGE raise CommandFailed."""
+        ds.no_control("api command", command)
+        key, result = new_uuid(), AsyncResult()
+
+        def accepted(reply: Reply) -> SwitchError | None:
+            text = reply.text
+            if text.startswith(("-ERR", "-USAGE")):
+                return CommandFailed(command, text)
+            result.set(text)
+            return None
+
+        return self._post_and_wait(key, f"api {command}", accepted, result,
+                                   self.api_timeout if timeout is None else timeout, f"api {command[:60]}")
+
     def api_in_background(self, command: str, timeout: float | None = None) -> str:
         """Run an api command as `bgapi` and wait (up to `timeout`, default api_timeout)
         for its result; returns the result stripped, -ERR / -USAGE raise CommandFailed.
