@@ -160,7 +160,7 @@ def test_subscription_names_only_what_the_engine_acts_on_and_can_parse():
     assert words[len(SUBSCRIBED):] == ["CUSTOM", "sofia::register", "sofia::unregister",
                                        "sofia::expire"]
     for unused in ("CHANNEL_STATE", "ALL", "CHANNEL_EXECUTE", "CHANNEL_CREATE", "CHANNEL_ANSWER",
-                   "CHANNEL_HANGUP_COMPLETE", "HEARTBEAT", "RECORD_START"):
+                   "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY", "HEARTBEAT", "RECORD_START"):
         assert unused not in words
 
 

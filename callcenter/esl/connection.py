@@ -203,7 +203,7 @@ class SwitchConnection:
         queue = self._queues.get(channel) if channel else None
         if queue is not None:
             queue.put(event)
-            if kind is ChannelDestroyed:
+            if kind is ChannelHungUp or kind is ChannelDestroyed:
                 del self._queues[channel]
         if self.on_event is not None:
             self.on_event(event)
@@ -219,7 +219,7 @@ class SwitchConnection:
 
     def call_events(self, uuid: str) -> Queue:
         """The queue of typed events of one channel (created on first use, dropped after
-        its CHANNEL_DESTROY has been put on it). Read it with a timeout."""
+        its CHANNEL_HANGUP has been put on it). Read it with a timeout."""
         ds.uuid(uuid)
         queue = self._queues.get(uuid)
         if queue is None:

@@ -278,7 +278,9 @@ CUSTOM_PARSERS: dict[str, Parser] = {
 # others (CHANNEL_EXECUTE per application, CHANNEL_CREATE / ANSWER / BRIDGE per leg):
 # the switch would serialise and the engine read them for nothing. The other parsers
 # stay for reading transcripts and for tests.
-SUBSCRIBED = ("CHANNEL_PARK", "CHANNEL_BRIDGE", "CHANNEL_HANGUP", "CHANNEL_DESTROY",
+# Not CHANNEL_DESTROY: a channel's CHANNEL_HANGUP already ends everything the engine
+# follows of it, and each would bring the variables again, two a call.
+SUBSCRIBED = ("CHANNEL_PARK", "CHANNEL_BRIDGE", "CHANNEL_HANGUP",
               "CHANNEL_EXECUTE_COMPLETE", "DTMF", "BACKGROUND_JOB", "RECORD_STOP",
               "CHANNEL_HOLD", "CHANNEL_UNHOLD")
 
