@@ -100,6 +100,7 @@ class Channel(ChannelEventsMixin, ChannelRecordingMixin, ChannelViewsMixin):
         self._interrupt: str | None = None
         self._break = False
         self.done = Event()
+        self.in_a_bridge = Event()  # set while bridged (a caller script's until:bridged)
         self.greenlet: gevent.Greenlet | None = None
 
     # ---- lifecycle -------------------------------------------------------
