@@ -335,6 +335,8 @@ class Engine:
                 elif isinstance(event, PhoneUnregistered):
                     self.phones.offline(event.extension, at, "expired" if event.expired else "unregistered")
                     self.shell.phone(event.extension, False)
+                elif isinstance(event, RecordingStopped) and event.discarded:
+                    self.recordings.discarded(event.uuid, event.path)
                 elif isinstance(event, RecordingStopped):
                     self.recordings.finished(event.path)  # queues its figures: never waits
             except Exception:

@@ -461,6 +461,9 @@ class Recording(Base):
     masked_spans: Mapped[Json | None]
     # set when retention removed the file; the row stays for the access log and evaluations
     deleted_at: Mapped[Timestamp | None]
+    # the switch wrote no audio and deleted the file it had opened (RECORD_STOP with
+    # RECORD_DISCARDED: e.g. the call ended as it was connected): there never was a file
+    empty: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     call: Mapped[Call] = relationship()
 

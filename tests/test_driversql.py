@@ -87,9 +87,9 @@ EVENT_ROW = {"call_id": 7, "at": AT, "kind": "created", "data": {"caller": "1390
                                                          "retain_until"),
                                 [{"call_id": 1, "path": "/r.wav", "started_at": AT,
                                   "retain_until": date(2027, 3, 1)}], conflict="nothing:path"),
-     "INSERT INTO recordings (call_id, path, started_at, retain_until, kind, legal_hold) "
-     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO NOTHING",
-     [(1, "/r.wav", "2026-12-01 08:56:48.628980", "2027-03-01", "call", False)]),
+     "INSERT INTO recordings (call_id, path, started_at, retain_until, kind, legal_hold, empty) "
+     "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO NOTHING",
+     [(1, "/r.wav", "2026-12-01 08:56:48.628980", "2027-03-01", "call", False, False)]),
     ("postgresql", "pyformat",
      lambda c: driversql.insert(c, presence, ("agent_id", "state", "since", "details"),
                                 [{"agent_id": 3, "state": "ready", "since": AT, "details": {}}],

@@ -16,6 +16,13 @@ def test_caller_script_steps():
     assert CallerScript.parse("").steps == ()
 
 
+def test_a_caller_script_can_wait_for_the_agent_then_hang_up_at_once():
+    script = CallerScript.parse("press:0 until:bridged hangup")
+    assert [s.kind for s in script.steps] == ["press", "until_bridged", "hangup"]
+    with pytest.raises(ScriptError, match="until:bridged"):
+        CallerScript.parse("until:answered")
+
+
 @pytest.mark.parametrize("text, answer_after, reject, after", [
     ("answer:1", 1.0, None, ()),
     ("reject", None, "CALL_REJECTED", ()),

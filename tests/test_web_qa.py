@@ -362,3 +362,21 @@ def test_a_supervisor_scope_follows_the_database_teams(app, sessions, people, fo
             team.lead_id = None
     assert "2 calls" in lead1.get("/qa/").get_data(as_text=True)
     assert "2 calls" in lead2.get("/qa/").get_data(as_text=True)
+
+
+def test_a_recording_the_switch_discarded_as_empty_says_no_audio_instead_of_a_player(
+        app, sessions, people, folder):
+    call_id, recording_id = add_recorded_call(sessions, folder, "as-connected", agent_id=people["agent"])
+    (folder / "as-connected-call.wav").unlink()  # the switch deleted it: no audio frame came
+    with transaction(sessions) as db:
+        recording = db.get(Recording, recording_id)
+        recording.empty, recording.duration_ms, recording.sha256, recording.size_bytes = True, 0, None, None
+    qa = client_as(app, "qa1")
+    page = qa.get(f"/qa/calls/{call_id}").get_data(as_text=True)
+    assert 'id="no-audio"' in page and "the call ended as it was connected" in page
+    assert f"/qa/audio/{recording_id}" not in page and 'id="audio"' not in page
+    found = qa.get("/qa/").get_data(as_text=True)
+    row = found[found.index(f'<tr data-call="{call_id}">'):]
+    assert "no audio" in row[:row.index("</tr>")]
+    assert qa.get(f"/qa/audio/{recording_id}").status_code == 404
+    assert client_as(app, "agent01").get(f"/qa/audio/{recording_id}").status_code == 403  # roles as before

@@ -242,6 +242,8 @@ def _just_logged(db, recording: Recording) -> bool:
 def _send(recording_id: int, action: str, as_attachment: bool) -> Response:
     with transaction(sessions()) as db:
         recording = _recording_for_listening(db, recording_id)
+        if recording.empty:
+            abort(404, description="no audio: the switch discarded this recording as empty")
         local = RecordingPaths.from_config(_config()).local(recording.path)
         if not local.is_file():
             abort(404, description="the recording's file is missing")

@@ -166,6 +166,7 @@ def _row(call: Call, recording: Recording, agent_name: str | None, evaluated: bo
             "agent": agent_name or "", "queue": call.queue_name or "",
             "disposition": call.disposition or "", "survey_score": call.survey_score,
             "seconds": (recording.duration_ms or 0) // 1000, "recording_id": recording.id,
+            "empty": recording.empty,
             "evaluated": bool(evaluated)}
 
 

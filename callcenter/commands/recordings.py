@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = parser.add_subparsers(dest="recordings_command", metavar="ACTION", required=True)
 
     commands.add_parser("verify", help="re-hash every recording against its sha256; report "
-                                       "missing, changed and orphaned files (exit 1 if any)") \
+                                       "missing, changed and orphaned files (exit 1 if any) "
+                                       "and, apart, those the switch discarded as empty") \
         .set_defaults(handler=verify_command)
 
     retention = commands.add_parser(
@@ -59,9 +60,11 @@ def verify_command(context) -> int:
             print(f"{label} recording {recording_id}: {path}")
     for path in report.orphaned:
         print(f"ORPHANED {path}: no recording names this file")
+    for recording_id, path in report.empty:
+        print(f"EMPTY recording {recording_id}: no audio, the switch discarded {path}")
     print(f"{report.checked} recordings checked: {len(report.missing)} missing, "
           f"{len(report.changed)} changed, {len(report.orphaned)} orphaned, "
-          f"{len(report.unhashed)} never hashed")
+          f"{len(report.unhashed)} never hashed; {len(report.empty)} empty (no audio)")
     return 0 if report.ok else EXIT_PROBLEMS
 
 

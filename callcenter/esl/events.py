@@ -178,8 +178,10 @@ class RecordingStarted(_Base):
 
 @dataclass(frozen=True, slots=True)
 class RecordingStopped(_Base):
+    """``discarded``: the switch deleted the file it had opened (see _discarded)."""
     uuid: str
     path: str
+    discarded: bool = False
     headers: EventHeaders | None = _h()
 
 
@@ -230,6 +232,21 @@ def _job(h: EventHeaders) -> BackgroundJobDone:
                              body.rstrip("\n"), headers=h)
 
 
+# The completion causes with which FreeSWITCH deletes the file a session recording closes
+# (switch_ivr_async.c, record_callback, SWITCH_ABC_TYPE_CLOSE): no audio frame was ever
+# written ("Discarding empty file"), or fewer seconds than RECORD_MIN_SEC ("Discarding
+# short file"). It sets RECORD_DISCARDED=true on the channel with them.
+DISCARDED_CAUSES = ("empty-file", "input-too-short")
+
+
+def _discarded(h: EventHeaders) -> bool:
+    """Whether RECORD_STOP reports a file the switch deleted: its Record-Completion-Cause,
+    this recording's own. Not variable_RECORD_DISCARDED: a channel variable, it stays for
+    the channel's later recordings, and the `record` application's RECORD_STOP (which
+    never deletes its file) carries it too."""
+    return h.get("Record-Completion-Cause") in DISCARDED_CAUSES
+
+
 def _unregistered(expired: bool):
     return lambda h: PhoneUnregistered(h.get("from-user") or _s(h, "user"),
                                        h.get("from-host") or _s(h, "host"), expired, headers=h)
@@ -261,7 +278,8 @@ EVENT_PARSERS: dict[str, Parser] = {
                                   _s(h, "DTMF-Source"), headers=h),
     "BACKGROUND_JOB": _job,
     "RECORD_START": lambda h: RecordingStarted(_s(h, "Unique-ID"), _s(h, "Record-File-Path"), headers=h),
-    "RECORD_STOP": lambda h: RecordingStopped(_s(h, "Unique-ID"), _s(h, "Record-File-Path"), headers=h),
+    "RECORD_STOP": lambda h: RecordingStopped(_s(h, "Unique-ID"), _s(h, "Record-File-Path"),
+                                              _discarded(h), headers=h),
     "HEARTBEAT": lambda h: Heartbeat(_int(h, "Session-Count"), _int(h, "Uptime-msec") // 1000, headers=h),
 }
 

@@ -1,5 +1,6 @@
 """Recording metadata: a row when a recording starts, size / duration / sha256
-when the file is closed, and a retain-until date from the retention policy.
+when the file is closed (or "empty" when the switch wrote no audio and deleted the
+file), and a retain-until date from the retention policy.
 
 Both go on the engine's ordered write-behind queue (the CallLog's), after the
 call's own row; the file is measured and hashed in a worker thread, so closing
@@ -123,6 +124,13 @@ class RecordingStore:
         self._close_spans(path)
         self.writer.put({"op": ops.RECORDING_DONE, "path": path, "local": str(self.paths.local(path)),
                          "duration_ms": duration_ms})
+
+    def discarded(self, call_uuid: str, path: str) -> None:
+        """The switch closed the file without one audio frame in it and deleted it (the call
+        ended as it was connected): the row is marked empty, there is nothing to measure."""
+        self._close_spans(path)
+        log.info("[%s] recording %s is empty, discarded by the switch", call_uuid, path)
+        self.writer.put({"op": ops.RECORDING_EMPTY, "path": path})
 
     def _close_spans(self, path: str) -> None:
         """Forget the call's live recording and keep its masked spans (a span still

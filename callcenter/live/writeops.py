@@ -10,7 +10,7 @@ statements (executemany; a multi-row INSERT where RETURNING is needed):
   4. call events (a call's "created" event first), in the batch's order;
   5. agent state changes; callback requests, then their progress;
      recordings started, then finished (the file hashed here, in the writer's
-     thread); queue members and agent presence
+     thread) or found empty (the switch discarded the file); queue members and agent presence
      (the last op per row wins).
 
 All but the rare statements (ids looked up, callback progress) are pre-rendered
@@ -37,9 +37,10 @@ CALL, UPDATE, EVENT, AGENT_STATE = "call", "update", "event", "agent_state"
 CALLBACK, CALLBACK_PROGRESS = "callback", "callback_progress"
 RECORDING, RECORDING_DONE = "recording", "recording_done"
 RECORDING_MASKED = "recording_masked"  # the spans the recording was paused (masked) for
+RECORDING_EMPTY = "recording_empty"  # the switch wrote no audio and deleted the file
 MEMBER_PUT, MEMBER_DELETE, PRESENCE_PUT = "member_put", "member_delete", "presence_put"
 KINDS = (CALL, UPDATE, EVENT, AGENT_STATE, CALLBACK, CALLBACK_PROGRESS, RECORDING,
-         RECORDING_DONE, RECORDING_MASKED, MEMBER_PUT, MEMBER_DELETE, PRESENCE_PUT)
+         RECORDING_DONE, RECORDING_MASKED, RECORDING_EMPTY, MEMBER_PUT, MEMBER_DELETE, PRESENCE_PUT)
 
 calls, events = Call.__table__, CallEvent.__table__
 state_changes, callbacks = AgentStateChange.__table__, CallbackRequest.__table__
@@ -52,6 +53,7 @@ STATE_KEYS = ("agent_id", "at", "from_state", "to_state", "reason", "call_uuid",
 RECORDING_KEYS = ("call_id", "path", "kind", "started_at", "retain_until")
 CALLBACK_KEYS = ("phone", "customer_id", "call_id", "need", "requested_at", "status", "attempts")
 FIGURES = ("size_bytes", "sha256", "duration_ms")
+EMPTY_FIGURES = ("empty", "duration_ms")  # no file: no size or sha256
 MEMBER_KEYS = ("call_uuid", "queue_name", "priority", "entered_at", "announced_position",
                "callback_requested", "context")
 PRESENCE_KEYS = ("agent_id", "state", "reason", "since", "call_uuid", "missed_in_a_row", "details")
@@ -122,6 +124,10 @@ class SqlApplier:
         if kinds[RECORDING_MASKED]:
             sql.update(connection, recordings, ("masked_spans",), "path").run(
                 connection, kinds[RECORDING_MASKED])
+        if kinds[RECORDING_EMPTY]:
+            sql.update(connection, recordings, EMPTY_FIGURES, "path").run(
+                connection, [{"path": op["path"], "empty": True, "duration_ms": 0}
+                             for op in kinds[RECORDING_EMPTY]])
         if kinds[MEMBER_PUT] or kinds[MEMBER_DELETE]:
             self._members(connection, ops)
         if kinds[PRESENCE_PUT]:

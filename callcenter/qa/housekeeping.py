@@ -1,5 +1,6 @@
 """Recordings kept and verified: ``verify`` (re-hash every file against its
-sha256, find missing, changed and orphaned files), ``retention`` (delete what
+sha256, find missing, changed and orphaned files; a recording the switch discarded
+as empty never had a file and is listed apart), ``retention`` (delete what
 retention.decide says may go, one audit row each) and legal hold (set / lift,
 audited). Used by ``callcenter recordings ...`` and the admin pages."""
 from __future__ import annotations
@@ -36,6 +37,7 @@ class VerifyReport:
     missing: list[tuple[int, str]] = field(default_factory=list)
     changed: list[tuple[int, str]] = field(default_factory=list)
     unhashed: list[tuple[int, str]] = field(default_factory=list)  # never measured
+    empty: list[tuple[int, str]] = field(default_factory=list)  # no audio: the switch kept no file
     orphaned: list[str] = field(default_factory=list)  # files no recording row names
 
     @property
@@ -50,6 +52,9 @@ def verify(db: Session, paths: RecordingPaths) -> VerifyReport:
         local = paths.local(recording.path)
         known.add(local.resolve())
         if recording.deleted_at is not None:
+            continue
+        if recording.empty:
+            report.empty.append((recording.id, str(local)))
             continue
         report.checked += 1
         if not local.is_file():

@@ -45,6 +45,8 @@ class BridgingMixin:
                                  call_uuid=leg.call_uuid)
         log.info("sim: bridged %s <-> %s", a.uuid, b.uuid)
         a.emit("CHANNEL_BRIDGE", before=[("Bridge-A-Unique-ID", a.uuid), ("Bridge-B-Unique-ID", b.uuid)])
+        for leg in (a, b):
+            leg.in_a_bridge.set()
 
     def unbridge(self, leaving: Channel, staying: Channel) -> None:
         """`leaving` left the bridge (hung up or transferred)."""
@@ -53,6 +55,8 @@ class BridgingMixin:
         a, b = (leaving, staying) if leaving.bridge_is_a else (staying, leaving)
         a.emit("CHANNEL_UNBRIDGE", before=[("Bridge-A-Unique-ID", a.uuid), ("Bridge-B-Unique-ID", b.uuid)])
         leaving.bridged_to = staying.bridged_to = None
+        leaving.in_a_bridge.clear()
+        staying.in_a_bridge.clear()
         staying.held = staying.hearing_music = False
         if staying.hangup_cause is not None:
             return

@@ -66,6 +66,7 @@ class Channel(ChannelEventsMixin, ChannelRecordingMixin, ChannelViewsMixin):
         self.progress_us = 0
         self.bridged_us = 0
         self.hangup_us = 0
+        self.hung_up_at: float | None = None  # time.monotonic(): the media stopped then
         self.state = "CS_NEW"
         self.call_state = "DOWN"
         self.answer_state = "ringing"
@@ -100,6 +101,7 @@ class Channel(ChannelEventsMixin, ChannelRecordingMixin, ChannelViewsMixin):
         self._interrupt: str | None = None
         self._break = False
         self.done = Event()
+        self.in_a_bridge = Event()  # set while bridged (a caller script's until:bridged)
         self.greenlet: gevent.Greenlet | None = None
 
     # ---- lifecycle -------------------------------------------------------
@@ -242,6 +244,7 @@ class Channel(ChannelEventsMixin, ChannelRecordingMixin, ChannelViewsMixin):
             return
         self.hangup_cause = cause
         self.hangup_us = _now_us()
+        self.hung_up_at = time.monotonic()
         self.answer_state = "hangup"
         self.variables["hangup_cause"] = cause
         self.variables["hangup_cause_q850"] = str(Q850.get(cause, 16))

@@ -30,7 +30,7 @@ CALLING = {
     "PLAYBACK_START": ("switch_ivr_play_say.c", "switch_ivr_play_file", 1649),
     "PLAYBACK_STOP": ("switch_ivr_play_say.c", "switch_ivr_play_file", 2093),
     "RECORD_START": ("switch_ivr_async.c", "record_callback", 1482),
-    "RECORD_STOP": ("switch_ivr_async.c", "record_callback", 1612),
+    "RECORD_STOP": ("switch_ivr_async.c", "send_record_stop_event", 1241),  # park_trace.txt
     # the phone held (a re-INVITE sendonly / inactive); uuid_hold: IVR_HOLD / IVR_UNHOLD
     "CHANNEL_HOLD": ("switch_channel.c", "switch_channel_mark_hold", 875),
     "CHANNEL_UNHOLD": ("switch_channel.c", "switch_channel_mark_hold", 875),

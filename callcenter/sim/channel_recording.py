@@ -1,10 +1,17 @@
 """A simulated leg's recordings (record_session): started and stopped with their
-events, masked spans and held time kept, written as a WAV of the simulated length.
+events, masked spans and held time kept, written as a WAV of the simulated length;
+one that got no audio frame is deleted and flagged as the switch does.
 A part of Channel (callcenter/sim/channel.py)."""
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
+
+from .media import RATE
+
+PACKET_SECONDS = 0.02  # one 20 ms frame (PCMU): the least the media bug writes
+WAV_HEADER_BYTES = 44  # the file the switch opened, before it deletes it
 
 
 @dataclass
@@ -33,6 +40,8 @@ class ChannelRecordingMixin:
         if rec is None:
             return False
         now = time.monotonic()
+        if self.hung_up_at is not None:  # no frame comes after the hang-up
+            now = min(now, self.hung_up_at)
         if rec.mask_started is not None:
             rec.masked.append((rec.mask_started, now))
         if rec.gap_started is not None:
@@ -43,14 +52,32 @@ class ChannelRecordingMixin:
             skipped = sum(elapsed(a, min(b, moment)) for a, b in rec.gaps if a < moment)
             return elapsed(rec.started, moment) - skipped
         seconds = in_file(now)
+        if seconds < PACKET_SECONDS:
+            self._discard_empty(path)
+            return True
         masked = [(in_file(a), in_file(b)) for a, b in rec.masked]
         size = write_wav(path, seconds, rec.channels, masked)
         self.recorded_paths.append(path)
-        self.variables["record_seconds"] = str(int(seconds))
-        self.variables["record_ms"] = str(int(seconds * 1000))
         self.variables["record_file_size"] = str(size)
-        self.emit("RECORD_STOP", [("Record-File-Path", path), ("Record-Completion-Cause", "success-silence")])
-        self.emit("MEDIA_BUG_STOP", before=[("Media-Bug-Function", "session_record"), ("Media-Bug-Target", path)])
+        self._record_stop(path, int(seconds * RATE), "success-silence")
         return True
+
+    def _discard_empty(self, path: str) -> None:
+        """No audio frame reached the media bug (the channel hung up, or was held, within
+        the first packet): as the switch's record_callback does on SWITCH_ABC_TYPE_CLOSE,
+        "Discarding empty file": the file it opened is deleted, RECORD_DISCARDED=true is
+        set on the channel (and stays there) and RECORD_STOP says "empty-file"."""
+        self.variables["record_file_size"] = str(WAV_HEADER_BYTES)  # measured before deleting
+        self.variables["RECORD_DISCARDED"] = "true"
+        if os.path.exists(path):
+            os.remove(path)
+        self._record_stop(path, 0, "empty-file")
+
+    def _record_stop(self, path: str, samples: int, cause: str) -> None:
+        """send_record_stop_event: the figures as channel variables, then RECORD_STOP."""
+        self.variables.update(record_samples=str(samples), record_seconds=str(samples // RATE),
+                              record_ms=str(samples * 1000 // RATE), record_completion_cause=cause)
+        self.emit("RECORD_STOP", [("Record-File-Path", path), ("Record-Completion-Cause", cause)])
+        self.emit("MEDIA_BUG_STOP", before=[("Media-Bug-Function", "session_record"), ("Media-Bug-Target", path)])
 
     # ---- events ----------------------------------------------------------

@@ -1,7 +1,9 @@
 """Caller scripts and phone behaviours: what the people on the far end do.
 
 Pure parsing. A caller script is a list of steps separated by spaces:
-``wait:1.5 press:1 wait:3 press:123456# wait:40 hangup``. A phone behaviour is
+``wait:1.5 press:1 wait:3 press:123456# wait:40 hangup``; ``until:bridged`` waits
+until the caller is put through to someone (``until:bridged hangup``: a caller who
+hangs up the instant the agent is connected). A phone behaviour is
 how an agent phone or an external party reacts to a call:
 ``answer:1`` (answer after 1 s of ringing), ``reject``, ``ring`` (never
 answers), ``busy``, optionally followed by what happens once answered
@@ -20,7 +22,7 @@ class ScriptError(ValueError):
 
 @dataclass(frozen=True)
 class Step:
-    kind: str  # wait | press | hangup
+    kind: str  # wait | press | hangup | until_bridged
     seconds: float = 0.0
     digits: str = ""
 
@@ -88,9 +90,12 @@ def _parse_step(token: str, where: str) -> Step:
         return Step("press", digits=arg)
     if name == "hangup" and not arg:
         return Step("hangup")
+    if token == "until:bridged":
+        return Step("until_bridged")
     if name == "hangup":
         raise ScriptError(f"{where}: step {token!r}: use 'wait:<s> hangup' in a caller script")
-    raise ScriptError(f"{where}: unknown step {token!r} (expected wait:<s>, press:<digits>, hangup)")
+    raise ScriptError(f"{where}: unknown step {token!r} (expected wait:<s>, press:<digits>, "
+                      "until:bridged, hangup)")
 
 
 def _seconds(arg: str, token: str, where: str) -> float:

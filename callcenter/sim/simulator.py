@@ -216,6 +216,8 @@ class Simulator(ServerMixin, EventsMixin, PhonesMixin, BridgingMixin):
             elif step.kind == "hangup":
                 ch.hangup("NORMAL_CLEARING", from_executor=False)
                 return
+            elif step.kind == "until_bridged":
+                gevent.wait([ch.in_a_bridge, ch.done], count=1)
 
     # ---- originate (callcenter/sim/originate.py) -------------------------------------
 
