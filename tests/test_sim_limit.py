@@ -1,7 +1,7 @@
 """mod_hash's rate count as the simulator models it (callcenter/sim/apps_limit.py)."""
 import pytest
 
-from callcenter.sim.apps_limit import RateWindows
+from callcenter.sim.apps_limit import RateWindows, _atoi
 
 KEY = ("callcenter", "new_calls")
 
@@ -24,3 +24,8 @@ def test_each_realm_and_resource_counts_apart():
     assert windows.admit(KEY, 1, 1.0, 0.0)
     assert windows.admit(("callcenter", "other"), 1, 1.0, 0.0)
     assert not windows.admit(KEY, 1, 1.0, 0.1)
+
+
+@pytest.mark.parametrize("text, number", [("50", 50), (" 7", 7), ("", 0), ("12abc", 12), ("x", 0)])
+def test_numbers_are_read_as_the_switch_reads_them(text, number):
+    assert _atoi(text) == number  # an unset $${variable} is a limit of 0

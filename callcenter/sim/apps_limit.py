@@ -12,6 +12,7 @@ logged and lets the call through).
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from .app_registry import app
@@ -20,6 +21,7 @@ from .channel import Channel
 
 log = logging.getLogger(__name__)
 
+_LEADING_DIGITS = re.compile(r"\s*(\d+)")
 DEFAULT_NUMBER = "limit_exceeded"  # FreeSWITCH's LIMIT_DEF_XFER_EXTEN
 
 
@@ -38,6 +40,13 @@ class RateWindows:
         return window[0] <= maximum
 
 
+def _atoi(text: str) -> int:
+    """C's atoi, as the switch reads the numbers: leading digits, else 0 (an unset
+    `$${variable}` leaves a limit of 0, which admits a window's first call only)."""
+    digits = _LEADING_DIGITS.match(text)
+    return int(digits.group(1)) if digits else 0
+
+
 @app("limit")
 def _limit(ch: Channel, data: str) -> None:
     words = data.split()
@@ -50,7 +59,8 @@ def _limit(ch: Channel, data: str) -> None:
     if not interval:
         log.warning("sim channel %s: limit %r: concurrent-call limits are not modelled", ch.uuid, data)
         return
-    if ch.sim.rate_windows.admit((realm, resource), int(maximum), ch.sim.clock.real(float(interval)), time.monotonic()):
+    if ch.sim.rate_windows.admit((realm, resource), _atoi(maximum), ch.sim.clock.real(_atoi(interval)),
+                                 time.monotonic()):
         return
     log.info("sim channel %s: usage for %s_%s exceeds maximum rate of %s", ch.uuid, realm, resource, bound)
     transfer_to(ch, words[4] if len(words) > 4 else DEFAULT_NUMBER, words[6] if len(words) > 6 else None)

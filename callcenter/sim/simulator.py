@@ -61,7 +61,8 @@ class Simulator(ServerMixin, EventsMixin, PhonesMixin, BridgingMixin):
         self.heartbeat_interval = heartbeat_interval
         self.hostname = hostname
         self.core_uuid = str(uuidlib.uuid4())
-        self.global_vars = {"cc_domain": "callcenter", "domain": "callcenter", "cc_park_timeout": "30"}
+        self.global_vars = {"cc_domain": "callcenter", "domain": "callcenter", "cc_park_timeout": "30",
+                            "cc_max_new_calls_per_second": "50"}  # vars.xml's, when it is not beside
         if dialplan_dir is not None:
             self.global_vars.update(load_global_vars(Path(dialplan_dir).parent / "freeswitch-conf" / "vars.xml"))
         self.global_vars.update(global_vars or {})
