@@ -188,10 +188,10 @@ class Engine:
         log.info("engine started (switch %s: %s)", self.config.switch.kind, self.connection.state)
 
     def stop(self) -> None:
+        from callcenter.live.rounds import stop_all
         if self.dialer is not None:
             self.dialer.stop()
-        for rounds in self._rounds:
-            rounds.stop()
+        stop_all(self._rounds)
         try:
             gevent.killall(self._greenlets, timeout=5)
         except gevent.Timeout:  # one stuck greenlet must not leave the rest running

@@ -1,8 +1,10 @@
 """Periodic jobs stop between rounds: a round in progress (a database query, say) ends
 before the job stops; only a round that will not end is killed."""
+import time
+
 import gevent
 
-from callcenter.live.rounds import Rounds
+from callcenter.live.rounds import Rounds, stop_all
 
 
 def test_a_round_in_progress_ends_before_the_job_stops():
@@ -66,3 +68,14 @@ def test_wait_first_runs_the_first_round_after_one_interval_and_stop_before_it_r
     gevent.sleep(0.1)
     rounds.stop(timeout=1)
     assert calls == []
+
+
+def test_several_jobs_stop_within_one_wait_not_one_wait_each():
+    jobs = [Rounds(f"stuck {n}", lambda: gevent.sleep(60), 60) for n in range(3)]
+    for job in jobs:
+        job.start()
+    gevent.sleep(0.05)
+    started = time.monotonic()
+    stop_all(jobs, timeout=0.3)
+    assert time.monotonic() - started < 0.8  # three waits in a row would be 0.9 s
+    assert not any(job.running for job in jobs)
