@@ -15,7 +15,8 @@ SIP on the loopback interface and the figures come from the wire, the database a
   reached        callers for whom FreeSWITCH sent an INVITE to an agent (From user =
                  the caller's number)
   bridged        callers with a CHANNEL_BRIDGE event (event socket listener)
-  recorded       engine: Recording row with sha256 whose file exists (> 44 bytes);
+  recorded       engine: Recording row with sha256 whose file exists (> 44 bytes); those the
+                 switch discarded as empty are counted apart (Recording.empty);
                  peer: a non-empty file from mod_callcenter's record-template
   tta p50/90/99  time to agent on the SIP wire: FreeSWITCH's 200 OK to the caller's
                  INVITE -> FreeSWITCH's INVITE to an agent carrying the caller's number
@@ -349,20 +350,24 @@ def db_figures(url: str, prefix: str) -> dict:
                                           Call.agent_answered_at)
                                    .where(Call.caller_number.like(f"{prefix}%"))).all()
         ids = [c.id for c in calls]
-        recordings = connection.execute(select(Recording.call_id, Recording.path, Recording.sha256)
+        recordings = connection.execute(select(Recording.call_id, Recording.path, Recording.sha256,
+                                               Recording.empty)
                                         .where(Recording.call_id.in_(ids))).all() if ids else []
         events = connection.execute(select(CallEvent.call_id, CallEvent.kind, CallEvent.at)
                                     .where(CallEvent.call_id.in_(ids))).all() if ids else []
     engine.dispose()
-    recorded, empty = set(), set()
-    for call_id, path, sha in recordings:
-        if sha and path and Path(path).exists():
+    recorded, empty, discarded = set(), set(), set()
+    for call_id, path, sha, no_audio in recordings:
+        if no_audio:
+            discarded.add(call_id)  # the switch deleted it: the call ended as it was connected
+        elif sha and path and Path(path).exists():
             (recorded if Path(path).stat().st_size > 44 else empty).add(call_id)
     ended = {c.id: c.ended_at for c in calls}
     late = {e.call_id for e in events if e.at is not None and ended.get(e.call_id) is not None
             and e.at > ended[e.call_id]}
     connected = {e.call_id for e in events if e.kind == "connected"}
-    return {"calls": calls, "recorded": recorded, "empty": empty, "late": late, "connected": connected,
+    return {"calls": calls, "recorded": recorded, "empty": empty, "discarded": discarded, "late": late,
+            "connected": connected,
             "by_number": {c.caller_number: c for c in calls}}
 
 
@@ -413,7 +418,7 @@ def run_phase(label: str, switch: RealSwitch, capture_ports: tuple[int, ...], wo
         db = db_figures(url, prefix)
         row.update(recorded=len(db["recorded"]), late=len(db["late"]), db_calls=len(db["calls"]),
                    unended=sum(1 for c in db["calls"] if c.ended_at is None),
-                   empty_recordings=len(db["empty"]),
+                   empty_recordings=len(db["empty"]), discarded_recordings=len(db["discarded"]),
                    refused=_refusals(switch) - refusals_before,
                    overload=_overloads(engine) - overloads_before + _refusals(switch) - refusals_before)
     else:
@@ -461,6 +466,9 @@ def print_row(row: dict) -> None:
         extra.append(f"{row['db_calls']} calls in the DB")
     if row.get("catch_up", 0) >= 1:
         extra.append(f"the engine caught up {row['catch_up']:.1f} s after the last caller")
+    if row.get("discarded_recordings"):
+        extra.append(f"{row['discarded_recordings']} recordings the switch discarded as empty "
+                     "(the call ended as it was connected)")
     if row.get("empty_recordings"):
         extra.append(f"{row['empty_recordings']} recordings with no audio (a WAV header only)")
     if row.get("refused"):
