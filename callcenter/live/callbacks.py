@@ -66,7 +66,7 @@ class CallbackDialer:
         self.stale_seconds = max(STALE_SECONDS, AGENT_RING_ALLOWANCE + (
             policy.ring_timeout if policy is not None else 0.0))
         self._lost: dict[int, float] = {}  # dialling requests no engine holds -> since (monotonic)
-        self._rounds = Rounds("callback dialler" , self.tick, lambda: self.tick_seconds)
+        self._rounds = Rounds("callback dialler", self.tick, lambda: self.tick_seconds)
 
     def policy(self) -> CallbackPolicy | None:
         """The callbacks policy with the center calendar's holidays (None: any time, once)."""

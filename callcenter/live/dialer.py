@@ -50,7 +50,7 @@ class Dialer:
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.center_timezone, self.tick_seconds = center_timezone, tick_seconds
         self._lines: dict[int, set[str]] = defaultdict(set)  # campaign -> attempts in flight here
-        self._rounds = Rounds("dialer" , self.tick, lambda: self.tick_seconds)
+        self._rounds = Rounds("dialer", self.tick, lambda: self.tick_seconds)
         self._calls: set[gevent.Greenlet] = set()
         self.callbacks: Any = None  # callcenter.live.callbacks.CallbackDialer, run alongside
         self._flowless: set[int] = set()  # campaigns whose flow is missing (logged once)
