@@ -76,6 +76,13 @@ class Rig:
         self.switch.start()
         self.stoppables.append(AgentPhones(self.workdir, self.switch, dict(self.agents.values())).start())
 
+    def callers(self, prefix: str, hold_ms: int, rate: float, count: int):
+        """SIPp callers (numbers starting with ``prefix``) dialling the hotline, holding
+        ``hold_ms`` after the answer; returns the running SIPp process."""
+        return sipp_load(self.workdir / "callers", load_caller_scenario(prefix, hold_ms),
+                         f"127.0.0.1:{self.switch.ports.public_sip}", service=HOTLINE, rate=rate,
+                         count=count, timeout=60)
+
     def engine(self, ready: list[str] | None = None) -> EngineProcess:
         process = EngineProcess(self.config, ready=list(self.agents) if ready is None else ready,
                                 log=self.workdir / "engine.log").start(timeout=90)
@@ -161,9 +168,7 @@ def test_a_burst_of_200_calls_is_answered_bridged_recorded_with_the_switch_times
     bridges = rig.bridges()
     capture = rig.capture()
     prefix = "13977"
-    callers = sipp_load(rig.workdir / "callers", load_caller_scenario(prefix, 3000),
-                        f"127.0.0.1:{rig.switch.ports.public_sip}", service=HOTLINE, rate=50, count=200,
-                        timeout=60)
+    callers = rig.callers(prefix, 3000, rate=50, count=200)
     assert callers.wait(90) == 0, "some SIPp callers failed (see callers/*_errors.log)"
     observed_end = time.time()
     time.sleep(1)
@@ -213,9 +218,7 @@ def test_calls_above_the_admission_limit_get_the_busy_answer_from_the_switch(rig
     engine = rig.engine()
     capture = rig.capture()
     prefix = "13978"
-    callers = sipp_load(rig.workdir / "callers", load_caller_scenario(prefix, 3000),
-                        f"127.0.0.1:{rig.switch.ports.public_sip}", service=HOTLINE, rate=20, count=20,
-                        timeout=60)
+    callers = rig.callers(prefix, 3000, rate=20, count=20)
     callers.wait(90)  # the refused callers' scenario fails: the switch, not they, hangs up
     time.sleep(1)
     capture.stop()
@@ -241,9 +244,7 @@ def test_b_a_call_parked_before_the_engine_starts_is_taken_when_it_connects(rig_
     capture = rig.capture()
     bridges = rig.bridges()
     prefix = "13966"
-    callers = sipp_load(rig.workdir / "callers", load_caller_scenario(prefix, 15000),
-                        f"127.0.0.1:{rig.switch.ports.public_sip}", service=HOTLINE, rate=1, count=1,
-                        timeout=60)
+    callers = rig.callers(prefix, 15000, rate=1, count=1)
     wait_until(lambda: ",park," in rig.switch.api("show channels"),
                10, "the caller was never parked")
     time.sleep(2)  # parked, nobody there
